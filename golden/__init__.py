@@ -1,0 +1,1 @@
+"""Bit-exact NumPy integer models of fdcnn's hardware blocks."""

@@ -1,0 +1,1 @@
+"""Amaranth generators for fdcnn's frequency-domain CNN blocks."""

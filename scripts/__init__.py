@@ -1,0 +1,1 @@
+"""fdcnn's command-line interface."""

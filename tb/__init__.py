@@ -1,0 +1,1 @@
+"""cocotb testbenches, their pytest runners and the tests of the golden models."""

@@ -1,0 +1,62 @@
+"""Simulation runner: emit a block's Verilog, build it with Icarus, run a cocotb test module.
+
+Each parameter set gets its own build directory under ``build/sim/`` so runs can go in
+parallel and be inspected afterwards. The parameters of a run reach the cocotb test through
+the ``FDCNN_CASE`` environment variable (JSON); :func:`case` reads them back.
+"""
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+from hdl.axis import emit
+
+__all__ = ["REPOSITORY", "simulate", "case", "build_name"]
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+SIM_ROOT = REPOSITORY / "build" / "sim"
+
+
+def build_name(prefix, parameters):
+    """A directory name that spells out a parameter set."""
+    text = "_".join(f"{key}-{value}" for key, value in sorted(parameters.items()))
+    return prefix + "_" + re.sub(r"[^A-Za-z0-9.=-]+", "", text.replace(" ", ""))[:150]
+
+
+def case():
+    """The parameters a cocotb test was started with."""
+    return json.loads(os.environ["FDCNN_CASE"])
+
+
+def simulate(block, *, toplevel, test_module, build_dir, parameters, testcase=None):
+    """Run ``test_module``'s cocotb tests (or ``testcase``) on ``block`` under Icarus.
+
+    Raises :class:`AssertionError` unless at least one test ran and every test passed.
+    """
+    if shutil.which("iverilog") is None:
+        raise RuntimeError("Icarus Verilog (iverilog) is not installed; run 'make test' or "
+                           "'apt-get install -y iverilog'")
+    from cocotb_tools.check_results import get_results
+    from cocotb_tools.runner import get_runner
+
+    build_dir = Path(build_dir)
+    build_dir.mkdir(parents=True, exist_ok=True)
+    source = build_dir / f"{toplevel}.v"
+    source.write_text(emit(block, toplevel))
+    runner = get_runner("icarus")
+    runner.build(sources=[source], hdl_toplevel=toplevel, build_dir=build_dir, always=True,
+                 build_args=["-g2005"], timescale=("1ns", "1ps"), log_file=build_dir / "build.log")
+    python_path = os.pathsep.join(filter(None, [str(REPOSITORY), os.environ.get("PYTHONPATH")]))
+    try:
+        results = runner.test(hdl_toplevel=toplevel, test_module=test_module, testcase=testcase,
+                              build_dir=build_dir, test_dir=build_dir,
+                              extra_env={"FDCNN_CASE": json.dumps(parameters),
+                                         "PYTHONPATH": python_path},
+                              log_file=build_dir / "sim.log")
+    except SystemExit as error:
+        raise AssertionError(f"cocotb failed (exit {error.code}); see {build_dir / 'sim.log'}")
+    tests, failed = get_results(results)
+    assert tests > 0, f"no cocotb test ran; see {build_dir / 'sim.log'}"
+    assert failed == 0, f"{failed} of {tests} cocotb tests failed; see {build_dir / 'sim.log'}"

@@ -1,0 +1,508 @@
+"""Verification of the streaming FFT.
+
+* cocotb tests (``fft_*``): stimulus → golden model → AXI4-Stream driver → DUT → monitor →
+  scoreboard that demands sample-for-sample equality with :mod:`golden.fft`, under random
+  ``tvalid`` gaps and ``tready`` stalls, frames back to back.
+* pytest runners (``test_rtl_*``): one build directory per parameter set.
+* golden model tests (``test_golden_*``): the integer model against ``numpy.fft`` with error
+  bounds derived in :func:`predicted_rms_error`, and parameter checking.
+"""
+
+import itertools
+import math
+
+import cocotb
+import numpy as np
+import pytest
+from cocotb.clock import Clock
+from cocotb.triggers import ClockCycles, RisingEdge
+
+from golden.fft import StreamingFFTModel, bit_reverse
+from tb.axis import AxisSink, AxisSource, Beat
+
+GENERATOR_KEYS = ("size", "data_width", "twiddle_width", "scaling", "rounding", "direction",
+                  "output_order")
+
+
+# Stimulus -------------------------------------------------------------------------------------
+
+def stimulus(model, kinds, seed):
+    """Frames of integer samples, one or more per kind, and a per-frame inverse flag.
+
+    Kinds: ``random`` (both components uniform over the whole input range), ``impulses``
+    (full-scale impulse at positions 0, 1, N/2, N−1), ``tones`` (a full-scale complex tone on
+    every bin, N ≤ 64), ``dc``, ``alternating`` (±full scale), ``saturating`` (components
+    ±full scale following the signs of a bin-1 tone, which drives the bin-1 output to about
+    4/π of full scale per component and so saturates a stage-scaled output).
+    """
+    rng = np.random.default_rng(seed)
+    size = model.size
+    low, high = model.input_format.min_code, model.input_format.max_code
+    n = np.arange(size)
+    frames = []
+    for kind in kinds:
+        if kind == "random":
+            frames += [rng.integers(low, high + 1, (2, size)) for _ in range(2)]
+        elif kind == "impulses":
+            for position in sorted({0, 1, size // 2, size - 1}):
+                frame = np.zeros((2, size), dtype=np.int64)
+                frame[:, position] = (high, low)
+                frames.append(frame)
+        elif kind == "tones":
+            for k in range(size):
+                tone = np.exp(2j * np.pi * k * n / size) * high
+                frames.append(np.round(np.stack([tone.real, tone.imag])).astype(np.int64))
+        elif kind == "dc":
+            frames.append(np.stack([np.full(size, high), np.full(size, low)]))
+        elif kind == "alternating":
+            signs = np.where(n % 2 == 0, 1, -1)
+            frames.append(np.stack([np.where(signs > 0, high, low), np.where(signs > 0, low, high)]))
+        elif kind == "saturating":
+            angle = 2 * np.pi * n / size
+            frames.append(np.stack([np.where(np.cos(angle) >= 0, high, low),
+                                    np.where(np.sin(angle) >= 0, high, low)]))
+        else:
+            raise ValueError(f"unknown stimulus kind {kind!r}")
+    frames = np.array(frames, dtype=np.int64)
+    inverse = (rng.integers(0, 2, len(frames)).astype(bool) if model.direction == "runtime"
+               else None)
+    return frames[:, 0], frames[:, 1], inverse
+
+
+def beats_for(real, imag, inverse, tlast=None):
+    """Input beats for frames; ``tlast`` overrides the ``last`` flags (flat array)."""
+    size = real.shape[1]
+    beats = []
+    for frame, (frame_real, frame_imag) in enumerate(zip(real, imag)):
+        user = int(inverse[frame]) if inverse is not None else 0
+        for index in range(size):
+            beats.append(Beat(int(frame_real[index]), int(frame_imag[index]),
+                              index == size - 1, user if index == 0 else 0))
+    if tlast is not None:
+        for beat, last in zip(beats, tlast):
+            beat.last = bool(last)
+    return beats
+
+
+# cocotb testbench ------------------------------------------------------------------------------
+
+class FFTBench:
+    """Clock, reset, driver and monitor around the DUT, plus the golden model."""
+
+    def __init__(self, dut, parameters):
+        self.dut = dut
+        self.parameters = parameters
+        self.model = StreamingFFTModel(**{key: parameters[key] for key in GENERATOR_KEYS})
+        seed = parameters.get("seed", 1)
+        self.source = AxisSource(dut, gap=parameters.get("gap", 0.0), seed=seed)
+        self.sink = AxisSink(dut, stall=parameters.get("stall", 0.0), seed=seed + 1,
+                             sideband=("overflow",))
+        self.pulses = {"tlast_missing": [], "tlast_unexpected": []}
+
+    async def start(self):
+        Clock(self.dut.clk, 10, unit="ns").start()
+        await self.reset()
+        cocotb.start_soon(self.source.run())
+        cocotb.start_soon(self.sink.run())
+        cocotb.start_soon(self._watch_pulses())
+
+    async def reset(self, cycles=3):
+        self.dut.rst.value = 1
+        await ClockCycles(self.dut.clk, cycles)
+        self.dut.rst.value = 0
+
+    async def _watch_pulses(self):
+        while True:
+            await RisingEdge(self.dut.clk)
+            for name, cycles in self.pulses.items():
+                if getattr(self.dut, name).value:
+                    cycles.append(self.sink.cycle)
+
+    async def collect(self, count):
+        """Wait until ``count`` output beats arrived (fails after a generous time-out)."""
+        limit = 20 * (count + 2 * self.model.size) + 400
+        for _ in range(limit):
+            if len(self.sink.beats) >= count:
+                break
+            await RisingEdge(self.dut.clk)
+        await ClockCycles(self.dut.clk, 2 * self.model.size + 50)   # nothing extra may follow
+        assert len(self.sink.beats) == count, \
+            f"expected {count} output samples, got {len(self.sink.beats)}"
+        return self.sink.beats
+
+    def check(self, beats, real, imag, overflow):
+        """Scoreboard: every sample, every ``last`` and every frame's overflow flag."""
+        size = self.model.size
+        got_real = np.array([beat.real for beat in beats]).reshape(-1, size)
+        got_imag = np.array([beat.imag for beat in beats]).reshape(-1, size)
+        for frame in range(len(real)):
+            mismatch = np.flatnonzero((got_real[frame] != real[frame])
+                                      | (got_imag[frame] != imag[frame]))
+            assert mismatch.size == 0, (
+                f"frame {frame}: {mismatch.size} samples differ from golden, first at "
+                f"{mismatch[0]}: got {got_real[frame][mismatch[0]]}{got_imag[frame][mismatch[0]]:+}j "
+                f"want {real[frame][mismatch[0]]}{imag[frame][mismatch[0]]:+}j")
+        lasts = [beat.last for beat in beats]
+        assert lasts == [index % size == size - 1 for index in range(len(beats))], \
+            "m_axis_tlast is not on every frame's final sample"
+        flags = [bool(beat.sideband["overflow"]) for beat in beats[size - 1::size]]
+        assert flags == list(overflow), f"overflow flags {flags}, golden {list(overflow)}"
+
+
+@cocotb.test()
+async def fft_matches_golden(dut):
+    """Every stimulus kind, back to back, with random gaps and stalls: bit-exact."""
+    from tb.runner import case
+    bench = FFTBench(dut, case())
+    real, imag, inverse = stimulus(bench.model, bench.parameters["stimuli"],
+                                   bench.parameters.get("seed", 1))
+    want = bench.model.transform(real, imag, inverse)
+    await bench.start()
+    bench.source.send(beats_for(real, imag, inverse))
+    bench.check(await bench.collect(real.size), *want)
+
+
+@cocotb.test()
+async def fft_zero_bubbles_and_latency(dut):
+    """With no gaps or stalls, frames stream at one sample per clock after ``latency``."""
+    from tb.runner import case
+    parameters = case()
+    bench = FFTBench(dut, dict(parameters, gap=0.0, stall=0.0))
+    real, imag, inverse = stimulus(bench.model, ["random", "impulses"], 7)
+    await bench.start()
+    bench.source.send(beats_for(real, imag, inverse))
+    beats = await bench.collect(real.size)
+    bench.check(beats, *bench.model.transform(real, imag, inverse))
+    inputs = [beat.cycle for beat in bench.source.sent]
+    outputs = [beat.cycle for beat in beats]
+    assert np.all(np.diff(inputs) == 1), "input was not accepted on every cycle"
+    assert np.all(np.diff(outputs) == 1), "output has bubbles"
+    assert outputs[0] - inputs[0] == parameters["latency"], \
+        f"latency {outputs[0] - inputs[0]} cycles, property says {parameters['latency']}"
+
+
+@cocotb.test()
+async def fft_reset_mid_frame(dut):
+    """A reset in the middle of a frame leaves no trace on the frames after it."""
+    from tb.runner import case
+    bench = FFTBench(dut, case())
+    real, imag, inverse = stimulus(bench.model, ["random", "dc"], 11)
+    await bench.start()
+    bench.source.send(beats_for(real, imag, inverse)[: 3 * bench.model.size // 2])
+    while len(bench.source.sent) < bench.model.size + bench.model.size // 4:
+        await RisingEdge(dut.clk)
+    bench.source.clear()
+    await bench.reset()
+    bench.sink.beats.clear()
+    bench.source.send(beats_for(real, imag, inverse))
+    bench.check(await bench.collect(real.size), *bench.model.transform(real, imag, inverse))
+
+
+@cocotb.test()
+async def fft_tlast_errors(dut):
+    """``tlast`` early in one frame and missing at the end of another each pulse once."""
+    from tb.runner import case
+    bench = FFTBench(dut, case())
+    size = bench.model.size
+    real, imag, inverse = stimulus(bench.model, ["random", "random"], 5)   # 4 frames
+    tlast = np.zeros(real.size, dtype=bool)
+    tlast[size - 1] = True                          # frame 0: correct
+    tlast[size + 2] = tlast[2 * size - 1] = True    # frame 1: one early tlast
+    # frame 2: tlast missing at its end; frame 3 correct again
+    tlast[4 * size - 1] = True
+    await bench.start()
+    bench.source.send(beats_for(real, imag, inverse, tlast))
+    bench.check(await bench.collect(real.size), *bench.model.transform(real, imag, inverse))
+    sent = bench.source.sent
+    assert bench.pulses["tlast_unexpected"] == [sent[size + 2].cycle + 1]
+    assert bench.pulses["tlast_missing"] == [sent[3 * size - 1].cycle + 1]
+
+
+# pytest runners ------------------------------------------------------------------------------
+
+def _rtl_case(size, **overrides):
+    parameters = dict(size=size, data_width=16, twiddle_width=18, scaling="stage",
+                      rounding="convergent", direction="forward", output_order="bit_reversed")
+    parameters.update(overrides)
+    return parameters
+
+
+ALL_STIMULI = ["random", "impulses", "dc", "alternating", "saturating"]
+
+#: (generator parameters, extra stimuli) covering sizes, widths, every rounding and scaling
+#: kind, every direction and both output orders, in pairs rather than the full product.
+RTL_CASES = [
+    _rtl_case(4, data_width=18),
+    _rtl_case(8, direction="inverse", output_order="natural"),
+    _rtl_case(16),
+    _rtl_case(16, rounding="truncate", scaling="none"),
+    _rtl_case(16, rounding="half_up", scaling=[0, 1, 0, 1], direction="runtime"),
+    _rtl_case(16, data_width=8, twiddle_width=8, scaling="none", direction="inverse"),
+    _rtl_case(64),
+    _rtl_case(64, rounding="truncate", direction="runtime", output_order="natural"),
+    _rtl_case(64, rounding="half_up", scaling=[1, 0, 1, 0, 2, 1]),
+    _rtl_case(64, data_width=8, twiddle_width=10, scaling=[0] * 6, output_order="natural"),
+    _rtl_case(64, data_width=32, twiddle_width=27, scaling="none", rounding="half_up"),
+    _rtl_case(256, data_width=18, direction="runtime"),
+    _rtl_case(256, rounding="truncate", scaling="none", output_order="natural"),
+    _rtl_case(1024),
+    _rtl_case(1024, output_order="natural", direction="inverse", rounding="half_up"),
+]
+SLOW_CASES = [_rtl_case(4096), _rtl_case(16384, output_order="natural")]
+
+
+def _run(parameters, testcase, **bench):
+    from hdl.fft import StreamingFFT
+    from tb.runner import SIM_ROOT, build_name, simulate
+    block = StreamingFFT(**parameters)
+    name = build_name(f"fft_{testcase}", parameters)
+    simulate(block, toplevel="fft", test_module="tb.test_fft", testcase=testcase,
+             build_dir=SIM_ROOT / name,
+             parameters=dict(parameters, latency=block.latency, **bench))
+
+
+def _case_id(parameters):
+    return "-".join(str(parameters[key]).replace(" ", "") for key in GENERATOR_KEYS)
+
+
+def _stimuli(parameters):
+    return ALL_STIMULI + (["tones"] if parameters["size"] <= 16 else [])
+
+
+@pytest.mark.parametrize("parameters", RTL_CASES, ids=_case_id)
+def test_rtl_matches_golden(parameters):
+    _run(parameters, "fft_matches_golden", stimuli=_stimuli(parameters),
+         gap=0.3, stall=0.3, seed=parameters["size"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("parameters", SLOW_CASES, ids=_case_id)
+def test_rtl_matches_golden_large(parameters):
+    _run(parameters, "fft_matches_golden", stimuli=["random", "impulses", "saturating"],
+         gap=0.1, stall=0.1, seed=3)
+
+
+@pytest.mark.quick
+@pytest.mark.parametrize("parameters", [_rtl_case(64), _rtl_case(64, output_order="natural",
+                                                                 direction="runtime")],
+                         ids=_case_id)
+def test_rtl_zero_bubbles_and_latency(parameters):
+    _run(parameters, "fft_zero_bubbles_and_latency")
+
+
+@pytest.mark.parametrize("parameters", [_rtl_case(16, output_order="natural"),
+                                        _rtl_case(256, direction="runtime")], ids=_case_id)
+def test_rtl_reset_mid_frame(parameters):
+    _run(parameters, "fft_reset_mid_frame", gap=0.2, stall=0.2, seed=4)
+
+
+def test_rtl_tlast_errors():
+    _run(_rtl_case(16), "fft_tlast_errors", gap=0.2, stall=0.2, seed=6)
+
+
+# Golden model against the float truth ----------------------------------------------------------
+
+def complex_rms(error):
+    return math.sqrt(np.mean(np.abs(error) ** 2))
+
+
+def predicted_rms_error(size):
+    """Complex RMS error (output LSB) of the stage-scaled, convergent-rounded model.
+
+    Additive-noise model: halving an integer rounds away one bit, ±½ LSB on the half of the
+    values that are odd: variance 1/8 per component. A twiddle product's rounding is ~uniform:
+    1/12, on the half of a multiplier stage's samples that are rotated (≈ 1/24 per sample).
+    Every later stage halves two independent errors' sum, so a stage's noise reaches the output
+    with variance ×2^−(stages after it). Summing, per component:
+    ``σ² = Σ_s 2^−(m−1−s) · (1/8 + [s < m−2]/24)``; complex RMS = ``√(2σ²)``.
+    """
+    stages = size.bit_length() - 1
+    variance = sum(2.0 ** -(stages - 1 - stage) * (1 / 8 + (1 / 24 if stage < stages - 2 else 0))
+                   for stage in range(stages))
+    return math.sqrt(2 * variance)
+
+
+#: The bound asked of convergent rounding; the model above predicts at most 0.735.
+RMS_BOUND = 0.75
+#: Floor: rounding the exact output once, uniform error, √(2/12) complex RMS.
+RMS_FLOOR = math.sqrt(2 / 12)
+
+
+def error_table(sizes=(16, 64, 256, 1024, 4096), rounding="convergent", samples=1 << 16,
+                seed=2026):
+    """Rows of (N, RMS error in LSB, max error in LSB, SQNR in dB) for random full-range input."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for size in sizes:
+        model = StreamingFFTModel(size=size, data_width=16, twiddle_width=18,
+                                  rounding=rounding, output_order="natural")
+        frames = max(samples // size, 4)
+        real = rng.integers(-2 ** 15, 2 ** 15, (frames, size))
+        imag = rng.integers(-2 ** 15, 2 ** 15, (frames, size))
+        out_real, out_imag, overflow = model.transform(real, imag)
+        assert not overflow.any()
+        truth = np.fft.fft(real + 1j * imag, axis=1) / size
+        error = out_real + 1j * out_imag - truth
+        rms = complex_rms(error)
+        sqnr = 10 * math.log10(np.mean(np.abs(truth) ** 2) / rms ** 2)
+        rows.append((size, rms, float(np.max(np.abs(error))), sqnr))
+    return rows
+
+
+def test_golden_error_table_against_numpy():
+    rows = error_table()
+    print("\n   N   RMS err (LSB)  max err (LSB)  SQNR (dB)  predicted RMS")
+    for size, rms, peak, sqnr in rows:
+        print(f"{size:5d}  {rms:13.3f}  {peak:13.3f}  {sqnr:9.1f}  {predicted_rms_error(size):13.3f}")
+    for size, rms, peak, sqnr in rows:
+        assert RMS_FLOOR < rms <= RMS_BOUND, f"N={size}: RMS error {rms:.3f} LSB"
+        assert rms <= predicted_rms_error(size) + 0.02, f"N={size}: above the noise model"
+
+
+def test_golden_inverse_matches_numpy_ifft():
+    rng = np.random.default_rng(3)
+    for size in (16, 256):
+        model = StreamingFFTModel(size=size, direction="inverse", output_order="natural")
+        real, imag = rng.integers(-2 ** 15, 2 ** 15, (2, 64, size))
+        out_real, out_imag, _ = model.transform(real, imag)
+        error = complex_rms(out_real + 1j * out_imag - np.fft.ifft(real + 1j * imag, axis=1))
+        assert error <= RMS_BOUND, f"N={size}: inverse RMS error {error:.3f} LSB"
+
+
+def test_golden_runtime_direction_equals_fixed_directions():
+    rng = np.random.default_rng(4)
+    real, imag = rng.integers(-2 ** 15, 2 ** 15, (2, 6, 64))
+    inverse = np.array([0, 1, 1, 0, 1, 0], dtype=bool)
+    runtime = StreamingFFTModel(size=64, direction="runtime").transform(real, imag, inverse)
+    for direction, frames in (("forward", ~inverse), ("inverse", inverse)):
+        fixed = StreamingFFTModel(size=64, direction=direction).transform(real[frames],
+                                                                         imag[frames])
+        for got, want in zip(runtime, fixed):
+            assert np.array_equal(got[frames], want)
+
+
+def test_golden_inverse_is_swapped_forward():
+    """The identity the hardware's inverse relies on holds bit for bit, saturation included."""
+    rng = np.random.default_rng(5)
+    for scaling, rounding in (("stage", "truncate"), ("none", "half_up"), ([0] * 5, "convergent")):
+        forward = StreamingFFTModel(size=32, scaling=scaling, rounding=rounding)
+        inverse = StreamingFFTModel(size=32, scaling=scaling, rounding=rounding,
+                                    direction="inverse")
+        real, imag = rng.integers(-2 ** 15, 2 ** 15, (2, 8, 32))
+        real[0], imag[0] = 2 ** 15 - 1, -2 ** 15
+        swapped_imag, swapped_real, swapped_overflow = forward.transform(imag, real)
+        got_real, got_imag, got_overflow = inverse.transform(real, imag)
+        assert np.array_equal(got_real, swapped_real) and np.array_equal(got_imag, swapped_imag)
+        assert np.array_equal(got_overflow, swapped_overflow)
+
+
+def test_golden_round_trip():
+    """Full-growth forward, then stage-scaled inverse at the forward's width, returns x.
+
+    Bound: the forward's only rounding is at its twiddle products, and the stage-scaled inverse
+    divides that error by N on its way out; what is left is the inverse's own error, which is
+    the forward table's: at most ``RMS_BOUND``. Max error bound: 4 LSB.
+    """
+    rng = np.random.default_rng(6)
+    for size in (16, 256, 1024):
+        forward = StreamingFFTModel(size=size, scaling="none")
+        inverse = StreamingFFTModel(size=size, data_width=forward.output_width,
+                                    direction="inverse", output_order="natural")
+        real, imag = rng.integers(-2 ** 15, 2 ** 15, (2, 16, size))
+        spectrum_real, spectrum_imag, _ = forward.transform(real, imag)
+        order = bit_reverse(np.arange(size), forward.stages)
+        back_real, back_imag, overflow = inverse.transform(spectrum_real[:, order],
+                                                           spectrum_imag[:, order])
+        error = back_real + 1j * back_imag - (real + 1j * imag)
+        assert not overflow.any()
+        assert complex_rms(error) <= RMS_BOUND, f"N={size}: {complex_rms(error):.3f} LSB"
+        assert np.max(np.abs(error)) <= 4
+
+
+def test_golden_full_growth_is_exact_but_for_twiddles():
+    """``scaling="none"``: the only errors come from twiddle products.
+
+    Per rotated sample and component (half of a multiplier stage's samples): the product's
+    rounding, variance 1/12, and the coefficient's quantization (each of cos and sin uniform
+    within ±q/2, q = 2^−(T−1)), variance ``P_s · q²/12`` for signal power ``P_s`` per complex
+    sample at stage ``s`` (``P_s = P_0 · 2^(s+1)`` without scaling). Without scaling every later
+    stage doubles the variance.
+    """
+    rng = np.random.default_rng(7)
+    size = 256
+    model = StreamingFFTModel(size=size, scaling="none", output_order="natural")
+    real, imag = rng.integers(-2 ** 15, 2 ** 15, (2, 32, size))
+    out_real, out_imag, overflow = model.transform(real, imag)
+    error = complex_rms(out_real + 1j * out_imag - np.fft.fft(real + 1j * imag, axis=1))
+    stages = model.stages
+    input_power = 2 * (2.0 ** 32 - 1) / 12
+    coefficient_step = 2.0 ** -(model.twiddle_width - 1)
+    variance = sum(2.0 ** (stages - 1 - stage)
+                   * (1 / 24 + input_power * 2.0 ** (stage + 1) * coefficient_step ** 2 / 24)
+                   for stage in range(stages - 2))
+    bound = math.sqrt(2 * variance)
+    assert not overflow.any()
+    assert error <= bound, f"RMS error {error:.2f} LSB above the model's {bound:.2f}"
+
+
+def test_golden_saturation_is_flagged():
+    for size in (8, 64, 1024):
+        model = StreamingFFTModel(size=size)
+        real, imag, _ = stimulus(model, ["random", "saturating"], 1)
+        _, _, overflow = model.transform(real, imag)
+        assert list(overflow) == [False, False, True], f"N={size}: {list(overflow)}"
+    wide = StreamingFFTModel(size=64, scaling="none")
+    real, imag, _ = stimulus(wide, ALL_STIMULI, 1)
+    assert not wide.transform(real, imag)[2].any()
+
+
+def test_golden_output_orders_agree():
+    rng = np.random.default_rng(8)
+    real, imag = rng.integers(-2 ** 15, 2 ** 15, (2, 3, 64))
+    natural = StreamingFFTModel(size=64, output_order="natural").transform(real, imag)
+    reversed_ = StreamingFFTModel(size=64).transform(real, imag)
+    order = bit_reverse(np.arange(64), 6)
+    assert np.array_equal(natural[0], reversed_[0][:, order])
+    assert np.array_equal(natural[1], reversed_[1][:, order])
+
+
+@pytest.mark.parametrize("parameters, error, message", [
+    (dict(size=100), ValueError, "Transform size must be a power of two from 4 to 65536, not 100"),
+    (dict(size=2), ValueError, "Transform size must be a power of two from 4 to 65536, not 2"),
+    (dict(size=131072), ValueError,
+     "Transform size must be a power of two from 4 to 65536, not 131072"),
+    (dict(size="64"), TypeError, "Transform size must be an integer, not '64'"),
+    (dict(size=64, data_width=3), ValueError, "Data width must be from 4 to 32, not 3"),
+    (dict(size=64, data_width=16.0), TypeError, "Data width must be an integer, not 16.0"),
+    (dict(size=64, twiddle_width=28), ValueError, "Twiddle width must be from 4 to 27, not 28"),
+    (dict(size=64, scaling="block"), ValueError,
+     "Scaling must be 'stage', 'none' or a list of 6 per-stage shifts, each 0, 1 or 2, "
+     "not 'block'"),
+    (dict(size=16, scaling=[1, 1, 3, 1]), ValueError,
+     "Scaling must be 'stage', 'none' or a list of 4 per-stage shifts, each 0, 1 or 2, "
+     "not [1, 1, 3, 1]"),
+    (dict(size=16, scaling=[1, 1, 1]), ValueError,
+     "Scaling must be 'stage', 'none' or a list of 4 per-stage shifts, each 0, 1 or 2, "
+     "not [1, 1, 1]"),
+    (dict(size=64, rounding="nearest"), ValueError,
+     "Rounding must be one of 'truncate', 'half_up', 'convergent', not 'nearest'"),
+    (dict(size=64, direction="backward"), ValueError,
+     "Direction must be one of 'forward', 'inverse', 'runtime', not 'backward'"),
+    (dict(size=64, output_order="reversed"), ValueError,
+     "Output order must be one of 'bit_reversed', 'natural', not 'reversed'"),
+])
+def test_parameter_errors(parameters, error, message):
+    from hdl.fft import StreamingFFT
+    for constructor in (StreamingFFTModel, StreamingFFT):
+        with pytest.raises(error) as raised:
+            constructor(**parameters)
+        assert str(raised.value) == message
+
+
+def test_stimulus_kinds_are_all_exercised():
+    model = StreamingFFTModel(size=16)
+    real, imag, _ = stimulus(model, ALL_STIMULI + ["tones"], 1)
+    kinds_frames = 2 + 4 + 1 + 1 + 1 + 16
+    assert real.shape == (kinds_frames, 16)
+    assert real.max() == 2 ** 15 - 1 and real.min() == -2 ** 15
+    assert list(itertools.islice(real[3], 3)) == [0, 2 ** 15 - 1, 0]
