@@ -16,7 +16,7 @@ from amaranth.lib.wiring import In, Out
 
 from golden.fixed import FixedFormat
 
-__all__ = ["AXIStreamTop", "component_width", "emit"]
+__all__ = ["AXIStreamTop", "component_width", "emit", "describe"]
 
 
 def component_width(stream_port):
@@ -96,3 +96,35 @@ class AXIStreamTop(wiring.Component):
 def emit(block, name):
     """Verilog text of ``block`` behind an AXI4-Stream top module called ``name``."""
     return verilog.convert(AXIStreamTop(block), name=name, emit_src=False)
+
+
+_STANDARD_PORTS = {
+    "clk": "clock, rising edge", "rst": "synchronous reset, active high",
+    "s_axis_tdata": "input sample: real in the low half, imaginary in the high half, each "
+                    "sign-extended to whole bytes",
+    "s_axis_tvalid": "input sample valid", "s_axis_tready": "input sample accepted",
+    "s_axis_tlast": "last sample of an input frame",
+    "m_axis_tdata": "output sample, packed as s_axis_tdata",
+    "m_axis_tvalid": "output sample valid", "m_axis_tready": "output sample taken",
+    "m_axis_tlast": "last sample of an output frame",
+}
+
+
+def describe(block, name):
+    """JSON-ready description of ``block``'s Verilog top: ports with widths and meanings,
+    packing, and whatever the block's ``describe()`` adds (latency, formats, order)."""
+    details = block.describe()
+    meanings = dict(_STANDARD_PORTS, **details.pop("port_descriptions", {}))
+    top = AXIStreamTop(block)
+    ports = [{"name": "clk", "direction": "input", "width": 1, "description": meanings["clk"]},
+             {"name": "rst", "direction": "input", "width": 1, "description": meanings["rst"]}]
+    for port_name, member in top.signature.members.items():
+        ports.append({"name": port_name,
+                      "direction": "input" if member.flow is In else "output",
+                      "width": len(getattr(top, port_name)),
+                      "description": meanings.get(port_name, "")})
+    top._MustUse__silence = True    # only inspected, never elaborated
+    return {"module": name, "generator": "fdcnn", **details,
+            "data_packing": "each component sign-extended to a whole number of bytes; real "
+                            "part in the low half of tdata, imaginary part in the high half",
+            "ports": ports}

@@ -48,6 +48,10 @@ __all__ = ["StreamingFFT"]
 MULTIPLIER_REGISTERS = 4
 
 
+def _format(fixed):
+    return {"width": fixed.width, "fraction": fixed.fraction, "tdata_bits": fixed.padded_width}
+
+
 def _sample_layout(width):
     """A pipeline sample: data plus the tags that travel with it."""
     return data.StructLayout({"real": signed(width), "imag": signed(width), "valid": 1,
@@ -108,6 +112,33 @@ class StreamingFFT(wiring.Component):
     def multipliers(self):
         """Real multipliers in the design: 4 per twiddle stage."""
         return 4 * len(self.model.multiplier_stages)
+
+    def describe(self):
+        """What a user of the generated Verilog needs besides the ports' names (for JSON)."""
+        model = self.model
+        return {
+            "parameters": {"size": model.size, "data_width": model.data_width,
+                           "twiddle_width": model.twiddle_width, "scaling": model.scaling,
+                           "rounding": model.rounding, "direction": model.direction,
+                           "output_order": model.output_order},
+            "latency_cycles": self.latency,
+            "throughput": "1 sample per clock, frames back to back",
+            "multipliers": self.multipliers,
+            "stage_shifts": list(model.shifts),
+            "input_format": _format(model.input_format),
+            "output_format": _format(model.output_format),
+            "output": (f"{'IDFT' if model.direction == 'inverse' else 'DFT'}(x) / "
+                       f"2**{model.total_shift}" + (", inverse per frame (s_axis_tuser)"
+                                                     if model.direction == "runtime" else "")),
+            "output_order": model.output_order,
+            "port_descriptions": {
+                "s_axis_tuser": "bit 0 with a frame's first sample: 1 = inverse transform",
+                "overflow": "with each m_axis beat: a sum, product or output of this output "
+                            "frame saturated (so far; complete on the tlast beat)",
+                "tlast_missing": "1-cycle pulse: an input frame's last sample had no tlast",
+                "tlast_unexpected": "1-cycle pulse: tlast before an input frame's last sample",
+            },
+        }
 
     def _stage_registers(self, stage):
         return MULTIPLIER_REGISTERS if stage in self.model.multiplier_stages else 1

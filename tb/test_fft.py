@@ -245,7 +245,7 @@ RTL_CASES = [
     _rtl_case(64, data_width=32, twiddle_width=27, scaling="none", rounding="half_up"),
     _rtl_case(256, data_width=18, direction="runtime"),
     _rtl_case(256, rounding="truncate", scaling="none", output_order="natural"),
-    _rtl_case(1024),
+    pytest.param(_rtl_case(1024), marks=pytest.mark.quick),   # the default configuration
     _rtl_case(1024, output_order="natural", direction="inverse", rounding="half_up"),
 ]
 SLOW_CASES = [_rtl_case(4096), _rtl_case(16384, output_order="natural")]
@@ -282,7 +282,6 @@ def test_rtl_matches_golden_large(parameters):
          gap=0.1, stall=0.1, seed=3)
 
 
-@pytest.mark.quick
 @pytest.mark.parametrize("parameters", [_rtl_case(64), _rtl_case(64, output_order="natural",
                                                                  direction="runtime")],
                          ids=_case_id)
@@ -506,3 +505,30 @@ def test_stimulus_kinds_are_all_exercised():
     assert real.shape == (kinds_frames, 16)
     assert real.max() == 2 ** 15 - 1 and real.min() == -2 ** 15
     assert list(itertools.islice(real[3], 3)) == [0, 2 ** 15 - 1, 0]
+
+
+# Synthesis -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("size", [8, 16, 64, 256])
+def test_synthesis_has_the_minimum_multipliers(size, tmp_path):
+    """Before any techmap there are exactly 4·(log2 N − 2) multipliers."""
+    from hdl.axis import emit
+    from hdl.fft import StreamingFFT
+    from scripts.synth import synthesize
+    block = StreamingFFT(size=size)
+    row = synthesize(emit(block, "fft"), "fft", "generic", tmp_path)
+    assert row["DSP"] == block.multipliers == 4 * (size.bit_length() - 1 - 2)
+
+
+def test_synthesis_smoke_generic_and_ice40(tmp_path, capsys):
+    import json
+
+    from scripts.cli import main
+    assert main(["synth", "fft", "--size", "16", "--target", "generic", "--target", "ice40",
+                 "--build-dir", str(tmp_path), "--json", str(tmp_path / "table.json")]) == 0
+    table = capsys.readouterr().out
+    assert "generic" in table and "ice40" in table
+    rows = {row["target"]: row for row in json.loads((tmp_path / "table.json").read_text())
+            ["utilization"]}
+    assert rows["generic"]["DSP"] == 8 and rows["generic"]["FF"] > 0
+    assert rows["ice40"]["LUT"] > 0 and rows["ice40"]["FF"] > 0 and rows["ice40"]["DSP"] > 0

@@ -1,0 +1,2 @@
+# Default clock constraint for fdcnn tops.
+create_clock -name clk -period 10.000 [get_ports clk]

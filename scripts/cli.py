@@ -1,0 +1,262 @@
+"""The ``fdcnn`` command: generate Verilog, run the regression, synthesize, demo.
+
+Bad parameters print one line, ``fdcnn: error: …``, and exit with status 2.
+"""
+
+import argparse
+import csv
+import json
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+from scripts.synth import TARGETS, format_table, synthesize
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+FPGA_TARGETS = ("ice40", "ecp5", "xc7")
+SIMULATORS = ("icarus",)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.exit(2, f"fdcnn: error: {message}\n")
+
+
+class ParameterError(Exception):
+    """A bad parameter: the message is printed as is."""
+
+
+# Blocks -------------------------------------------------------------------------------------
+
+def _scaling(text):
+    if text in ("stage", "none"):
+        return text
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        return text
+
+
+def _fft_arguments(parser):
+    parser.add_argument("--size", type=int, default=1024, help="transform size N (default 1024)")
+    parser.add_argument("--data-width", type=int, default=16, help="input bits per component")
+    parser.add_argument("--twiddle-width", type=int, default=18, help="twiddle bits per component")
+    parser.add_argument("--scaling", type=_scaling, default="stage",
+                        help="'stage' (÷2 per stage), 'none' (full growth) or per-stage shifts "
+                             "such as 1,1,0,1,… (first stage first)")
+    parser.add_argument("--rounding", default="convergent",
+                        help="truncate, half_up or convergent")
+    parser.add_argument("--direction", default="forward", help="forward, inverse or runtime")
+    parser.add_argument("--output-order", default="bit_reversed", help="bit_reversed or natural")
+
+
+def _fft(arguments):
+    from hdl.fft import StreamingFFT
+    return StreamingFFT(size=arguments.size, data_width=arguments.data_width,
+                        twiddle_width=arguments.twiddle_width, scaling=arguments.scaling,
+                        rounding=arguments.rounding, direction=arguments.direction,
+                        output_order=arguments.output_order)
+
+
+#: block name → (adds its parameters to a parser, builds it from parsed arguments)
+BLOCKS = {"fft": (_fft_arguments, _fft)}
+
+
+def _block(arguments):
+    try:
+        return BLOCKS[arguments.block][1](arguments)
+    except (TypeError, ValueError) as error:
+        raise ParameterError(str(error)) from None
+
+
+def _write_outputs(block, name, verilog_path):
+    from hdl.axis import describe, emit
+    verilog_path = Path(verilog_path)
+    verilog_path.parent.mkdir(parents=True, exist_ok=True)
+    verilog_path.write_text(emit(block, name))
+    description = describe(block, name)
+    verilog_path.with_suffix(".json").write_text(json.dumps(description, indent=2) + "\n")
+    return description
+
+
+# Commands -----------------------------------------------------------------------------------
+
+def generate(arguments):
+    block = _block(arguments)
+    description = _write_outputs(block, arguments.name or arguments.block, arguments.output)
+    print(f"wrote {arguments.output} and {Path(arguments.output).with_suffix('.json')}: "
+          f"module {description['module']}, latency {description['latency_cycles']} cycles")
+    return 0
+
+
+def _utilization(block, name, targets, build_dir):
+    from hdl.axis import emit
+    verilog = emit(block, name)
+    rows = []
+    for target in targets:
+        started = time.monotonic()
+        rows.append(synthesize(verilog, name, target, Path(build_dir) / target))
+        print(f"  {target}: synthesized in {time.monotonic() - started:.0f} s", file=sys.stderr)
+    return rows
+
+
+def _save_rows(rows, parameters, json_path=None, csv_path=None):
+    if json_path:
+        Path(json_path).write_text(json.dumps({"parameters": parameters, "utilization": rows},
+                                              indent=2) + "\n")
+    if csv_path:
+        with open(csv_path, "w", newline="") as file:
+            writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+
+
+def synth(arguments):
+    targets = arguments.target or list(FPGA_TARGETS)
+    for target in targets:
+        if target not in TARGETS:
+            allowed = ", ".join(repr(name) for name in TARGETS)
+            raise ParameterError(f"Target must be one of {allowed}, not {target!r}")
+    block = _block(arguments)
+    name = arguments.name or arguments.block
+    rows = _utilization(block, name, targets, Path(arguments.build_dir) / name)
+    print(format_table(rows))
+    _save_rows(rows, block.describe()["parameters"], arguments.json, arguments.csv)
+    return 0
+
+
+def _pytest(files, marker, jobs, junit):
+    command = [sys.executable, "-m", "pytest", *files, "-m", marker, "-q",
+               "-p", "no:cacheprovider", f"--junitxml={junit}"]
+    if jobs > 1:
+        command += ["-n", str(jobs)]
+    return subprocess.run(command, cwd=REPOSITORY).returncode
+
+
+def _summary(junit):
+    """Per test module: passed, failed, skipped and seconds, from pytest's JUnit XML."""
+    counts = {}
+    for case in ElementTree.parse(junit).iter("testcase"):
+        module = case.get("classname", "").split(".")[-1].removeprefix("test_")
+        row = counts.setdefault(module, {"passed": 0, "failed": 0, "skipped": 0, "time": 0.0})
+        outcome = ("failed" if case.find("failure") is not None or case.find("error") is not None
+                   else "skipped" if case.find("skipped") is not None else "passed")
+        row[outcome] += 1
+        row["time"] += float(case.get("time", 0))
+    return counts
+
+
+def regress(arguments):
+    if arguments.sim not in SIMULATORS:
+        raise ParameterError(f"Simulator must be one of {', '.join(map(repr, SIMULATORS))}, "
+                             f"not {arguments.sim!r}")
+    if arguments.block is not None and arguments.block not in BLOCKS:
+        raise ParameterError(f"Block must be one of {', '.join(map(repr, BLOCKS))}, "
+                             f"not {arguments.block!r}")
+    files = [f"tb/test_{arguments.block}.py"] if arguments.block else ["tb"]
+    marker = "quick" if arguments.quick else "slow or not slow" if arguments.slow else "not slow"
+    junit = REPOSITORY / "build" / "regress.xml"
+    junit.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    status = _pytest(files, marker, arguments.jobs, junit)
+    elapsed = time.monotonic() - started
+    counts = _summary(junit) if junit.exists() else {}
+    print(f"\n{'block':<10} {'passed':>7} {'failed':>7} {'skipped':>8} {'test s':>8}")
+    for module, row in sorted(counts.items()):
+        print(f"{module:<10} {row['passed']:>7} {row['failed']:>7} {row['skipped']:>8} "
+              f"{row['time']:>8.1f}")
+    totals = {key: sum(row[key] for row in counts.values())
+              for key in ("passed", "failed", "skipped")}
+    print(f"wall time {elapsed:.0f} s")
+    print(f"regress: {totals['passed']} passed, {totals['failed']} failed, "
+          f"{totals['skipped']} skipped")
+    if status == 0 and totals["passed"] == 0:
+        return 1
+    return status
+
+
+def demo(arguments):
+    """Default FFT: generate, check bit-exactly in Icarus, synthesize, print utilization."""
+    build = Path(arguments.build_dir) / "demo"
+    block = _block(argparse.Namespace(block="fft", size=1024, data_width=16, twiddle_width=18,
+                                      scaling="stage", rounding="convergent",
+                                      direction="forward", output_order="bit_reversed"))
+    print("1/3 generate: 1024-point FFT, 16-bit data, 18-bit twiddles, ÷2 per stage, "
+          "convergent rounding")
+    description = _write_outputs(block, "fft", build / "fft.v")
+    print(f"    wrote {build / 'fft.v'} and {build / 'fft.json'} "
+          f"(latency {description['latency_cycles']} cycles, "
+          f"{description['multipliers']} multipliers)")
+    print("2/3 check: bit-exact against the golden model in Icarus, random gaps and stalls")
+    status = regress(argparse.Namespace(sim="icarus", block="fft", quick=True, slow=False,
+                                        jobs=arguments.jobs))
+    if status:
+        print("fdcnn: error: the bit-exact check failed", file=sys.stderr)
+        return status
+    print("3/3 synthesize with Yosys")
+    rows = _utilization(block, "fft", ("generic",) + FPGA_TARGETS, build / "synth")
+    _save_rows(rows, description["parameters"], build / "utilization.json",
+               build / "utilization.csv")
+    print(format_table(rows))
+    print(f"saved {build / 'utilization.json'} and {build / 'utilization.csv'}")
+    return 0
+
+
+# Parser -------------------------------------------------------------------------------------
+
+def _parser():
+    parser = _Parser(prog="fdcnn", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    generate_parser = commands.add_parser("generate", help="write Verilog and its JSON")
+    synth_parser = commands.add_parser("synth", help="synthesize with Yosys, print utilization")
+    for command, parser_ in (("generate", generate_parser), ("synth", synth_parser)):
+        blocks = parser_.add_subparsers(dest="block", required=True)
+        for block, (add_arguments, _) in BLOCKS.items():
+            block_parser = blocks.add_parser(block)
+            add_arguments(block_parser)
+            block_parser.add_argument("--name", help="Verilog module name (default: block)")
+            if command == "generate":
+                block_parser.add_argument("-o", "--output", default=f"build/{block}.v",
+                                          help="Verilog file; the JSON goes beside it")
+            else:
+                block_parser.add_argument("--target", action="append",
+                                          help="generic, ice40, ecp5 or xc7; repeat for "
+                                               "several (default: ice40, ecp5, xc7)")
+                block_parser.add_argument("--json", help="save the table as JSON")
+                block_parser.add_argument("--csv", help="save the table as CSV")
+                block_parser.add_argument("--build-dir", default="build/synth")
+
+    regress_parser = commands.add_parser("regress", help="run the cocotb regression")
+    regress_parser.add_argument("--block", help=f"one block ({', '.join(BLOCKS)}); default all")
+    regress_parser.add_argument("--quick", action="store_true", help="only the short check")
+    regress_parser.add_argument("--slow", action="store_true", help="include long sweeps")
+    regress_parser.add_argument("--sim", default="icarus", help="simulator (icarus)")
+    regress_parser.add_argument("-j", "--jobs", type=int, default=2, help="parallel workers")
+
+    demo_parser = commands.add_parser("demo", help="generate, check and synthesize the "
+                                                   "default FFT")
+    demo_parser.add_argument("--build-dir", default="build")
+    demo_parser.add_argument("-j", "--jobs", type=int, default=1, help="parallel workers")
+    return parser
+
+
+COMMANDS = {"generate": generate, "synth": synth, "regress": regress, "demo": demo}
+
+
+def main(argv=None):
+    arguments = _parser().parse_args(argv)
+    try:
+        return COMMANDS[arguments.command](arguments)
+    except ParameterError as error:
+        print(f"fdcnn: error: {error}", file=sys.stderr)
+        return 2
+    except RuntimeError as error:
+        print(f"fdcnn: error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

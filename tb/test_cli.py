@@ -1,0 +1,65 @@
+"""The fdcnn command line: outputs, and one-line errors with exit status 2."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from scripts.cli import main
+
+
+def _fdcnn(*arguments):
+    return subprocess.run([sys.executable, "-m", "scripts.cli", *arguments],
+                          capture_output=True, text=True)
+
+
+@pytest.mark.filterwarnings("ignore::amaranth.hdl.UnusedElaboratable")
+def test_generate_writes_verilog_and_json(tmp_path):
+    from hdl.fft import StreamingFFT
+    output = tmp_path / "fft.v"
+    assert main(["generate", "fft", "--size", "64", "--direction", "runtime",
+                 "--output-order", "natural", "--name", "fft64", "-o", str(output)]) == 0
+    verilog = output.read_text()
+    assert "module fft64(" in verilog
+    for port in ("s_axis_tdata", "s_axis_tvalid", "s_axis_tready", "s_axis_tlast",
+                 "s_axis_tuser", "m_axis_tdata", "m_axis_tvalid", "m_axis_tready",
+                 "m_axis_tlast", "overflow", "tlast_missing", "tlast_unexpected"):
+        assert port in verilog
+    description = json.loads(output.with_suffix(".json").read_text())
+    block = StreamingFFT(size=64, direction="runtime", output_order="natural")
+    assert description["latency_cycles"] == block.latency
+    assert description["parameters"]["output_order"] == "natural"
+    ports = {port["name"]: port for port in description["ports"]}
+    assert ports["s_axis_tdata"]["width"] == 32 and ports["s_axis_tuser"]["width"] == 1
+    assert all(port["description"] for port in description["ports"])
+
+
+def test_generate_is_reproducible(tmp_path):
+    for name in ("a", "b"):
+        assert main(["generate", "fft", "--size", "16", "-o", str(tmp_path / f"{name}.v")]) == 0
+    assert (tmp_path / "a.v").read_text() == (tmp_path / "b.v").read_text()
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["generate", "fft", "--size", "100"],
+     "fdcnn: error: Transform size must be a power of two from 4 to 65536, not 100"),
+    (["generate", "fft", "--size", "many"],
+     "fdcnn: error: argument --size: invalid int value: 'many'"),
+    (["generate", "fft", "--rounding", "nearest"],
+     "fdcnn: error: Rounding must be one of 'truncate', 'half_up', 'convergent', not 'nearest'"),
+    (["generate", "fft", "--size", "16", "--scaling", "1,1,x"],
+     "fdcnn: error: Scaling must be 'stage', 'none' or a list of 4 per-stage shifts, "
+     "each 0, 1 or 2, not '1,1,x'"),
+    (["synth", "fft", "--size", "16", "--target", "vivado"],
+     "fdcnn: error: Target must be one of 'generic', 'ice40', 'ecp5', 'xc7', not 'vivado'"),
+    (["regress", "--sim", "verilator"],
+     "fdcnn: error: Simulator must be one of 'icarus', not 'verilator'"),
+    (["regress", "--block", "dsp"], "fdcnn: error: Block must be one of 'fft', not 'dsp'"),
+    (["generate", "conv"], "fdcnn: error: argument block: invalid choice: 'conv' (choose from 'fft')"),
+])
+def test_bad_parameters_print_one_line_and_exit_2(arguments, message):
+    result = _fdcnn(*arguments)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == message + "\n"
