@@ -99,7 +99,11 @@ def integer_array(values, bits_needed):
 
 
 def round_shift(values, shift, rounding):
-    """Divide by ``2**shift`` with the given rounding; ``shift`` ≥ 0."""
+    """Divide by ``2**shift`` with the given rounding; ``shift`` ≥ 0.
+
+    Written with ``+``, ``>>`` and ``&`` only, so the same function builds the circuit from
+    Amaranth values (``hdl``) and computes the result on NumPy integer arrays (``golden``).
+    """
     check_rounding(rounding)
     if shift == 0:
         return values
