@@ -30,10 +30,15 @@ a sample. When the input has no sample at a frame boundary and results are still
 core inserts a flush frame (``N`` zero samples, never emitted), so the last frame leaves
 without waiting for another. A frame that arrives during a flush frame waits until it ends (at
 most ``N`` cycles). Within a frame, input gaps and output stalls just hold the pipeline.
+
+Both ports have a two-entry register slice, so the clock enable of the whole pipeline is a
+function of registered state only: no combinational path runs from ``s_axis_tvalid`` or
+``m_axis_tready`` into the pipeline or to the other port.
 """
 
 from amaranth.hdl import Cat, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, wiring
+from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
@@ -50,6 +55,12 @@ MULTIPLIER_REGISTERS = 4
 
 def _format(fixed):
     return {"width": fixed.width, "fraction": fixed.fraction, "tdata_bits": fixed.padded_width}
+
+
+def _output_layout(width):
+    """What the output register slice holds per sample."""
+    return data.StructLayout({"real": signed(width), "imag": signed(width), "last": 1,
+                              "overflow": 1})
 
 
 def _sample_layout(width):
@@ -85,8 +96,9 @@ class StreamingFFT(wiring.Component):
         Valid with each output sample: whether anything saturated in that output frame so far;
         on the sample with ``last`` it covers the whole frame.
     tlast_missing, tlast_unexpected : Out(1)
-        One-cycle pulses after an input sample that should have had ``last`` set and did not,
-        or had it set before the frame's final sample.
+        One-cycle pulses when an input sample that should have had ``last`` set and did not,
+        or had it set before the frame's final sample, enters the pipeline (two cycles after
+        its handshake unless the pipeline is stalled).
     """
 
     def __init__(self, **parameters):
@@ -153,7 +165,7 @@ class StreamingFFT(wiring.Component):
     @property
     def _output_delay(self):
         """Enabled cycles from a frame's first input in the input register to its first
-        result in the output register."""
+        result in the output register slice."""
         reorder = self.model.size + 1 if self.model.output_order == "natural" else 0
         return self._stages_delay + reorder + 1
 
@@ -161,43 +173,53 @@ class StreamingFFT(wiring.Component):
     def latency(self):
         """Clock cycles from the handshake of a frame's first input sample to the handshake of
         its first result, with no input gaps and ``m_axis_tready`` high."""
-        return self._output_delay + 1
+        return self._output_delay + 2
 
     def elaborate(self, platform):
         m = Module()
         model = self.model
         size = model.size
 
+        # Two-entry register slices on both ports: the pipeline's clock enable then depends on
+        # registered FIFO levels only, never combinationally on s_axis_tvalid or m_axis_tready.
+        m.submodules.input_slice = input_slice = SyncFIFO(
+            width=self.i.payload.shape().size, depth=2)
+        m.submodules.output_slice = output_slice = SyncFIFO(
+            width=_output_layout(model.output_width).size, depth=2)
+        head = self.i.payload.shape()(input_slice.r_data)
+        m.d.comb += [input_slice.w_data.eq(self.i.payload), input_slice.w_en.eq(self.i.valid),
+                     self.i.ready.eq(input_slice.w_rdy)]
+
         advance = Signal()
         slot = Signal(range(size))          # position of the next input sample in its frame
         flushing = Signal()                 # inside an inserted flush frame
-        pending = Signal(range(self.latency + size + 2))   # accepted, not yet in output register
-        can_advance = ~self.o.valid | self.o.ready
-        insert_flush = Mux(slot == 0, ~self.i.valid & (pending != 0), flushing)
-        m.d.comb += self.i.ready.eq(can_advance & ((slot == 0) | ~flushing))
-        accept = self.i.valid & self.i.ready
-        m.d.comb += advance.eq(can_advance & (accept | insert_flush))
+        pending = Signal(range(self.latency + size + 2))   # accepted, not yet in output slice
+        can_advance = output_slice.w_rdy
+        insert_flush = Mux(slot == 0, ~input_slice.r_rdy & (pending != 0), flushing)
+        accept = input_slice.r_rdy & can_advance & ((slot == 0) | ~flushing)
+        m.d.comb += [input_slice.r_en.eq(accept),
+                     advance.eq(can_advance & (accept | insert_flush))]
 
         with m.If(advance):
             m.d.sync += slot.eq(Mux(slot == size - 1, 0, slot + 1))
             with m.If(slot == 0):
                 m.d.sync += flushing.eq(~accept)
         last_slot = slot == size - 1
-        m.d.sync += [self.tlast_missing.eq(accept & last_slot & ~self.i.payload.last),
-                     self.tlast_unexpected.eq(accept & ~last_slot & self.i.payload.last)]
+        m.d.sync += [self.tlast_missing.eq(accept & last_slot & ~head.last),
+                     self.tlast_unexpected.eq(accept & ~last_slot & head.last)]
 
         inverse = Signal()
         if model.direction == "runtime":
             frame_inverse = Signal()
-            m.d.comb += inverse.eq(Mux(slot == 0, self.i.payload.user[0], frame_inverse))
+            m.d.comb += inverse.eq(Mux(slot == 0, head.user[0], frame_inverse))
             with m.If(accept & (slot == 0)):
-                m.d.sync += frame_inverse.eq(self.i.payload.user[0])
+                m.d.sync += frame_inverse.eq(head.user[0])
         else:
             m.d.comb += inverse.eq(model.direction == "inverse")
 
         sample = Signal(_sample_layout(model.stage_widths[0]))
-        real = Mux(accept, self.i.payload.data.real, 0)
-        imag = Mux(accept, self.i.payload.data.imag, 0)
+        real = Mux(accept, head.data.real, 0)
+        imag = Mux(accept, head.data.imag, 0)
         with m.If(advance):
             m.d.sync += [sample.real.eq(Mux(inverse, imag, real)),
                          sample.imag.eq(Mux(inverse, real, imag)),
@@ -211,7 +233,7 @@ class StreamingFFT(wiring.Component):
 
         if model.output_order == "natural":
             sample = self._reorder(m, sample, offset, advance)
-        self._output(m, sample, advance, accept, pending)
+        self._output(m, sample, advance, accept, pending, output_slice)
         return m
 
     def _stage(self, m, stage, sample, offset, advance):
@@ -339,26 +361,31 @@ class StreamingFFT(wiring.Component):
                      buffer.addr.eq(Mux(position[bits], reversed_, linear))]
         return buffer.o
 
-    def _output(self, m, sample, advance, accept, pending):
-        """Output register: saturate to the output width, undo the inverse's swap, frame."""
+    def _output(self, m, sample, advance, accept, pending, output_slice):
+        """Saturate to the output width, undo the inverse's swap, frame, and queue for m_axis."""
         model = self.model
         size = model.size
         real, real_saturated = saturate(sample.real, model.output_width)
         imag, imag_saturated = saturate(sample.imag, model.output_width)
-        index = Signal(range(size), init=(-1 - self._output_delay) % size,
-                       name="output_index")
+        index = Signal(range(size), init=(-1 - self._output_delay) % size, name="output_index")
         next_index = Mux(index == size - 1, 0, index + 1)
+        frame_overflow = Signal()           # running OR over the output frame so far
+        entry = Signal(_output_layout(model.output_width))
+        m.d.comb += [
+            entry.real.eq(Mux(sample.inverse, imag, real)),
+            entry.imag.eq(Mux(sample.inverse, real, imag)),
+            entry.last.eq(next_index == size - 1),
+            entry.overflow.eq(sample.overflow | real_saturated | imag_saturated
+                              | ((next_index != 0) & frame_overflow)),
+        ]
         retired = advance & sample.valid
         m.d.sync += pending.eq(pending + accept - retired)
         with m.If(advance):
-            m.d.sync += [
-                index.eq(next_index),
-                self.o.valid.eq(sample.valid),
-                self.o.payload.data.real.eq(Mux(sample.inverse, imag, real)),
-                self.o.payload.data.imag.eq(Mux(sample.inverse, real, imag)),
-                self.o.payload.last.eq(next_index == size - 1),
-                self.overflow.eq(sample.overflow | real_saturated | imag_saturated
-                                 | ((next_index != 0) & self.overflow)),
-            ]
-        with m.Elif(self.o.ready):
-            m.d.sync += self.o.valid.eq(0)
+            m.d.sync += [index.eq(next_index), frame_overflow.eq(entry.overflow)]
+        queued = _output_layout(model.output_width)(output_slice.r_data)
+        m.d.comb += [
+            output_slice.w_data.eq(entry), output_slice.w_en.eq(retired),
+            self.o.valid.eq(output_slice.r_rdy), output_slice.r_en.eq(self.o.ready),
+            self.o.payload.data.real.eq(queued.real), self.o.payload.data.imag.eq(queued.imag),
+            self.o.payload.last.eq(queued.last), self.overflow.eq(queued.overflow),
+        ]
