@@ -36,6 +36,7 @@ import math
 
 import numpy as np
 
+from golden.checks import integer_in, one_of
 from golden.fixed import (FixedFormat, check_rounding, integer_array, round_shift, saturate,
                           signed_bounds)
 
@@ -56,19 +57,6 @@ def bit_reverse(indices, bits):
     for bit in range(bits):
         result |= ((indices >> bit) & 1) << (bits - 1 - bit)
     return result
-
-
-def _one_of(name, value, allowed):
-    if value not in allowed:
-        choices = ", ".join(repr(choice) for choice in allowed)
-        raise ValueError(f"{name} must be one of {choices}, not {value!r}")
-
-
-def _integer_in(name, value, low, high):
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{name} must be an integer, not {value!r}")
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be from {low} to {high}, not {value}")
 
 
 class StreamingFFTModel:
@@ -101,11 +89,11 @@ class StreamingFFTModel:
         if not (SIZE_RANGE[0] <= size <= SIZE_RANGE[1] and size & (size - 1) == 0):
             raise ValueError(f"Transform size must be a power of two from {SIZE_RANGE[0]} to "
                              f"{SIZE_RANGE[1]}, not {size}")
-        _integer_in("Data width", data_width, *DATA_WIDTH_RANGE)
-        _integer_in("Twiddle width", twiddle_width, *TWIDDLE_WIDTH_RANGE)
+        integer_in("Data width", data_width, *DATA_WIDTH_RANGE)
+        integer_in("Twiddle width", twiddle_width, *TWIDDLE_WIDTH_RANGE)
         check_rounding(rounding)
-        _one_of("Direction", direction, DIRECTIONS)
-        _one_of("Output order", output_order, OUTPUT_ORDERS)
+        one_of("Direction", direction, DIRECTIONS)
+        one_of("Output order", output_order, OUTPUT_ORDERS)
         self.size = size
         self.data_width = data_width
         self.twiddle_width = twiddle_width

@@ -45,7 +45,7 @@ from amaranth.lib.wiring import In, Out
 from golden.fft import StreamingFFTModel
 from hdl.buffers import DelayLine, ReadFirstBuffer
 from hdl.fixed import round_shift, saturate
-from hdl.stream import complex_stream
+from hdl.stream import FramedOutput, check_tlast, complex_stream
 
 __all__ = ["StreamingFFT"]
 
@@ -55,12 +55,6 @@ MULTIPLIER_REGISTERS = 4
 
 def _format(fixed):
     return {"width": fixed.width, "fraction": fixed.fraction, "tdata_bits": fixed.padded_width}
-
-
-def _output_layout(width):
-    """What the output register slice holds per sample."""
-    return data.StructLayout({"real": signed(width), "imag": signed(width), "last": 1,
-                              "overflow": 1})
 
 
 def _sample_layout(width):
@@ -163,17 +157,13 @@ class StreamingFFT(wiring.Component):
                    for stage in range(self.model.stages))
 
     @property
-    def _output_delay(self):
-        """Enabled cycles from a frame's first input in the input register to its first
-        result in the output register slice."""
-        reorder = self.model.size + 1 if self.model.output_order == "natural" else 0
-        return self._stages_delay + reorder + 1
-
-    @property
     def latency(self):
         """Clock cycles from the handshake of a frame's first input sample to the handshake of
-        its first result, with no input gaps and ``m_axis_tready`` high."""
-        return self._output_delay + 2
+        its first result, with no input gaps and ``m_axis_tready`` high: one cycle through the
+        input register slice, the stages (input register to last stage), the reorder buffer
+        (natural order), and two through the output register slice (write, then handshake)."""
+        reorder = self.model.size + 1 if self.model.output_order == "natural" else 0
+        return 1 + self._stages_delay + reorder + 2
 
     def elaborate(self, platform):
         m = Module()
@@ -184,8 +174,9 @@ class StreamingFFT(wiring.Component):
         # registered FIFO levels only, never combinationally on s_axis_tvalid or m_axis_tready.
         m.submodules.input_slice = input_slice = SyncFIFO(
             width=self.i.payload.shape().size, depth=2)
-        m.submodules.output_slice = output_slice = SyncFIFO(
-            width=_output_layout(model.output_width).size, depth=2)
+        m.submodules.output = output = FramedOutput(model.output_width, size)
+        wiring.connect(m, wiring.flipped(self.o), output.o)
+        m.d.comb += self.overflow.eq(output.overflow)
         head = self.i.payload.shape()(input_slice.r_data)
         m.d.comb += [input_slice.w_data.eq(self.i.payload), input_slice.w_en.eq(self.i.valid),
                      self.i.ready.eq(input_slice.w_rdy)]
@@ -194,7 +185,7 @@ class StreamingFFT(wiring.Component):
         slot = Signal(range(size))          # position of the next input sample in its frame
         flushing = Signal()                 # inside an inserted flush frame
         pending = Signal(range(self.latency + size + 2))   # accepted, not yet in output slice
-        can_advance = output_slice.w_rdy
+        can_advance = output.w_rdy
         insert_flush = Mux(slot == 0, ~input_slice.r_rdy & (pending != 0), flushing)
         accept = input_slice.r_rdy & can_advance & ((slot == 0) | ~flushing)
         m.d.comb += [input_slice.r_en.eq(accept),
@@ -205,8 +196,7 @@ class StreamingFFT(wiring.Component):
             with m.If(slot == 0):
                 m.d.sync += flushing.eq(~accept)
         last_slot = slot == size - 1
-        m.d.sync += [self.tlast_missing.eq(accept & last_slot & ~head.last),
-                     self.tlast_unexpected.eq(accept & ~last_slot & head.last)]
+        check_tlast(m, accept, last_slot, head.last, self.tlast_missing, self.tlast_unexpected)
 
         inverse = Signal()
         if model.direction == "runtime":
@@ -233,7 +223,7 @@ class StreamingFFT(wiring.Component):
 
         if model.output_order == "natural":
             sample = self._reorder(m, sample, offset, advance)
-        self._output(m, sample, advance, accept, pending, output_slice)
+        self._output(m, sample, advance, accept, pending, output)
         return m
 
     def _stage(self, m, stage, sample, offset, advance):
@@ -361,31 +351,16 @@ class StreamingFFT(wiring.Component):
                      buffer.addr.eq(Mux(position[bits], reversed_, linear))]
         return buffer.o
 
-    def _output(self, m, sample, advance, accept, pending, output_slice):
-        """Saturate to the output width, undo the inverse's swap, frame, and queue for m_axis."""
+    def _output(self, m, sample, advance, accept, pending, output):
+        """Saturate to the output width and undo the inverse's swap into the framed output."""
         model = self.model
-        size = model.size
         real, real_saturated = saturate(sample.real, model.output_width)
         imag, imag_saturated = saturate(sample.imag, model.output_width)
-        index = Signal(range(size), init=(-1 - self._output_delay) % size, name="output_index")
-        next_index = Mux(index == size - 1, 0, index + 1)
-        frame_overflow = Signal()           # running OR over the output frame so far
-        entry = Signal(_output_layout(model.output_width))
-        m.d.comb += [
-            entry.real.eq(Mux(sample.inverse, imag, real)),
-            entry.imag.eq(Mux(sample.inverse, real, imag)),
-            entry.last.eq(next_index == size - 1),
-            entry.overflow.eq(sample.overflow | real_saturated | imag_saturated
-                              | ((next_index != 0) & frame_overflow)),
-        ]
         retired = advance & sample.valid
         m.d.sync += pending.eq(pending + accept - retired)
-        with m.If(advance):
-            m.d.sync += [index.eq(next_index), frame_overflow.eq(entry.overflow)]
-        queued = _output_layout(model.output_width)(output_slice.r_data)
         m.d.comb += [
-            output_slice.w_data.eq(entry), output_slice.w_en.eq(retired),
-            self.o.valid.eq(output_slice.r_rdy), output_slice.r_en.eq(self.o.ready),
-            self.o.payload.data.real.eq(queued.real), self.o.payload.data.imag.eq(queued.imag),
-            self.o.payload.last.eq(queued.last), self.overflow.eq(queued.overflow),
+            output.w_en.eq(retired),
+            output.w_data.real.eq(Mux(sample.inverse, imag, real)),
+            output.w_data.imag.eq(Mux(sample.inverse, real, imag)),
+            output.w_overflow.eq(sample.overflow | real_saturated | imag_saturated),
         ]

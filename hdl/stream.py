@@ -4,10 +4,12 @@ Blocks connect with :func:`complex_stream` signatures (``amaranth.lib.stream``),
 them is wiring. ``hdl.axis`` turns the same signature into AXI4-Stream ports at a Verilog top.
 """
 
-from amaranth.hdl import signed
-from amaranth.lib import data, stream
+from amaranth.hdl import Module, Mux, Signal, signed
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.fifo import SyncFIFO
+from amaranth.lib.wiring import In, Out
 
-__all__ = ["complex_layout", "complex_stream"]
+__all__ = ["complex_layout", "complex_stream", "FramedOutput", "check_tlast"]
 
 
 def complex_layout(width):
@@ -25,3 +27,46 @@ def complex_stream(width, *, user_width=0):
     if user_width:
         fields["user"] = user_width
     return stream.Signature(data.StructLayout(fields))
+
+
+class FramedOutput(wiring.Component):
+    """Output register slice that frames a block's results.
+
+    A two-entry FIFO (so ``w_rdy`` is registered: a producer may use it as its clock enable
+    without a combinational path from ``o.ready``) that sets ``last`` on every ``frame_size``-th
+    sample written since reset and presents ``overflow``: the running OR of ``w_overflow`` over
+    the output frame so far, complete on the ``last`` sample.
+    """
+
+    def __init__(self, width, frame_size):
+        self.frame_size = frame_size
+        super().__init__({"w_en": In(1), "w_rdy": Out(1), "w_data": In(complex_layout(width)),
+                          "w_overflow": In(1), "o": Out(complex_stream(width)),
+                          "overflow": Out(1)})
+
+    def elaborate(self, platform):
+        m = Module()
+        entry_layout = data.StructLayout({"data": self.w_data.shape(), "last": 1, "overflow": 1})
+        m.submodules.fifo = fifo = SyncFIFO(width=entry_layout.size, depth=2)
+        index = Signal(range(self.frame_size))
+        running = Signal()
+        entry = Signal(entry_layout)
+        m.d.comb += [entry.data.eq(self.w_data), entry.last.eq(index == self.frame_size - 1),
+                     entry.overflow.eq(self.w_overflow | ((index != 0) & running))]
+        with m.If(self.w_en & fifo.w_rdy):
+            m.d.sync += [index.eq(Mux(entry.last, 0, index + 1)), running.eq(entry.overflow)]
+        queued = entry_layout(fifo.r_data)
+        m.d.comb += [
+            fifo.w_data.eq(entry), fifo.w_en.eq(self.w_en), self.w_rdy.eq(fifo.w_rdy),
+            self.o.valid.eq(fifo.r_rdy), fifo.r_en.eq(self.o.ready),
+            self.o.payload.data.eq(queued.data), self.o.payload.last.eq(queued.last),
+            self.overflow.eq(queued.overflow),
+        ]
+        return m
+
+
+def check_tlast(m, accept, last_position, last, missing, unexpected):
+    """Drive one-cycle ``missing``/``unexpected`` pulses for an input sample just accepted whose
+    ``last`` flag disagrees with whether it is at its frame's ``last_position``."""
+    m.d.sync += [missing.eq(accept & last_position & ~last),
+                 unexpected.eq(accept & ~last_position & last)]

@@ -14,11 +14,10 @@ import math
 import cocotb
 import numpy as np
 import pytest
-from cocotb.clock import Clock
-from cocotb.triggers import ClockCycles, RisingEdge
+from cocotb.triggers import RisingEdge
 
 from golden.fft import StreamingFFTModel, bit_reverse
-from tb.axis import AxisSink, AxisSource, Beat
+from tb.bench import StreamBench, beats_for
 
 GENERATOR_KEYS = ("size", "data_width", "twiddle_width", "scaling", "rounding", "direction",
                   "output_order")
@@ -69,84 +68,17 @@ def stimulus(model, kinds, seed):
     return frames[:, 0], frames[:, 1], inverse
 
 
-def beats_for(real, imag, inverse, tlast=None):
-    """Input beats for frames; ``tlast`` overrides the ``last`` flags (flat array)."""
-    size = real.shape[1]
-    beats = []
-    for frame, (frame_real, frame_imag) in enumerate(zip(real, imag)):
-        user = int(inverse[frame]) if inverse is not None else 0
-        for index in range(size):
-            beats.append(Beat(int(frame_real[index]), int(frame_imag[index]),
-                              index == size - 1, user if index == 0 else 0))
-    if tlast is not None:
-        for beat, last in zip(beats, tlast):
-            beat.last = bool(last)
-    return beats
-
-
 # cocotb testbench ------------------------------------------------------------------------------
 
-class FFTBench:
-    """Clock, reset, driver and monitor around the DUT, plus the golden model."""
+class FFTBench(StreamBench):
+    """The generic bench with the FFT's golden model."""
 
     def __init__(self, dut, parameters):
-        self.dut = dut
-        self.parameters = parameters
         self.model = StreamingFFTModel(**{key: parameters[key] for key in GENERATOR_KEYS})
-        seed = parameters.get("seed", 1)
-        self.source = AxisSource(dut, gap=parameters.get("gap", 0.0), seed=seed)
-        self.sink = AxisSink(dut, stall=parameters.get("stall", 0.0), seed=seed + 1,
-                             sideband=("overflow",))
-        self.pulses = {"tlast_missing": [], "tlast_unexpected": []}
-
-    async def start(self):
-        Clock(self.dut.clk, 10, unit="ns").start()
-        await self.reset()
-        cocotb.start_soon(self.source.run())
-        cocotb.start_soon(self.sink.run())
-        cocotb.start_soon(self._watch_pulses())
-
-    async def reset(self, cycles=3):
-        self.dut.rst.value = 1
-        await ClockCycles(self.dut.clk, cycles)
-        self.dut.rst.value = 0
-
-    async def _watch_pulses(self):
-        while True:
-            await RisingEdge(self.dut.clk)
-            for name, cycles in self.pulses.items():
-                if getattr(self.dut, name).value:
-                    cycles.append(self.sink.cycle)
+        super().__init__(dut, parameters, self.model.size)
 
     async def collect(self, count):
-        """Wait until ``count`` output beats arrived (fails after a generous time-out)."""
-        limit = 20 * (count + 2 * self.model.size) + 400
-        for _ in range(limit):
-            if len(self.sink.beats) >= count:
-                break
-            await RisingEdge(self.dut.clk)
-        await ClockCycles(self.dut.clk, 2 * self.model.size + 50)   # nothing extra may follow
-        assert len(self.sink.beats) == count, \
-            f"expected {count} output samples, got {len(self.sink.beats)}"
-        return self.sink.beats
-
-    def check(self, beats, real, imag, overflow):
-        """Scoreboard: every sample, every ``last`` and every frame's overflow flag."""
-        size = self.model.size
-        got_real = np.array([beat.real for beat in beats]).reshape(-1, size)
-        got_imag = np.array([beat.imag for beat in beats]).reshape(-1, size)
-        for frame in range(len(real)):
-            mismatch = np.flatnonzero((got_real[frame] != real[frame])
-                                      | (got_imag[frame] != imag[frame]))
-            assert mismatch.size == 0, (
-                f"frame {frame}: {mismatch.size} samples differ from golden, first at "
-                f"{mismatch[0]}: got {got_real[frame][mismatch[0]]}{got_imag[frame][mismatch[0]]:+}j "
-                f"want {real[frame][mismatch[0]]}{imag[frame][mismatch[0]]:+}j")
-        lasts = [beat.last for beat in beats]
-        assert lasts == [index % size == size - 1 for index in range(len(beats))], \
-            "m_axis_tlast is not on every frame's final sample"
-        flags = [bool(beat.sideband["overflow"]) for beat in beats[size - 1::size]]
-        assert flags == list(overflow), f"overflow flags {flags}, golden {list(overflow)}"
+        return await super().collect(count, settle=2 * self.model.size + 50)
 
 
 @cocotb.test()
