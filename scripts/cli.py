@@ -60,8 +60,38 @@ def _fft(arguments):
                         output_order=arguments.output_order)
 
 
+def _shape(text):
+    """``HxW`` (or ``N`` for a 1-D frame, ``1xN``); anything else is left for the check."""
+    try:
+        sizes = [int(part) for part in text.lower().split("x")]
+    except ValueError:
+        return text
+    return tuple([1] + sizes if len(sizes) == 1 else sizes)
+
+
+def _pool_arguments(parser):
+    parser.add_argument("--spectrum-shape", type=_shape, default=(32, 32),
+                        help="H×W of the full spectrum, e.g. 32x32, or N for 1-D (default 32x32)")
+    parser.add_argument("--pooled-shape", type=_shape, default=(16, 16),
+                        help="h×w kept, e.g. 16x16 (default 16x16)")
+    parser.add_argument("--data-width", type=int, default=16, help="bits per component")
+    parser.add_argument("--order", default="natural", help="natural or bit_reversed")
+    parser.add_argument("--nyquist", default="crop", help="crop, fold or zero")
+    parser.add_argument("--fold-growth", action=argparse.BooleanOptionalAction, default=True,
+                        help="fold widens the output (default) or saturates (--no-fold-growth)")
+    parser.add_argument("--direction", default="forward", help="forward (pool) or backward")
+
+
+def _pool(arguments):
+    from hdl.pool import SpectralPool
+    return SpectralPool(spectrum_shape=arguments.spectrum_shape,
+                        pooled_shape=arguments.pooled_shape, data_width=arguments.data_width,
+                        order=arguments.order, nyquist=arguments.nyquist,
+                        fold_growth=arguments.fold_growth, direction=arguments.direction)
+
+
 #: block name → (adds its parameters to a parser, builds it from parsed arguments)
-BLOCKS = {"fft": (_fft_arguments, _fft)}
+BLOCKS = {"fft": (_fft_arguments, _fft), "pool": (_pool_arguments, _pool)}
 
 
 def _block(arguments):
@@ -178,29 +208,29 @@ def regress(arguments):
 
 
 def demo(arguments):
-    """Default FFT: generate, check bit-exactly in Icarus, synthesize, print utilization."""
+    """Every block at its default parameters: generate, check bit-exactly in Icarus,
+    synthesize, print utilization."""
     build = Path(arguments.build_dir) / "demo"
-    block = _block(argparse.Namespace(block="fft", size=1024, data_width=16, twiddle_width=18,
-                                      scaling="stage", rounding="convergent",
-                                      direction="forward", output_order="bit_reversed"))
-    print("1/3 generate: 1024-point FFT, 16-bit data, 18-bit twiddles, ÷2 per stage, "
-          "convergent rounding")
-    description = _write_outputs(block, "fft", build / "fft.v")
-    print(f"    wrote {build / 'fft.v'} and {build / 'fft.json'} "
-          f"(latency {description['latency_cycles']} cycles, "
-          f"{description['multipliers']} multipliers)")
-    print("2/3 check: bit-exact against the golden model in Icarus, random gaps and stalls")
-    status = regress(argparse.Namespace(sim="icarus", block="fft", quick=True, slow=False,
+    blocks = {name: _block(_parser().parse_args(["generate", name])) for name in BLOCKS}
+    print("1/3 generate every block with its default parameters")
+    for name, block in blocks.items():
+        description = _write_outputs(block, name, build / f"{name}.v")
+        print(f"    {name}: {description['parameters']}, latency "
+              f"{description['latency_cycles']} cycles -> {build / name}.v, .json")
+    print("2/3 check: bit-exact against the golden models in Icarus, random gaps and stalls")
+    status = regress(argparse.Namespace(sim="icarus", block=None, quick=True, slow=False,
                                         jobs=arguments.jobs))
     if status:
         print("fdcnn: error: the bit-exact check failed", file=sys.stderr)
         return status
     print("3/3 synthesize with Yosys")
-    rows = _utilization(block, "fft", ("generic",) + FPGA_TARGETS, build / "synth")
-    _save_rows(rows, description["parameters"], build / "utilization.json",
-               build / "utilization.csv")
-    print(format_table(rows))
-    print(f"saved {build / 'utilization.json'} and {build / 'utilization.csv'}")
+    for name, block in blocks.items():
+        rows = _utilization(block, name, ("generic",) + FPGA_TARGETS, build / "synth" / name)
+        _save_rows(rows, block.describe()["parameters"], build / f"{name}-utilization.json",
+                   build / f"{name}-utilization.csv")
+        print(f"\n{name} {block.describe()['parameters']}")
+        print(format_table(rows))
+    print(f"\nsaved {build}/<block>-utilization.json and .csv")
     return 0
 
 
@@ -236,8 +266,8 @@ def _parser():
     regress_parser.add_argument("--sim", default="icarus", help="simulator (icarus)")
     regress_parser.add_argument("-j", "--jobs", type=int, default=2, help="parallel workers")
 
-    demo_parser = commands.add_parser("demo", help="generate, check and synthesize the "
-                                                   "default FFT")
+    demo_parser = commands.add_parser("demo", help="generate, check and synthesize every "
+                                                   "block at its defaults")
     demo_parser.add_argument("--build-dir", default="build")
     demo_parser.add_argument("-j", "--jobs", type=int, default=1, help="parallel workers")
     return parser

@@ -55,11 +55,28 @@ def test_generate_is_reproducible(tmp_path):
      "fdcnn: error: Target must be one of 'generic', 'ice40', 'ecp5', 'xc7', not 'vivado'"),
     (["regress", "--sim", "verilator"],
      "fdcnn: error: Simulator must be one of 'icarus', not 'verilator'"),
-    (["regress", "--block", "dsp"], "fdcnn: error: Block must be one of 'fft', not 'dsp'"),
-    (["generate", "conv"], "fdcnn: error: argument block: invalid choice: 'conv' (choose from 'fft')"),
+    (["regress", "--block", "dsp"], "fdcnn: error: Block must be one of 'fft', 'pool', not 'dsp'"),
+    (["generate", "conv"],
+     "fdcnn: error: argument block: invalid choice: 'conv' (choose from 'fft', 'pool')"),
+    (["generate", "pool", "--spectrum-shape", "8x8", "--pooled-shape", "16x4"],
+     "fdcnn: error: Pooled shape must not exceed the spectrum shape on either axis, "
+     "not (16, 4) from (8, 8)"),
+    (["generate", "pool", "--pooled-shape", "3y"],
+     "fdcnn: error: Pooled shape must be a (rows, columns) tuple of integers, not '3y'"),
 ])
 def test_bad_parameters_print_one_line_and_exit_2(arguments, message):
     result = _fdcnn(*arguments)
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr == message + "\n"
+
+
+def test_generate_pool(tmp_path):
+    output = tmp_path / "unpool.v"
+    assert main(["generate", "pool", "--spectrum-shape", "16", "--pooled-shape", "8",
+                 "--order", "bit_reversed", "--nyquist", "fold", "--direction", "backward",
+                 "-o", str(output)]) == 0
+    description = json.loads(output.with_suffix(".json").read_text())
+    assert description["parameters"]["spectrum_shape"] == [1, 16]
+    assert description["output_frame"] == "1×16 samples, row-major"
+    assert "module pool(" in output.read_text()
