@@ -1,22 +1,23 @@
 """AXI4-Stream Verilog tops for fdcnn blocks, and their JSON descriptions.
 
-Every block has an ``i`` and an ``o`` member of :func:`hdl.stream.complex_stream` signature.
-:class:`AXIStreamTop` presents them as ``s_axis_*`` and ``m_axis_*``; all other members of the
-block (status flags) keep their names.
+Every block has an ``i`` and an ``o`` member of :func:`hdl.stream.complex_stream` signature,
+and may have more streams. :class:`AXIStreamTop` presents ``i`` as ``s_axis_*``, ``o`` as
+``m_axis_*`` and any other stream ``name`` as ``s_axis_name_*`` (input) or ``m_axis_name_*``
+(output); all other members of the block (status flags) keep their names.
 
 ``tdata`` packing: each component is sign-extended to a whole number of bytes; the real part
-fills the low half, the imaginary part the high half. ``tuser`` carries the stream's ``user``
-field where it has one.
+fills the low half, the imaginary part the high half (a real stream has only the real part).
+``tuser`` carries the stream's ``user`` field where it has one.
 """
 
 from amaranth.back import verilog
 from amaranth.hdl import Cat, Module, Signal, signed
-from amaranth.lib import wiring
+from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden.fixed import FixedFormat
 
-__all__ = ["AXIStreamTop", "component_width", "emit", "describe"]
+__all__ = ["AXIStreamTop", "component_width", "components", "emit", "describe"]
 
 
 def component_width(stream_port):
@@ -24,8 +25,23 @@ def component_width(stream_port):
     return stream_port.payload.data.real.shape().width
 
 
+def components(stream_port):
+    """The stream's component fields, real first."""
+    return [getattr(stream_port.payload.data, name)
+            for name in stream_port.payload.data.shape().members]
+
+
 def _has_user(stream_port):
     return "user" in stream_port.payload.shape().members
+
+
+def _is_stream(member):
+    return member.is_port is False and isinstance(member.signature, stream.Signature)
+
+
+def _prefix(name, flow):
+    base = "s_axis" if flow is In else "m_axis"
+    return base if name in ("i", "o") else f"{base}_{name}"
 
 
 class AXIStreamTop(wiring.Component):
@@ -39,57 +55,56 @@ class AXIStreamTop(wiring.Component):
 
     def __init__(self, block):
         self.block = block
+        self.streams = {}       # block member name → AXI prefix
         members = {}
-        for prefix, port, flow in (("s_axis", block.i, In), ("m_axis", block.o, Out)):
-            back = Out if flow is In else In
+        for name, member in block.signature.members.items():
+            if not _is_stream(member):
+                members[name] = member
+                continue
+            port = getattr(block, name)
+            flow, back = (In, Out) if member.flow is In else (Out, In)
+            prefix = self.streams[name] = _prefix(name, flow)
             width = FixedFormat(component_width(port)).padded_width
-            members[f"{prefix}_tdata"] = flow(2 * width)
+            members[f"{prefix}_tdata"] = flow(len(components(port)) * width)
             members[f"{prefix}_tvalid"] = flow(1)
             members[f"{prefix}_tready"] = back(1)
             members[f"{prefix}_tlast"] = flow(1)
             if _has_user(port):
                 members[f"{prefix}_tuser"] = flow(port.payload.user.shape().width)
-        for name, member in block.signature.members.items():
-            if name not in ("i", "o"):
-                members[name] = member
         super().__init__(members)
 
     def elaborate(self, platform):
         m = Module()
         block = self.block
         m.submodules.block = block
-
-        source, width = block.i, component_width(block.i)
-        half = len(self.s_axis_tdata) // 2
-        m.d.comb += [
-            source.payload.data.real.eq(self.s_axis_tdata[:width]),
-            source.payload.data.imag.eq(self.s_axis_tdata[half:half + width]),
-            source.payload.last.eq(self.s_axis_tlast),
-            source.valid.eq(self.s_axis_tvalid),
-            self.s_axis_tready.eq(source.ready),
-        ]
-        if _has_user(source):
-            m.d.comb += source.payload.user.eq(self.s_axis_tuser)
-
-        sink = block.o
-        half = len(self.m_axis_tdata) // 2
-        real, imag = Signal(signed(half)), Signal(signed(half))
-        m.d.comb += [
-            real.eq(sink.payload.data.real), imag.eq(sink.payload.data.imag),
-            self.m_axis_tdata.eq(Cat(real, imag)),
-            self.m_axis_tlast.eq(sink.payload.last),
-            self.m_axis_tvalid.eq(sink.valid),
-            sink.ready.eq(self.m_axis_tready),
-        ]
-        if _has_user(sink):
-            m.d.comb += self.m_axis_tuser.eq(sink.payload.user)
-
-        for name in self.signature.members:
-            if name in block.signature.members:
-                if block.signature.members[name].flow is Out:
-                    m.d.comb += getattr(self, name).eq(getattr(block, name))
-                else:
-                    m.d.comb += getattr(block, name).eq(getattr(self, name))
+        for name, prefix in self.streams.items():
+            port = getattr(block, name)
+            tdata, tvalid, tready, tlast = (getattr(self, f"{prefix}_{field}")
+                                            for field in ("tdata", "tvalid", "tready", "tlast"))
+            fields = components(port)
+            padded = len(tdata) // len(fields)
+            if block.signature.members[name].flow is In:
+                m.d.comb += [field.eq(tdata[index * padded:index * padded + len(field)])
+                             for index, field in enumerate(fields)]
+                m.d.comb += [port.payload.last.eq(tlast), port.valid.eq(tvalid),
+                             tready.eq(port.ready)]
+                if _has_user(port):
+                    m.d.comb += port.payload.user.eq(getattr(self, f"{prefix}_tuser"))
+            else:
+                extended = [Signal(signed(padded), name=f"{prefix}_{index}")
+                            for index in range(len(fields))]
+                m.d.comb += [wide.eq(field) for wide, field in zip(extended, fields)]
+                m.d.comb += [tdata.eq(Cat(*extended)), tlast.eq(port.payload.last),
+                             tvalid.eq(port.valid), port.ready.eq(tready)]
+                if _has_user(port):
+                    m.d.comb += getattr(self, f"{prefix}_tuser").eq(port.payload.user)
+        for name, member in block.signature.members.items():
+            if name in self.streams:
+                continue
+            if member.flow is Out:
+                m.d.comb += getattr(self, name).eq(getattr(block, name))
+            else:
+                m.d.comb += getattr(block, name).eq(getattr(self, name))
         return m
 
 

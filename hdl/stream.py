@@ -12,18 +12,20 @@ from amaranth.lib.wiring import In, Out
 __all__ = ["complex_layout", "complex_stream", "FramedOutput", "check_tlast"]
 
 
-def complex_layout(width):
-    """A complex sample: ``real`` and ``imag``, each a ``width``-bit signed integer."""
-    return data.StructLayout({"real": signed(width), "imag": signed(width)})
+def complex_layout(width, *, complex=True):
+    """A sample: ``real`` and (complex samples only) ``imag``, ``width``-bit signed integers."""
+    fields = {"real": signed(width), "imag": signed(width)} if complex else {"real": signed(width)}
+    return data.StructLayout(fields)
 
 
-def complex_stream(width, *, user_width=0):
-    """Stream of complex samples with ``last`` marking a frame's final sample.
+def complex_stream(width, *, user_width=0, complex=True):
+    """Stream of complex (or, with ``complex=False``, real) samples with ``last`` marking a
+    frame's final sample.
 
     ``user`` (``user_width`` bits, omitted when 0) carries per-sample side information such as
     the FFT's per-frame direction.
     """
-    fields = {"data": complex_layout(width), "last": 1}
+    fields = {"data": complex_layout(width, complex=complex), "last": 1}
     if user_width:
         fields["user"] = user_width
     return stream.Signature(data.StructLayout(fields))
@@ -34,27 +36,35 @@ class FramedOutput(wiring.Component):
 
     A two-entry FIFO (so ``w_rdy`` is registered: a producer may use it as its clock enable
     without a combinational path from ``o.ready``) that sets ``last`` on every ``frame_size``-th
-    sample written since reset and presents ``overflow``: the running OR of ``w_overflow`` over
-    the output frame so far, complete on the ``last`` sample.
+    sample written since reset (or, with ``frame_size=None``, passes ``w_last`` through) and
+    presents ``overflow``: the running OR of ``w_overflow`` over the output frame so far,
+    complete on the ``last`` sample.
     """
 
-    def __init__(self, width, frame_size):
+    def __init__(self, width, frame_size, *, complex=True):
         self.frame_size = frame_size
-        super().__init__({"w_en": In(1), "w_rdy": Out(1), "w_data": In(complex_layout(width)),
-                          "w_overflow": In(1), "o": Out(complex_stream(width)),
+        super().__init__({"w_en": In(1), "w_rdy": Out(1), "w_last": In(1),
+                          "w_data": In(complex_layout(width, complex=complex)),
+                          "w_overflow": In(1),
+                          "o": Out(complex_stream(width, complex=complex)),
                           "overflow": Out(1)})
 
     def elaborate(self, platform):
         m = Module()
         entry_layout = data.StructLayout({"data": self.w_data.shape(), "last": 1, "overflow": 1})
         m.submodules.fifo = fifo = SyncFIFO(width=entry_layout.size, depth=2)
-        index = Signal(range(self.frame_size))
-        running = Signal()
+        running = Signal()      # OR of the frame's earlier samples' overflow
         entry = Signal(entry_layout)
-        m.d.comb += [entry.data.eq(self.w_data), entry.last.eq(index == self.frame_size - 1),
-                     entry.overflow.eq(self.w_overflow | ((index != 0) & running))]
+        m.d.comb += [entry.data.eq(self.w_data), entry.overflow.eq(self.w_overflow | running)]
+        if self.frame_size is None:
+            m.d.comb += entry.last.eq(self.w_last)
+        else:
+            index = Signal(range(self.frame_size))
+            m.d.comb += entry.last.eq(index == self.frame_size - 1)
+            with m.If(self.w_en & fifo.w_rdy):
+                m.d.sync += index.eq(Mux(entry.last, 0, index + 1))
         with m.If(self.w_en & fifo.w_rdy):
-            m.d.sync += [index.eq(Mux(entry.last, 0, index + 1)), running.eq(entry.overflow)]
+            m.d.sync += running.eq(entry.overflow & ~entry.last)
         queued = entry_layout(fifo.r_data)
         m.d.comb += [
             fifo.w_data.eq(entry), fifo.w_en.eq(self.w_en), self.w_rdy.eq(fifo.w_rdy),

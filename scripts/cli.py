@@ -90,8 +90,84 @@ def _pool(arguments):
                         fold_growth=arguments.fold_growth, direction=arguments.direction)
 
 
+def _pair(text):
+    """``16,12`` → (16, 12); ``-8,8.5`` → (-8, 8.5); anything else is left for the check."""
+    def number(part):
+        try:
+            return int(part)
+        except ValueError:
+            return float(part)
+    try:
+        return tuple(number(part) for part in text.split(","))
+    except ValueError:
+        return text
+
+
+def _function(text):
+    """``sigmoid``, or ``leaky_relu:0.2`` for a leaky ReLU with that slope."""
+    from golden.pwl import leaky_relu
+    name, _, argument = text.partition(":")
+    if name == "leaky_relu" and argument:
+        try:
+            return leaky_relu(float(argument))
+        except ValueError:
+            return text
+    return text
+
+
+def _breakpoints(text):
+    if text == "uniform":
+        return None
+    if text == "fit":
+        return "fit"
+    try:
+        return [float(part) for part in text.split(",")]
+    except ValueError:
+        return text
+
+
+def _pwl_arguments(parser):
+    parser.add_argument("--function", type=_function, default="sigmoid",
+                        help="sigmoid, tanh, relu, leaky_relu[:alpha], silu, gelu, softplus")
+    parser.add_argument("--input-format", type=_pair, default=(16, 12),
+                        help="width,fraction of the input (default 16,12)")
+    parser.add_argument("--output-format", type=_pair, default="auto",
+                        help="width,fraction of the output, or auto: 16 bits with as many "
+                             "fraction bits as the function's range allows (default)")
+    parser.add_argument("--input-range", type=_pair, default=None,
+                        help="low,high fitted range (default: the whole input format)")
+    parser.add_argument("--segments", type=int, default=16)
+    parser.add_argument("--breakpoints", type=_breakpoints, default=None,
+                        help="uniform (default), fit, or a comma-separated list")
+    parser.add_argument("--slope-width", type=int, default=18)
+    parser.add_argument("--intercept-width", type=int, default=18)
+    parser.add_argument("--rounding", default="convergent")
+    parser.add_argument("--mode", default="value", help="value, derivative or gradient")
+    parser.add_argument("--complex", action="store_true", help="split-complex samples")
+
+
+def _pwl_parameters(arguments):
+    from golden.pwl import output_format_for
+    output_format = arguments.output_format
+    if output_format == "auto":
+        output_format = output_format_for(arguments.function, arguments.input_format,
+                                          mode="value" if arguments.mode == "value"
+                                          else "derivative")
+    return dict(function=arguments.function, input_format=arguments.input_format,
+                output_format=output_format, input_range=arguments.input_range,
+                segments=arguments.segments, breakpoints=arguments.breakpoints,
+                slope_width=arguments.slope_width, intercept_width=arguments.intercept_width,
+                rounding=arguments.rounding, mode=arguments.mode)
+
+
+def _pwl(arguments):
+    from hdl.pwl import PiecewiseLinear
+    return PiecewiseLinear(complex=arguments.complex, **_pwl_parameters(arguments))
+
+
 #: block name → (adds its parameters to a parser, builds it from parsed arguments)
-BLOCKS = {"fft": (_fft_arguments, _fft), "pool": (_pool_arguments, _pool)}
+BLOCKS = {"fft": (_fft_arguments, _fft), "pool": (_pool_arguments, _pool),
+          "pwl": (_pwl_arguments, _pwl)}
 
 
 def _block(arguments):
@@ -155,6 +231,68 @@ def synth(arguments):
     print(format_table(rows))
     _save_rows(rows, block.describe()["parameters"], arguments.json, arguments.csv)
     return 0
+
+
+def fit_pwl(arguments):
+    """Error table of PWL fits, uniform against fitted breakpoints; optionally a plot."""
+    from golden.pwl import PiecewiseLinearModel
+    functions = arguments.function or ["sigmoid", "tanh", "silu"]
+    rows, fits = [], []
+    try:
+        for function in functions:
+            for segments in arguments.segments or [8, 16, 32, 64]:
+                for placement in ("uniform", "fit"):
+                    namespace = argparse.Namespace(**vars(arguments))
+                    namespace.function, namespace.segments = _function(function), segments
+                    namespace.breakpoints = None if placement == "uniform" else "fit"
+                    namespace.mode = "value"
+                    parameters = _pwl_parameters(namespace)
+                    model = PiecewiseLinearModel(**parameters)
+                    errors = model.errors()
+                    rows.append((model.activation.name, segments, model.placement,
+                                 "Q{}.{}".format(parameters["output_format"][0]
+                                                 - parameters["output_format"][1],
+                                                 parameters["output_format"][1]),
+                                 errors["max"], errors["rms"], model.error_bound(),
+                                 errors["derivative_max"], errors["derivative_rms"]))
+                    fits.append(model)
+    except (TypeError, ValueError) as error:
+        raise ParameterError(str(error)) from None
+    header = ("function", "segments", "breakpoints", "output", "max err", "rms err", "bound",
+              "f' max err", "f' rms err")
+    print("errors in output LSBs over every input code of the range")
+    print("  ".join(f"{title:>11}" for title in header))
+    for row in rows:
+        print("  ".join(f"{value:>11.3f}" if isinstance(value, float) else f"{value:>11}"
+                        for value in row))
+    if arguments.plot:
+        _plot_fits(fits, arguments.plot)
+        print(f"saved {arguments.plot}")
+    return 0
+
+
+def _plot_fits(fits, path):
+    try:
+        import matplotlib
+    except ImportError:
+        raise RuntimeError("saving a plot needs matplotlib: pip install matplotlib") from None
+    import numpy as np
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+    figure, (top, bottom) = pyplot.subplots(2, 1, figsize=(9, 7), sharex=True)
+    for model in fits:
+        codes = model.report_codes()
+        x = codes * model.input_format.lsb
+        error = model.evaluate(codes)[0] * model.output_format.lsb - model.activation(x)
+        label = f"{model.activation.name}, {model.segments} {model.placement}"
+        top.plot(x, model.evaluate(codes)[0] * model.output_format.lsb, label=label)
+        bottom.plot(x, error / model.output_format.lsb, label=label, linewidth=0.7)
+    top.set_ylabel("fitted output")
+    bottom.set_ylabel("error (output LSB)")
+    bottom.set_xlabel("input")
+    top.legend(fontsize="small")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
 
 
 def _pytest(files, marker, jobs, junit):
@@ -259,6 +397,17 @@ def _parser():
                 block_parser.add_argument("--csv", help="save the table as CSV")
                 block_parser.add_argument("--build-dir", default="build/synth")
 
+    fit_parser = commands.add_parser("fit-pwl", conflict_handler="resolve",
+                                     help="error table of PWL fits (uniform against fitted "
+                                          "breakpoints)")
+    _pwl_arguments(fit_parser)
+    fit_parser.set_defaults(function=None, segments=None)
+    fit_parser.add_argument("--function", action="append", dest="function",
+                            help="repeat for several (default sigmoid, tanh, silu)")
+    fit_parser.add_argument("--segments", action="append", type=int, dest="segments",
+                            help="repeat for several (default 8, 16, 32, 64)")
+    fit_parser.add_argument("--plot", help="save the fits and their errors as a PNG")
+
     regress_parser = commands.add_parser("regress", help="run the cocotb regression")
     regress_parser.add_argument("--block", help=f"one block ({', '.join(BLOCKS)}); default all")
     regress_parser.add_argument("--quick", action="store_true", help="only the short check")
@@ -273,7 +422,8 @@ def _parser():
     return parser
 
 
-COMMANDS = {"generate": generate, "synth": synth, "regress": regress, "demo": demo}
+COMMANDS = {"generate": generate, "synth": synth, "fit-pwl": fit_pwl, "regress": regress,
+            "demo": demo}
 
 
 def main(argv=None):

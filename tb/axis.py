@@ -6,7 +6,8 @@ probability ``gap`` before each beat, and keeps ``tvalid`` high until the handsh
 every beat it accepts, with the clock cycle it was accepted on.
 
 Both sample handshakes right after the rising edge, where the values read are those the edge
-sampled. ``tdata`` packing is fdcnn's: components sign-extended to whole bytes, real low.
+sampled. ``tdata`` packing is fdcnn's: components sign-extended to whole bytes, real low; a
+real stream (``components=1``) has the real part only.
 """
 
 import random
@@ -28,29 +29,33 @@ class Beat:
     sideband: dict = field(default_factory=dict)
 
 
-def pack(real, imag, half_width):
+def pack(real, imag, half_width, components=2):
+    """``tdata`` for a sample; a real stream (one component) carries ``real`` only."""
     mask = (1 << half_width) - 1
-    return (real & mask) | ((imag & mask) << half_width)
+    return (real & mask) | (((imag & mask) << half_width) if components == 2 else 0)
 
 
 def _signed(value, width):
     return value - (1 << width) if value >> (width - 1) else value
 
 
-def unpack(word, half_width):
+def unpack(word, half_width, components=2):
+    """``(real, imag)`` of a ``tdata`` word; ``imag`` is 0 for a real stream."""
     mask = (1 << half_width) - 1
-    return _signed(word & mask, half_width), _signed((word >> half_width) & mask, half_width)
+    imag = _signed((word >> half_width) & mask, half_width) if components == 2 else 0
+    return _signed(word & mask, half_width), imag
 
 
 class _Port:
-    def __init__(self, dut, prefix, seed):
+    def __init__(self, dut, prefix, seed, components):
         self.clock = dut.clk
         self.data = getattr(dut, f"{prefix}_tdata")
         self.valid = getattr(dut, f"{prefix}_tvalid")
         self.ready = getattr(dut, f"{prefix}_tready")
         self.last = getattr(dut, f"{prefix}_tlast")
         self.user = getattr(dut, f"{prefix}_tuser", None)
-        self.half_width = len(self.data) // 2
+        self.components = components
+        self.half_width = len(self.data) // components
         self.rng = random.Random(seed)
         self.cycle = 0
 
@@ -58,8 +63,8 @@ class _Port:
 class AxisSource(_Port):
     """Sends :class:`Beat` objects on ``{prefix}_t*`` with random idle cycles."""
 
-    def __init__(self, dut, prefix="s_axis", *, gap=0.0, seed=0):
-        super().__init__(dut, prefix, seed)
+    def __init__(self, dut, prefix="s_axis", *, gap=0.0, seed=0, components=2):
+        super().__init__(dut, prefix, seed, components)
         self.gap = gap
         self.queue = deque()
         self.sent = []
@@ -90,7 +95,8 @@ class AxisSource(_Port):
             if self._current is None:
                 if self.queue and self.rng.random() >= self.gap:
                     self._current = beat = self.queue.popleft()
-                    self.data.value = pack(beat.real, beat.imag, self.half_width)
+                    self.data.value = pack(beat.real, beat.imag, self.half_width,
+                                           self.components)
                     self.last.value = int(beat.last)
                     if self.user is not None:
                         self.user.value = beat.user
@@ -105,8 +111,8 @@ class AxisSink(_Port):
     ``sideband`` names further DUT outputs sampled with every beat (e.g. ``overflow``).
     """
 
-    def __init__(self, dut, prefix="m_axis", *, stall=0.0, seed=0, sideband=()):
-        super().__init__(dut, prefix, seed)
+    def __init__(self, dut, prefix="m_axis", *, stall=0.0, seed=0, sideband=(), components=2):
+        super().__init__(dut, prefix, seed, components)
         self.stall = stall
         self.sideband = {name: getattr(dut, name) for name in sideband}
         self.beats = []
@@ -117,7 +123,7 @@ class AxisSink(_Port):
             await RisingEdge(self.clock)
             self.cycle += 1
             if self.valid.value and self.ready.value:
-                real, imag = unpack(int(self.data.value), self.half_width)
+                real, imag = unpack(int(self.data.value), self.half_width, self.components)
                 self.beats.append(Beat(
                     real, imag, bool(self.last.value),
                     int(self.user.value) if self.user is not None else 0, self.cycle,

@@ -36,18 +36,21 @@ class StreamBench:
     """Clock, reset, driver, monitor and scoreboard around a DUT.
 
     ``parameters`` may set ``gap`` and ``stall`` (probabilities) and ``seed``;
-    ``output_frame`` is the number of samples in an output frame.
+    ``output_frame`` is the number of samples in an output frame; ``components`` is 1 for
+    real-valued streams.
     """
 
-    def __init__(self, dut, parameters, output_frame):
+    def __init__(self, dut, parameters, output_frame, components=2):
         self.dut = dut
         self.parameters = parameters
         self.output_frame = output_frame
         seed = parameters.get("seed", 1)
-        self.source = AxisSource(dut, gap=parameters.get("gap", 0.0), seed=seed)
+        self.source = AxisSource(dut, gap=parameters.get("gap", 0.0), seed=seed,
+                                 components=components)
         self.sink = AxisSink(dut, stall=parameters.get("stall", 0.0), seed=seed + 1,
-                             sideband=("overflow",))
-        self.pulses = {name: [] for name in ("tlast_missing", "tlast_unexpected")}
+                             sideband=("overflow",), components=components)
+        self.pulses = {name: [] for name in ("tlast_missing", "tlast_unexpected")
+                       if hasattr(dut, name)}
 
     async def start(self):
         Clock(self.dut.clk, 10, unit="ns").start()

@@ -55,9 +55,15 @@ def test_generate_is_reproducible(tmp_path):
      "fdcnn: error: Target must be one of 'generic', 'ice40', 'ecp5', 'xc7', not 'vivado'"),
     (["regress", "--sim", "verilator"],
      "fdcnn: error: Simulator must be one of 'icarus', not 'verilator'"),
-    (["regress", "--block", "dsp"], "fdcnn: error: Block must be one of 'fft', 'pool', not 'dsp'"),
+    (["regress", "--block", "dsp"],
+     "fdcnn: error: Block must be one of 'fft', 'pool', 'pwl', not 'dsp'"),
     (["generate", "conv"],
-     "fdcnn: error: argument block: invalid choice: 'conv' (choose from 'fft', 'pool')"),
+     "fdcnn: error: argument block: invalid choice: 'conv' (choose from 'fft', 'pool', 'pwl')"),
+    (["generate", "pwl", "--segments", "12"],
+     "fdcnn: error: Uniform segments must be a power of two, not 12"),
+    (["fit-pwl", "--function", "swish"],
+     "fdcnn: error: Function must be one of 'sigmoid', 'tanh', 'relu', 'silu', 'gelu', "
+     "'softplus', 'leaky_relu', not 'swish'"),
     (["generate", "pool", "--spectrum-shape", "8x8", "--pooled-shape", "16x4"],
      "fdcnn: error: Pooled shape must not exceed the spectrum shape on either axis, "
      "not (16, 4) from (8, 8)"),
@@ -80,3 +86,21 @@ def test_generate_pool(tmp_path):
     assert description["parameters"]["spectrum_shape"] == [1, 16]
     assert description["output_frame"] == "1×16 samples, row-major"
     assert "module pool(" in output.read_text()
+
+
+def test_generate_pwl_and_fit_table(tmp_path, capsys):
+    output = tmp_path / "act.v"
+    assert main(["generate", "pwl", "--function", "tanh", "--breakpoints", "fit", "--segments",
+                 "8", "--complex", "--name", "act", "-o", str(output)]) == 0
+    description = json.loads(output.with_suffix(".json").read_text())
+    assert description["parameters"]["output_format"] == [16, 15]
+    assert len(description["breakpoints"]) == 7 and description["multipliers"] == 2
+    ports = {port["name"] for port in description["ports"]}
+    assert {"s_axis_tdata", "m_axis_tdata", "overflow"} <= ports
+    capsys.readouterr()
+    assert main(["fit-pwl", "--function", "silu", "--segments", "8", "--plot",
+                 str(tmp_path / "fit.png")]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert [line.split()[:3] for line in table[2:4]] == [["silu", "8", "uniform"],
+                                                         ["silu", "8", "fitted"]]
+    assert (tmp_path / "fit.png").stat().st_size > 10000

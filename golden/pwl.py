@@ -1,0 +1,420 @@
+"""Piecewise-linear (PWL) activation: fitter, bit-exact integer model and error report.
+
+Ko et al. evaluate the nonlinearities of a frequency-domain CNN as linear pieces. Here a
+function ``f`` on an input range is cut into segments; segment ``i`` evaluates
+``y = S[i] · x + C[i]`` on the input code ``x``.
+
+Arithmetic (input code ``x``, format ``(Bi, Fi)``; output ``(Bo, Fo)``)
+----------------------------------------------------------------------
+1. Clamp: ``x`` is limited to the fitted range ``[low, high]`` (codes). Outside the range the
+   output holds the range ends' values (sigmoid → ≈0 and ≈1 on a wide enough range).
+2. Segment: ``uniform`` segments (a power of two) are indexed by the top bits of
+   ``x − low``: ``i = (x − low) >> k`` with the smallest ``k`` such that ``segments · 2**k``
+   covers the range. ``fitted`` or explicit breakpoints ``b_1 < … < b_{S−1}`` (codes) give
+   ``i = #{j : x ≥ b_j}`` (a comparator per breakpoint in hardware).
+3. Coefficients: slope code ``S`` with ``Fs`` fraction bits (``slope_width`` bits, ``Fs`` as
+   large as the steepest segment allows); intercept code ``C`` with ``Fc`` fraction bits
+   (``intercept_width`` bits, ``Fc ≤ Fs + Fi``).
+4. ``value`` mode: ``t = S·x + C·2**(Fs+Fi−Fc)`` exactly, then divided by ``2**(Fs+Fi−Fo)``
+   with the chosen rounding (a left shift if that is negative) and saturated to ``Bo`` bits.
+   ``derivative`` mode: ``S`` rescaled from ``Fs`` to ``Fo`` fraction bits, rounded, saturated.
+   ``gradient`` mode: ``S · dY`` for an incoming gradient ``dY`` in the output format, rescaled
+   by ``2**−Fs``, rounded, saturated: ``dX = dY · f′(x)`` of the fitted curve.
+
+Fit: each segment gets the minimax line through its codes for a convex or concave piece (the
+chord's slope, the intercept centred between the largest and smallest deviation); the slope is
+quantized first and the intercept centred again for the quantized slope. ``fitted`` breakpoints
+minimize the largest error: a binary search on the error level, with segments grown greedily
+as far as each stays within it.
+"""
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from golden.checks import integer_in, one_of
+from golden.fixed import FixedFormat, check_rounding, round_shift, saturate
+
+__all__ = ["Activation", "ACTIVATIONS", "leaky_relu", "activation", "PiecewiseLinearModel",
+           "output_format_for", "MODES", "EXHAUSTIVE_BITS"]
+
+MODES = ("value", "derivative", "gradient")
+#: Error reports visit every input code up to this width, a sample of codes beyond it.
+EXHAUSTIVE_BITS = 20
+
+
+@dataclass(frozen=True)
+class Activation:
+    """A function with its derivative, both vectorized over NumPy float arrays."""
+
+    name: str
+    function: Callable
+    derivative: Callable
+
+    def __call__(self, x):
+        return self.function(x)
+
+
+def _numeric_derivative(function, step=1e-6):
+    return lambda x: (function(x + step) - function(x - step)) / (2 * step)
+
+
+def _sigmoid(x):
+    return 0.5 * (1 + np.tanh(0.5 * x))
+
+
+def _erf(x):
+    from scipy.special import erf
+    return erf(x)
+
+
+def leaky_relu(alpha=0.01):
+    """Leaky ReLU with slope ``alpha`` below zero."""
+    return Activation(f"leaky_relu({alpha})", lambda x: np.where(x >= 0, x, alpha * x),
+                      lambda x: np.where(x >= 0, 1.0, alpha))
+
+
+ACTIVATIONS = {activation_.name: activation_ for activation_ in (
+    Activation("sigmoid", _sigmoid, lambda x: _sigmoid(x) * (1 - _sigmoid(x))),
+    Activation("tanh", np.tanh, lambda x: 1 - np.tanh(x) ** 2),
+    Activation("relu", lambda x: np.maximum(x, 0.0), lambda x: np.where(x >= 0, 1.0, 0.0)),
+    Activation("silu", lambda x: x * _sigmoid(x),
+               lambda x: _sigmoid(x) * (1 + x * (1 - _sigmoid(x)))),
+    Activation("gelu", lambda x: 0.5 * x * (1 + _erf(x / math.sqrt(2))),
+               lambda x: 0.5 * (1 + _erf(x / math.sqrt(2)))
+               + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)),
+    Activation("softplus", lambda x: np.logaddexp(0.0, x), _sigmoid),
+)}
+ACTIVATIONS["leaky_relu"] = leaky_relu()
+
+
+def activation(spec):
+    """An :class:`Activation` from a name in :data:`ACTIVATIONS`, an Activation, or a callable
+    (its derivative then taken numerically)."""
+    if isinstance(spec, Activation):
+        return spec
+    if isinstance(spec, str):
+        one_of("Function", spec, tuple(ACTIVATIONS))
+        return ACTIVATIONS[spec]
+    if callable(spec):
+        function = lambda x: np.asarray(spec(x), dtype=np.float64)   # noqa: E731
+        return Activation(getattr(spec, "__name__", "callable"), function,
+                          _numeric_derivative(function))
+    raise TypeError(f"Function must be a name, an Activation or a callable, not {spec!r}")
+
+
+def output_format_for(function, input_format, width=16, mode="value"):
+    """The ``(width, fraction)`` output format with the most fraction bits that holds
+    ``function`` (or its derivative) over the whole input format, as the model checks it."""
+    fmt = FixedFormat(*input_format)
+    x = np.arange(fmt.min_code, fmt.max_code + 1) * fmt.lsb
+    chosen = activation(function)
+    values = chosen(x) if mode == "value" else chosen.derivative(x)
+    largest = max(float(np.max(np.abs(values))), 2.0 ** -(width - 1))
+    fraction = width - 1 - math.ceil(math.log2(largest))
+    while not (values.min() >= -(2.0 ** (width - 1) + 1) * 2.0 ** -fraction
+               and values.max() <= 2.0 ** (width - 1) * 2.0 ** -fraction):
+        fraction -= 1
+    return width, fraction
+
+
+def _format(name, value):
+    if (not isinstance(value, tuple) or len(value) != 2
+            or not all(isinstance(part, int) and not isinstance(part, bool) for part in value)):
+        raise TypeError(f"{name} must be a (width, fraction) tuple of integers, not {value!r}")
+    integer_in(f"{name} width", value[0], 2, 32)
+    return FixedFormat(*value)
+
+
+class PiecewiseLinearModel:
+    """Fitter and integer model of the PWL activation unit.
+
+    Parameters
+    ----------
+    function : str, Activation or callable
+        ``sigmoid``, ``tanh``, ``relu``, ``leaky_relu`` (``leaky_relu(alpha)`` for another
+        slope), ``silu``, ``gelu``, ``softplus``, or any vectorized callable.
+    input_format, output_format : (int, int)
+        ``(total bits, fraction bits)``, signed.
+    input_range : (float, float), optional
+        Fitted range; default the whole input format. Inputs outside are clamped.
+    segments : int
+        Number of segments: a power of two for uniform segments.
+    breakpoints : None, "fit" or sequence of float
+        ``None``: uniform segments; ``"fit"``: ``segments`` pieces placed by the fitter;
+        a sequence: these breakpoints (real values inside the range, ascending).
+    slope_width, intercept_width : int
+        Stored coefficient widths (2 … 32).
+    rounding : str
+        ``truncate``, ``half_up`` or ``convergent``, for the output.
+    mode : str
+        ``value`` (f), ``derivative`` (f′ of the fitted curve) or ``gradient`` (dY · f′).
+    """
+
+    def __init__(self, *, function="sigmoid", input_format=(16, 12), output_format=(16, 15),
+                 input_range=None, segments=16, breakpoints=None, slope_width=18,
+                 intercept_width=18, rounding="convergent", mode="value"):
+        self.activation = activation(function)
+        self.input_format = _format("Input format", input_format)
+        self.output_format = _format("Output format", output_format)
+        integer_in("Segments", segments, 1, 1024)
+        integer_in("Slope width", slope_width, 2, 32)
+        integer_in("Intercept width", intercept_width, 2, 32)
+        check_rounding(rounding)
+        one_of("Mode", mode, MODES)
+        self.segments = segments
+        self.slope_width = slope_width
+        self.intercept_width = intercept_width
+        self.rounding = rounding
+        self.mode = mode
+        self.low, self.high = self._range_codes(input_range)
+        if self.high - self.low + 1 < segments:
+            raise ValueError(f"Input range {self._real((self.low, self.high))} holds "
+                             f"{self.high - self.low + 1} input codes, fewer than the "
+                             f"{segments} segments")
+        if breakpoints is None:
+            if segments & (segments - 1):
+                raise ValueError(f"Uniform segments must be a power of two, not {segments}")
+            self.placement = "uniform"
+            self.segment_shift = max(0, math.ceil(math.log2((self.high - self.low + 1)
+                                                            / segments)))
+            starts = self.low + (np.arange(segments) << self.segment_shift)
+            self.breakpoints = tuple(int(start) for start in starts[1:] if start <= self.high)
+        elif isinstance(breakpoints, str) and breakpoints == "fit":
+            self.placement = "fitted"
+            self.breakpoints = self._fit_breakpoints()
+        else:
+            self.placement = "explicit"
+            self.breakpoints = self._explicit_breakpoints(breakpoints)
+        self._check_output_range()
+        self.slopes, self.intercepts, self.slope_fraction, self.intercept_fraction = \
+            self._coefficients()
+
+    # Set-up -----------------------------------------------------------------------------------
+
+    def _real(self, codes):
+        return tuple(float(code) * self.input_format.lsb for code in codes)
+
+    def _range_codes(self, input_range):
+        fmt = self.input_format
+        if input_range is None:
+            return fmt.min_code, fmt.max_code
+        if (not isinstance(input_range, (tuple, list)) or len(input_range) != 2
+                or not all(isinstance(end, (int, float)) for end in input_range)):
+            raise TypeError(f"Input range must be a (low, high) pair of numbers, not "
+                            f"{input_range!r}")
+        low = math.ceil(input_range[0] / fmt.lsb)
+        high = math.floor(input_range[1] / fmt.lsb)
+        if not fmt.min_code <= low < high <= fmt.max_code:
+            raise ValueError(f"Input range must be an increasing pair within the input format's "
+                             f"[{fmt.min_code * fmt.lsb}, {fmt.max_code * fmt.lsb}], not "
+                             f"{tuple(input_range)}")
+        return low, high
+
+    def _explicit_breakpoints(self, breakpoints):
+        try:
+            codes = [math.ceil(float(point) / self.input_format.lsb) for point in breakpoints]
+        except (TypeError, ValueError):
+            raise TypeError(f"Breakpoints must be None, 'fit' or a sequence of numbers, not "
+                            f"{breakpoints!r}") from None
+        if (len(codes) != self.segments - 1 or codes != sorted(set(codes))
+                or (codes and not self.low < codes[0] <= codes[-1] <= self.high)):
+            raise ValueError(f"Breakpoints must be {self.segments - 1} ascending values inside "
+                             f"the input range, not {list(breakpoints)!r}")
+        return tuple(codes)
+
+    def _check_output_range(self):
+        codes = np.arange(self.low, self.high + 1)
+        if self.mode == "value":
+            values = self.activation(codes * self.input_format.lsb)
+        else:
+            values = self.activation.derivative(codes * self.input_format.lsb)
+        fmt = self.output_format
+        if values.min() < (fmt.min_code - 1) * fmt.lsb or values.max() > (fmt.max_code + 1) * fmt.lsb:
+            what = "values" if self.mode == "value" else "derivative"
+            raise ValueError(f"Output format {fmt} cannot hold the {what} of "
+                             f"{self.activation.name} on the input range: "
+                             f"[{values.min():.4g}, {values.max():.4g}]")
+
+    # Fitting -------------------------------------------------------------------------------
+
+    @property
+    def segment_bounds(self):
+        """``(first, last)`` input codes of each segment."""
+        starts = (self.low,) + self.breakpoints
+        ends = tuple(point - 1 for point in self.breakpoints) + (self.high,)
+        return list(zip(starts, ends))
+
+    def _line(self, first, last, slope=None, samples=None):
+        """Minimax line over codes ``first … last``: ``(slope, intercept, max error)`` in reals,
+        for the given slope or the chord's. With ``samples``, longer segments are judged on
+        that many evenly spread codes (the fitter's search), else on every code."""
+        codes = np.arange(first, last + 1)
+        if samples is not None and codes.size > samples:
+            codes = np.unique(np.linspace(first, last, samples + 1).round().astype(np.int64))
+        x = codes * self.input_format.lsb
+        y = self.activation(x)
+        if slope is None:
+            slope = 0.0 if last == first else (y[-1] - y[0]) / (x[-1] - x[0])
+        deviation = y - slope * x
+        return slope, (deviation.max() + deviation.min()) / 2, (deviation.max() - deviation.min()) / 2
+
+    def _longest(self, first, error):
+        """Most codes from ``first`` whose line stays within ``error``: doubling, then bisection."""
+        def within(length):
+            return self._line(first, first + length - 1, samples=4096)[2] <= error
+        limit = self.high - first + 1
+        good, step = 1, 1
+        while good + step <= limit and within(good + step):
+            good, step = good + step, step * 2
+        bad = min(good + step, limit + 1)
+        while bad - good > 1:
+            middle = (good + bad) // 2
+            good, bad = (middle, bad) if within(middle) else (good, middle)
+        return good
+
+    def _fit_breakpoints(self):
+        """Breakpoints for ``segments`` pieces with the smallest achievable largest error."""
+        def pieces(error):
+            points, first = [], self.low
+            while True:
+                first += self._longest(first, error)
+                if first > self.high:
+                    return points
+                if len(points) == self.segments - 1:
+                    return None
+                points.append(first)
+
+        low, high = 0.0, self._line(self.low, self.high, samples=4096)[2]
+        best = pieces(high)
+        for _ in range(30):
+            middle = (low + high) / 2
+            found = pieces(middle)
+            if found is not None:
+                high, best = middle, found
+            else:
+                low = middle
+        while len(best) < self.segments - 1:   # spare segments: split the widest
+            bounds = list(zip([self.low] + best, [point - 1 for point in best] + [self.high]))
+            first, last = max(bounds, key=lambda bound: bound[1] - bound[0])
+            best = sorted(best + [(first + last + 1) // 2])
+        return tuple(int(point) for point in best)
+
+    def _coefficients(self):
+        lines = [self._line(first, last) for first, last in self.segment_bounds]
+        steepest = max(abs(slope) for slope, _, _ in lines)
+        slope_max = (1 << (self.slope_width - 1)) - 1
+        slope_fraction = (self.slope_width - 1 if steepest == 0
+                          else math.floor(math.log2(slope_max / steepest)))
+        slopes = [int(round(slope * 2 ** slope_fraction)) for slope, _, _ in lines]
+        intercepts = [self._line(first, last, slope / 2 ** slope_fraction)[1]
+                      for (first, last), slope in zip(self.segment_bounds, slopes)]
+        largest = max(abs(value) for value in intercepts)
+        intercept_max = (1 << (self.intercept_width - 1)) - 1
+        product_fraction = slope_fraction + self.input_format.fraction
+        intercept_fraction = (product_fraction if largest == 0 else
+                              min(product_fraction, math.floor(math.log2(intercept_max / largest))))
+        return (tuple(slopes), tuple(int(round(value * 2 ** intercept_fraction))
+                                     for value in intercepts),
+                slope_fraction, intercept_fraction)
+
+    # The model -----------------------------------------------------------------------------
+
+    @property
+    def product_fraction(self):
+        return self.slope_fraction + self.input_format.fraction
+
+    def segment_of(self, codes):
+        """Segment index of each (clamped) input code."""
+        codes = np.asarray(codes)
+        if self.placement == "uniform":
+            return (codes - self.low) >> self.segment_shift
+        return np.searchsorted(np.array(self.breakpoints), codes, side="right")
+
+    def _rescale(self, values, fraction):
+        """From ``fraction`` to the output's fraction bits: round, saturate. Returns
+        ``(codes, saturated)``."""
+        shift = fraction - self.output_format.fraction
+        values = round_shift(values, shift, self.rounding) if shift >= 0 else values << -shift
+        return saturate(values, self.output_format.width)
+
+    def _segment_slopes(self, codes):
+        codes = np.clip(np.asarray(codes, dtype=np.int64), self.low, self.high)
+        return codes, np.array(self.slopes, dtype=np.int64)[self.segment_of(codes)]
+
+    def _value(self, codes):
+        codes, slope = self._segment_slopes(codes)
+        intercept = np.array(self.intercepts, dtype=np.int64)[self.segment_of(codes)]
+        total = slope * codes + (intercept << (self.product_fraction - self.intercept_fraction))
+        return self._rescale(total, self.product_fraction)
+
+    def _derivative(self, codes):
+        return self._rescale(self._segment_slopes(codes)[1], self.slope_fraction)
+
+    def evaluate(self, codes, gradient=None):
+        """The unit's output for input codes (and ``dY`` codes in gradient mode): output codes,
+        and where the output saturated."""
+        if self.mode == "value":
+            return self._value(codes)
+        if self.mode == "derivative":
+            return self._derivative(codes)
+        slope = self._segment_slopes(codes)[1]
+        return self._rescale(slope * np.asarray(gradient, dtype=np.int64), self.slope_fraction)
+
+    # Error report --------------------------------------------------------------------------
+
+    def report_codes(self, seed=0):
+        """Every code of the range up to EXHAUSTIVE_BITS, else a sample plus edges."""
+        if (self.high - self.low + 1) <= 1 << EXHAUSTIVE_BITS:
+            return np.arange(self.low, self.high + 1)
+        rng = np.random.default_rng(seed)
+        edges = [self.low, self.high] + [point + delta for point in self.breakpoints
+                                         for delta in (-1, 0, 1)]
+        return np.unique(np.concatenate([rng.integers(self.low, self.high + 1, 1 << 20), edges]))
+
+    def errors(self):
+        """Max and RMS error in output LSBs, over the range, of the value and of the
+        derivative (the fitted slope against f′, in output LSBs)."""
+        codes = self.report_codes()
+        x = codes * self.input_format.lsb
+        lsb = self.output_format.lsb
+        value_error = self._value(codes)[0] * lsb - self.activation(x)
+        derivative_error = self._derivative(codes)[0] * lsb - self.activation.derivative(x)
+        return {"max": float(np.max(np.abs(value_error)) / lsb),
+                "rms": float(np.sqrt(np.mean(value_error ** 2)) / lsb),
+                "derivative_max": float(np.max(np.abs(derivative_error)) / lsb),
+                "derivative_rms": float(np.sqrt(np.mean(derivative_error ** 2)) / lsb)}
+
+    def error_bound(self):
+        """Bound on the value's max error in output LSBs, from theory.
+
+        Per segment of width ``h``: linear interpolation errs by at most ``h²/8 · max|f″|``
+        (the minimax line by no more); quantizing the slope by ``≤ 2^−(Fs+1)`` adds at most that
+        times ``h/2`` once the intercept is centred again; quantizing the intercept adds
+        ``2^−(Fc+1)``; rounding the output ``½`` LSB (``1`` for truncate); and where ``f``
+        exceeds the output format (sigmoid's 1.0 in Q1.15) the saturation's excess.
+        ``f″`` is bounded numerically by second differences on a grid eight times finer than the
+        input LSB, inside each segment.
+        """
+        lsb_in, lsb_out = self.input_format.lsb, self.output_format.lsb
+        worst = 0.0
+        for first, last in self.segment_bounds:
+            width = (last - first) * lsb_in
+            step = lsb_in / 8
+            curvature = 0.0
+            if width > 2 * step:    # the stencil stays inside the segment (a kink on its
+                grid = np.linspace(first * lsb_in + step, last * lsb_in - step,   # boundary
+                                   max(2, 8 * (last - first) - 1))                # is no f″)
+                curvature = float(np.max(np.abs(self.activation(grid + step)
+                                                - 2 * self.activation(grid)
+                                                + self.activation(grid - step))) / step ** 2)
+            worst = max(worst, width ** 2 / 8 * curvature
+                        + 2.0 ** -(self.slope_fraction + 1) * width / 2)
+        x = np.arange(self.low, self.high + 1) * lsb_in
+        values = self.activation(x)
+        excess = max(0.0, values.max() - self.output_format.max_code * lsb_out,
+                     self.output_format.min_code * lsb_out - values.min())
+        rounding = 1.0 if self.rounding == "truncate" else 0.5
+        return (worst + 2.0 ** -(self.intercept_fraction + 1) + excess) / lsb_out + rounding

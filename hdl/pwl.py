@@ -1,0 +1,215 @@
+"""Piecewise-linear activation unit: ``y = S[i] · x + C[i]``, one multiplier per component.
+
+The fit and the arithmetic are exactly :class:`golden.pwl.PiecewiseLinearModel`'s (read its
+docstring): clamp to the fitted range, find the segment, look up its coefficients, multiply,
+add, round, saturate. ``complex=True`` applies the function to the real and imaginary parts
+independently (split-complex activation for spectral values): two lanes sharing one coefficient
+ROM with two read ports.
+
+Pipeline, one sample per clock: input register slice; clamp (register); segment index and
+coefficient ROM read (the ROM's read register and the operand register are the multiplier's
+input registers); product (register); sum with the intercept (register); rounding and
+saturation into the output register slice. Latency 6 cycles. The unit is element-wise: ``last``
+passes through with its sample.
+
+Modes: ``value`` computes ``f(x)``; ``derivative`` emits the segment's slope ``f′(x)`` (no
+multiplication); ``gradient`` takes ``dY`` on a second stream (``grad``, ``s_axis_grad_*`` at the
+Verilog top, in the output format, one per input sample) and emits ``dY · f′(x)`` with the same
+multiplier.
+"""
+
+from amaranth.hdl import Module, Mux, Signal, signed, unsigned
+from amaranth.lib import data, wiring
+from amaranth.lib.fifo import SyncFIFO
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from golden.pwl import PiecewiseLinearModel
+from hdl.fixed import round_shift, saturate
+from hdl.stream import FramedOutput, complex_stream
+
+__all__ = ["PiecewiseLinear"]
+
+LATENCY = 6
+
+
+class PiecewiseLinear(wiring.Component):
+    """Streaming PWL activation.
+
+    Parameters are :class:`golden.pwl.PiecewiseLinearModel`'s (``function``, ``input_format``,
+    ``output_format``, ``input_range``, ``segments``, ``breakpoints``, ``slope_width``,
+    ``intercept_width``, ``rounding``, ``mode``), plus ``complex`` (bool), all keyword-only.
+
+    Members
+    -------
+    i : In(complex_stream(input width, complex=complex))
+        Samples to activate; ``last`` is passed through.
+    grad : In(complex_stream(output width, complex=complex))
+        ``mode="gradient"`` only: ``dY``, one per input sample.
+    o : Out(complex_stream(output width, complex=complex))
+    overflow : Out(1)
+        With each output sample: an output of this frame (since the last ``last``) saturated.
+    """
+
+    def __init__(self, *, complex=False, **parameters):
+        try:
+            if not isinstance(complex, bool):
+                raise TypeError(f"Complex must be True or False, not {complex!r}")
+            self.model = PiecewiseLinearModel(**parameters)
+        except (TypeError, ValueError):
+            self._MustUse__silence = True   # never elaborated: no "created but never used"
+            raise
+        self.complex = complex
+        model = self.model
+        members = {"i": In(complex_stream(model.input_format.width, complex=complex))}
+        if model.mode == "gradient":
+            members["grad"] = In(complex_stream(model.output_format.width, complex=complex))
+        members["o"] = Out(complex_stream(model.output_format.width, complex=complex))
+        members["overflow"] = Out(1)
+        super().__init__(members)
+
+    @property
+    def latency(self):
+        """Clock cycles from an input handshake to its result's handshake, without stalls."""
+        return LATENCY
+
+    @property
+    def multipliers(self):
+        return 0 if self.model.mode == "derivative" else (2 if self.complex else 1)
+
+    def describe(self):
+        model = self.model
+        return {
+            "parameters": {"function": model.activation.name,
+                           "input_format": [model.input_format.width, model.input_format.fraction],
+                           "output_format": [model.output_format.width,
+                                             model.output_format.fraction],
+                           "input_range": [model.low * model.input_format.lsb,
+                                           model.high * model.input_format.lsb],
+                           "segments": model.segments, "placement": model.placement,
+                           "slope_width": model.slope_width,
+                           "intercept_width": model.intercept_width,
+                           "rounding": model.rounding, "mode": model.mode,
+                           "complex": self.complex},
+            "latency_cycles": self.latency,
+            "throughput": "1 sample per clock",
+            "multipliers": self.multipliers,
+            "breakpoints": [point * model.input_format.lsb for point in model.breakpoints],
+            "slope_fraction": model.slope_fraction,
+            "intercept_fraction": model.intercept_fraction,
+            "errors_lsb": model.errors(),
+            "port_descriptions": {
+                "s_axis_grad_tdata": "dY, packed as m_axis_tdata (gradient mode)",
+                "s_axis_grad_tvalid": "dY valid", "s_axis_grad_tready": "dY accepted",
+                "s_axis_grad_tlast": "ignored (last comes from s_axis_tlast)",
+                "overflow": "with each m_axis beat: an output of this frame saturated (so far; "
+                            "complete on the tlast beat)",
+            },
+        }
+
+    def elaborate(self, platform):
+        m = Module()
+        model = self.model
+        lanes = ("real", "imag") if self.complex else ("real",)
+
+        slices = {}
+        for name in ("i", "grad") if model.mode == "gradient" else ("i",):
+            port = getattr(self, name)
+            slices[name] = fifo = SyncFIFO(width=port.payload.shape().size, depth=2)
+            m.submodules[f"{name}_slice"] = fifo
+            m.d.comb += [fifo.w_data.eq(port.payload), fifo.w_en.eq(port.valid),
+                         port.ready.eq(fifo.w_rdy)]
+        head = self.i.payload.shape()(slices["i"].r_data)
+        gradient = (self.grad.payload.shape()(slices["grad"].r_data)
+                    if model.mode == "gradient" else None)
+
+        m.submodules.output = output = FramedOutput(model.output_format.width, None,
+                                                    complex=self.complex)
+        wiring.connect(m, wiring.flipped(self.o), output.o)
+        m.d.comb += self.overflow.eq(output.overflow)
+        advance = output.w_rdy
+        available = slices["i"].r_rdy
+        if gradient is not None:
+            available &= slices["grad"].r_rdy
+        take = advance & available
+        for fifo in slices.values():
+            m.d.comb += fifo.r_en.eq(take)
+
+        rom = self._coefficient_rom(m)
+        flags = data.StructLayout({"valid": 1, "last": 1})
+        stages = [Signal(flags, name=f"stage{index}") for index in range(1, 5)]
+        with m.If(advance):
+            m.d.sync += [stages[0].valid.eq(take), stages[0].last.eq(head.last)]
+            m.d.sync += [later.eq(earlier) for earlier, later in zip(stages, stages[1:])]
+
+        saturated = []
+        for lane in lanes:
+            result, lane_saturated = self._lane(m, lane, getattr(head.data, lane),
+                                                getattr(gradient.data, lane) if gradient is not None
+                                                else None, rom, advance)
+            m.d.comb += getattr(output.w_data, lane).eq(result)
+            saturated.append(lane_saturated)
+        overflow = saturated[0] | saturated[1] if len(saturated) == 2 else saturated[0]
+        m.d.comb += [output.w_en.eq(advance & stages[-1].valid),
+                     output.w_last.eq(stages[-1].last), output.w_overflow.eq(overflow)]
+        return m
+
+    def _coefficient_rom(self, m):
+        model = self.model
+        slope_mask = (1 << model.slope_width) - 1
+        intercept_mask = (1 << model.intercept_width) - 1
+        rom = Memory(shape=unsigned(model.slope_width + model.intercept_width),
+                     depth=len(model.slopes),
+                     init=[(slope & slope_mask) | ((intercept & intercept_mask) << model.slope_width)
+                           for slope, intercept in zip(model.slopes, model.intercepts)])
+        m.submodules.coefficients = rom
+        return rom
+
+    def _segment(self, code):
+        """Segment index of a clamped input code."""
+        model = self.model
+        if model.placement == "uniform":
+            return ((code - model.low) >> model.segment_shift)[:max(1, (model.segments - 1)
+                                                                    .bit_length())]
+        return sum((code >= point).as_unsigned() for point in model.breakpoints) \
+            if model.breakpoints else 0
+
+    def _lane(self, m, lane, x, dy, rom, advance):
+        """One component's pipeline; returns the rounded, saturated result and its overflow."""
+        model = self.model
+        width_in = model.input_format.width
+        clamped = Signal(signed(width_in), name=f"{lane}_clamped")
+        operand_in = Signal(signed(max(width_in, model.output_format.width)),
+                            name=f"{lane}_gradient")
+        with m.If(advance):
+            m.d.sync += clamped.eq(Mux(x < model.low, model.low, Mux(x > model.high,
+                                                                    model.high, x)))
+            if dy is not None:
+                m.d.sync += operand_in.eq(dy)
+
+        coefficients = rom.read_port()
+        m.d.comb += [coefficients.addr.eq(self._segment(clamped)), coefficients.en.eq(advance)]
+        slope = coefficients.data[:model.slope_width].as_signed()
+        intercept = coefficients.data[model.slope_width:].as_signed()
+
+        operand = Signal(signed(max(width_in, model.output_format.width)),
+                         name=f"{lane}_operand")
+        product = Signal(signed(len(operand) + model.slope_width), name=f"{lane}_product")
+        addend = Signal(signed(model.intercept_width + model.product_fraction
+                               - model.intercept_fraction), name=f"{lane}_addend")
+        total = Signal(signed(max(len(product), len(addend)) + 1), name=f"{lane}_total")
+        with m.If(advance):
+            m.d.sync += operand.eq(operand_in if dy is not None else clamped)
+            if model.mode == "derivative":
+                m.d.sync += product.eq(slope)
+            else:
+                m.d.sync += product.eq(slope * operand)
+            if model.mode == "value":
+                m.d.sync += addend.eq(intercept << (model.product_fraction
+                                                    - model.intercept_fraction))
+            m.d.sync += total.eq(product + addend)
+
+        fraction = model.product_fraction if model.mode == "value" else model.slope_fraction
+        shift = fraction - model.output_format.fraction
+        scaled = round_shift(total, shift, model.rounding) if shift >= 0 else total << -shift
+        return saturate(scaled, model.output_format.width)

@@ -1,0 +1,213 @@
+"""Verification of the piecewise-linear activation unit and its fitter.
+
+* cocotb test ``pwl_matches_golden`` on :class:`tb.bench.StreamBench`: every input code for
+  8- to 12-bit inputs, random plus edge codes (range ends, each breakpoint ± 1) for 16-bit,
+  bit-exact against :mod:`golden.pwl` under random gaps and stalls (and, in gradient mode, on
+  both input streams).
+* pytest runners over functions, segment kinds, real and complex, and the three modes.
+* fitter tests: error against the exact function within the bound derived from theory; fitted
+  breakpoints against uniform ones; parameter messages.
+"""
+
+import cocotb
+import numpy as np
+import pytest
+
+from golden.pwl import ACTIVATIONS, PiecewiseLinearModel
+from tb.axis import AxisSource, Beat
+from tb.bench import StreamBench, beats_for
+
+FRAME = 64
+GENERATOR_KEYS = ("function", "input_format", "output_format", "segments", "breakpoints",
+                  "rounding", "mode")
+
+
+def _model(parameters):
+    arguments = {key: parameters[key] for key in GENERATOR_KEYS}
+    arguments["input_format"] = tuple(arguments["input_format"])
+    arguments["output_format"] = tuple(arguments["output_format"])
+    return PiecewiseLinearModel(**arguments)
+
+
+def stimulus(model, complex_, seed):
+    """Input codes (and dY codes): every code up to 12 bits, else random codes plus the edges;
+    a whole number of ``FRAME``-sample frames."""
+    rng = np.random.default_rng(seed)
+    fmt = model.input_format
+    if fmt.width <= 12:
+        codes = np.arange(fmt.min_code, fmt.max_code + 1)
+    else:
+        edges = [fmt.min_code, fmt.max_code, model.low - 1, model.low, model.high,
+                 model.high + 1] + [point + delta for point in model.breakpoints
+                                    for delta in (-1, 0, 1)]
+        codes = np.concatenate([np.clip(edges, fmt.min_code, fmt.max_code),
+                                rng.integers(fmt.min_code, fmt.max_code + 1, 3000)])
+    codes = np.concatenate([codes, rng.integers(fmt.min_code, fmt.max_code + 1,
+                                                (-len(codes)) % FRAME)])
+    imag = rng.permutation(codes) if complex_ else np.zeros_like(codes)
+    out = model.output_format
+    gradient = rng.integers(out.min_code, out.max_code + 1, (2, len(codes)))
+    return codes, imag, gradient
+
+
+def expected(model, real, imag, gradient):
+    outputs, saturated = [], []
+    for lane, values in enumerate((real, imag)):
+        codes, lane_saturated = model.evaluate(values, gradient[lane])
+        outputs.append(codes)
+        saturated.append(lane_saturated)
+    overflow = (saturated[0] | saturated[1]).reshape(-1, FRAME).any(axis=1)
+    return outputs[0].reshape(-1, FRAME), outputs[1].reshape(-1, FRAME), overflow
+
+
+@cocotb.test()
+async def pwl_matches_golden(dut):
+    from tb.runner import case
+    parameters = case()
+    model = _model(parameters)
+    complex_ = parameters["complex"]
+    components = 2 if complex_ else 1
+    bench = StreamBench(dut, parameters, FRAME, components)
+    real, imag, gradient = stimulus(model, complex_, parameters.get("seed", 1))
+    if not complex_:
+        gradient[1] = 0
+    want_real, want_imag, overflow = expected(model, real, imag, gradient)
+    if not complex_:
+        want_imag = np.zeros_like(want_imag)
+    await bench.start()
+    if model.mode == "gradient":
+        grad_source = AxisSource(dut, "s_axis_grad", gap=parameters.get("gap", 0.0),
+                                 seed=parameters.get("seed", 1) + 7, components=components)
+        cocotb.start_soon(grad_source.run())
+        grad_source.send([Beat(int(g0), int(g1)) for g0, g1 in zip(*gradient)])
+    bench.source.send(beats_for(real.reshape(-1, FRAME), imag.reshape(-1, FRAME)))
+    beats = await bench.collect(len(real), settle=50)
+    bench.check(beats, want_real, want_imag, overflow)
+
+
+# pytest runners ------------------------------------------------------------------------------
+
+def _case(function, breakpoints=None, segments=16, input_format=(10, 6), output_format=None,
+          mode="value", complex_=False, rounding="convergent"):
+    if output_format is None:
+        output_format = {"value": (16, 15) if function in ("sigmoid", "tanh") else (16, 11),
+                         "derivative": (16, 14), "gradient": (16, 14)}[mode]
+    return dict(function=function, input_format=list(input_format),
+                output_format=list(output_format), segments=segments, breakpoints=breakpoints,
+                rounding=rounding, mode=mode, complex=complex_)
+
+
+FUNCTIONS = [name for name in ACTIVATIONS]
+RTL_CASES = [_case(name, breakpoints) for name in FUNCTIONS for breakpoints in (None, "fit")]
+RTL_CASES += [
+    _case("sigmoid", "fit", 8, (12, 8), complex_=True),
+    _case("tanh", None, 32, (12, 8), complex_=True, rounding="truncate"),
+    _case("relu", None, 4, (8, 4), rounding="half_up"),
+    _case("sigmoid", None, 16, mode="derivative"),
+    _case("silu", "fit", 16, (12, 8), mode="derivative", complex_=True),
+    _case("tanh", None, 16, mode="gradient"),
+    _case("sigmoid", "fit", 8, (12, 8), mode="gradient", complex_=True, rounding="half_up"),
+    pytest.param(_case("sigmoid", None, 16, (16, 12)), marks=pytest.mark.quick),  # the default
+    _case("sigmoid", None, 64, (16, 12)),
+    _case("silu", "fit", 32, (16, 12), complex_=True),
+]
+
+
+def _case_id(parameters):
+    return "-".join(str(parameters[key]).replace(" ", "").replace(",", ".")
+                    for key in GENERATOR_KEYS + ("complex",))
+
+
+@pytest.mark.parametrize("parameters", RTL_CASES, ids=_case_id)
+def test_rtl_matches_golden(parameters):
+    from hdl.pwl import PiecewiseLinear
+    from tb.runner import SIM_ROOT, build_name, simulate
+    arguments = {key: parameters[key] for key in GENERATOR_KEYS}
+    arguments.update(input_format=tuple(parameters["input_format"]),
+                     output_format=tuple(parameters["output_format"]),
+                     complex=parameters["complex"])
+    block = PiecewiseLinear(**arguments)
+    simulate(block, toplevel="pwl", test_module="tb.test_pwl", testcase="pwl_matches_golden",
+             build_dir=SIM_ROOT / build_name("pwl", parameters),
+             parameters=dict(parameters, gap=0.3, stall=0.3, seed=3))
+
+
+# Fitter --------------------------------------------------------------------------------------
+
+SMOOTH = ("sigmoid", "tanh", "silu", "gelu", "softplus")
+OUTPUT = {"sigmoid": (16, 15), "tanh": (16, 15), "silu": (16, 11), "gelu": (16, 11),
+          "softplus": (16, 11)}
+
+
+@pytest.mark.parametrize("function", SMOOTH)
+@pytest.mark.parametrize("segments", [8, 16, 32, 64])
+def test_fit_error_within_theory(function, segments):
+    """Max error over every 16-bit input code ≤ h²/8·max|f″| + coefficient quantization +
+    output rounding (PiecewiseLinearModel.error_bound); fitted breakpoints do no worse."""
+    uniform = PiecewiseLinearModel(function=function, input_format=(16, 12),
+                                   output_format=OUTPUT[function], segments=segments)
+    fitted = PiecewiseLinearModel(function=function, input_format=(16, 12),
+                                  output_format=OUTPUT[function], segments=segments,
+                                  breakpoints="fit")
+    uniform_errors, fitted_errors = uniform.errors(), fitted.errors()
+    assert uniform_errors["max"] <= uniform.error_bound()
+    assert fitted_errors["max"] <= fitted.error_bound()
+    assert fitted_errors["max"] <= uniform_errors["max"] + 1
+
+
+def test_piecewise_linear_functions_need_no_interpolation():
+    """ReLU and leaky ReLU break at 0, a uniform segment boundary, so no interpolation error:
+    ReLU's slopes (0, 1) are exact and only the output rounding remains; leaky ReLU's 0.01 is
+    quantized and stays within the bound."""
+    relu, leaky = (PiecewiseLinearModel(function=name, input_format=(12, 8),
+                                        output_format=(16, 11), segments=4)
+                   for name in ("relu", "leaky_relu"))
+    assert relu.errors()["max"] <= 0.5
+    assert leaky.errors()["max"] <= leaky.error_bound() < 1.5
+
+
+def test_callable_and_range_clamp():
+    model = PiecewiseLinearModel(function=lambda x: np.sin(x) / 2, input_format=(12, 8),
+                                 output_format=(12, 10), input_range=(-3.0, 3.0), segments=32)
+    assert model.errors()["max"] <= model.error_bound()
+    codes, _ = model.evaluate([-2048, 2047])       # −8 and +8 clamp to ∓3
+    assert list(codes) == list(model.evaluate([model.low, model.high])[0])
+
+
+def test_outputs_saturate_instead_of_wrapping():
+    """tanh(8) = 0.99999977 rounds to 32768 in Q1.15: it saturates to 32767 (and is flagged);
+    sigmoid(−8) stays a small positive value."""
+    tanh = PiecewiseLinearModel(function="tanh", input_format=(16, 12), output_format=(16, 15))
+    codes, saturated = tanh.evaluate(np.array([-32768, 32767]))
+    assert list(codes) == [-32768, 32767] and saturated[1]
+    sigmoid = PiecewiseLinearModel(function="sigmoid", input_format=(16, 12),
+                                   output_format=(16, 15))
+    assert 0 <= sigmoid.evaluate(np.array([-32768]))[0][0] <= 20
+
+
+@pytest.mark.parametrize("parameters, error, message", [
+    (dict(segments=12), ValueError, "Uniform segments must be a power of two, not 12"),
+    (dict(segments=16, input_range=(0.0, 0.001)), ValueError,
+     "Input range (0.0, 0.0009765625) holds 5 input codes, fewer than the 16 segments"),
+    (dict(input_range=(2.0, -2.0)), ValueError,
+     "Input range must be an increasing pair within the input format's [-8.0, 7.999755859375], "
+     "not (2.0, -2.0)"),
+    (dict(function="relu", output_format=(16, 15)), ValueError,
+     "Output format Q1.15 (16 bits) cannot hold the values of relu on the input range: "
+     "[0, 8]"),
+    (dict(function="swish"), ValueError,
+     "Function must be one of 'sigmoid', 'tanh', 'relu', 'silu', 'gelu', 'softplus', "
+     "'leaky_relu', not 'swish'"),
+    (dict(mode="both"), ValueError,
+     "Mode must be one of 'value', 'derivative', 'gradient', not 'both'"),
+    (dict(input_format=(16,)), TypeError,
+     "Input format must be a (width, fraction) tuple of integers, not (16,)"),
+    (dict(segments=4, breakpoints=[1.0, -1.0, 2.0]), ValueError,
+     "Breakpoints must be 3 ascending values inside the input range, not [1.0, -1.0, 2.0]"),
+])
+def test_parameter_errors(parameters, error, message):
+    from hdl.pwl import PiecewiseLinear
+    for constructor in (PiecewiseLinearModel, PiecewiseLinear):
+        with pytest.raises(error) as raised:
+            constructor(**parameters)
+        assert str(raised.value) == message
