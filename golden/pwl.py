@@ -21,6 +21,12 @@ Arithmetic (input code ``x``, format ``(Bi, Fi)``; output ``(Bo, Fo)``)
    ``gradient`` mode: ``S · dY`` for an incoming gradient ``dY`` in the output format, rescaled
    by ``2**−Fs``, rounded, saturated: ``dX = dY · f′(x)`` of the fitted curve.
 
+Affine pre-stage (``affine=True``): before step 1 each sample becomes
+``z = sat(round((G·x + O·2**Fg) / 2**Fg))`` in the input format, with its channel's gain code
+``G`` (format ``gain_format = (Wg, Fg)``) and offset code ``O`` (input format), loaded at run
+time. :meth:`PiecewiseLinearModel.normalization` derives them from a channel's mean and standard
+deviation, ``z = (x − mean) / std``, as the seed's spectral activation normalizes its values.
+
 Fit: each segment gets the minimax line through its codes for a convex or concave piece (the
 chord's slope, the intercept centred between the largest and smallest deviation); the slope is
 quantized first and the intercept centred again for the quantized slope. ``fitted`` breakpoints
@@ -150,12 +156,20 @@ class PiecewiseLinearModel:
     rounding : str
         ``truncate``, ``half_up`` or ``convergent``, for the output.
     mode : str
-        ``value`` (f), ``derivative`` (f′ of the fitted curve) or ``gradient`` (dY · f′).
+        ``value`` (f), ``derivative`` (f′ of the fitted curve) or ``gradient`` (dY · f′, with
+        respect to the pre-stage's output when there is one).
+    affine : bool
+        Add the per-channel affine pre-stage.
+    channels : int
+        Channels of the pre-stage (1 … 4096).
+    gain_format : (int, int)
+        ``(width, fraction)`` of the gain codes.
     """
 
     def __init__(self, *, function="sigmoid", input_format=(16, 12), output_format=(16, 15),
                  input_range=None, segments=16, breakpoints=None, slope_width=18,
-                 intercept_width=18, rounding="convergent", mode="value"):
+                 intercept_width=18, rounding="convergent", mode="value", affine=False,
+                 channels=1, gain_format=(18, 12)):
         self.activation = activation(function)
         self.input_format = _format("Input format", input_format)
         self.output_format = _format("Output format", output_format)
@@ -164,6 +178,12 @@ class PiecewiseLinearModel:
         integer_in("Intercept width", intercept_width, 2, 32)
         check_rounding(rounding)
         one_of("Mode", mode, MODES)
+        if not isinstance(affine, bool):
+            raise TypeError(f"Affine must be True or False, not {affine!r}")
+        integer_in("Channels", channels, 1, 4096)
+        self.gain_format = _format("Gain format", gain_format)
+        self.affine = affine
+        self.channels = channels
         self.segments = segments
         self.slope_width = slope_width
         self.intercept_width = intercept_width
@@ -362,6 +382,25 @@ class PiecewiseLinearModel:
             return self._derivative(codes)
         slope = self._segment_slopes(codes)[1]
         return self._rescale(slope * np.asarray(gradient, dtype=np.int64), self.slope_fraction)
+
+    # Affine pre-stage ------------------------------------------------------------------------
+
+    def normalization(self, mean, std):
+        """Gain and offset codes for ``z = (x − mean) / std`` (real units of the input)."""
+        gain = int(round(2 ** self.gain_format.fraction / std))
+        offset = int(round(-mean / (std * self.input_format.lsb)))
+        low, high = self.gain_format.min_code, self.gain_format.max_code
+        if not low <= gain <= high:
+            raise ValueError(f"Gain 1/{std} does not fit the gain format {self.gain_format}")
+        return gain, int(np.clip(offset, self.input_format.min_code, self.input_format.max_code))
+
+    def pre_stage(self, codes, gains, offsets):
+        """``z`` codes for input codes with their channels' gain and offset codes, and where
+        ``z`` saturated."""
+        fraction = self.gain_format.fraction
+        total = (np.asarray(gains, dtype=np.int64) * np.asarray(codes, dtype=np.int64)
+                 + (np.asarray(offsets, dtype=np.int64) << fraction))
+        return saturate(round_shift(total, fraction, self.rounding), self.input_format.width)
 
     # Error report --------------------------------------------------------------------------
 

@@ -12,6 +12,14 @@ input registers); product (register); sum with the intercept (register); roundin
 saturation into the output register slice. Latency 6 cycles. The unit is element-wise: ``last``
 passes through with its sample.
 
+Affine pre-stage (``affine=True``, 3 more cycles, one more multiplier per component): the
+sample's channel (``user``, ``s_axis_tuser``) reads that channel's gain and offset from a
+``channels``-word table (registered read), then a registered product and a registered
+rounding/saturation give ``z``, which the PWL stages take instead of ``x``. The table is loaded
+through ``coef_write``/``coef_channel``/``coef_gain``/``coef_offset`` (a write per cycle where
+``coef_write`` is high; load between frames, as a write affects the samples read after it).
+After reset every channel has gain 1.0 and offset 0.
+
 Modes: ``value`` computes ``f(x)``; ``derivative`` emits the segment's slope ``f′(x)`` (no
 multiplication); ``gradient`` takes ``dY`` on a second stream (``grad``, ``s_axis_grad_*`` at the
 Verilog top, in the output format, one per input sample) and emits ``dY · f′(x)`` with the same
@@ -31,6 +39,7 @@ from hdl.stream import FramedOutput, complex_stream
 __all__ = ["PiecewiseLinear"]
 
 LATENCY = 6
+AFFINE_STAGES = 3
 
 
 class PiecewiseLinear(wiring.Component):
@@ -44,8 +53,12 @@ class PiecewiseLinear(wiring.Component):
     -------
     i : In(complex_stream(input width, complex=complex))
         Samples to activate; ``last`` is passed through.
+        With ``affine`` and more than one channel, ``user`` is the sample's channel.
     grad : In(complex_stream(output width, complex=complex))
         ``mode="gradient"`` only: ``dY``, one per input sample.
+    coef_write, coef_channel, coef_gain, coef_offset : In
+        ``affine`` only: write a channel's gain code (``gain_format``) and offset code (input
+        format).
     o : Out(complex_stream(output width, complex=complex))
     overflow : Out(1)
         With each output sample: an output of this frame (since the last ``last``) saturated.
@@ -61,7 +74,13 @@ class PiecewiseLinear(wiring.Component):
             raise
         self.complex = complex
         model = self.model
-        members = {"i": In(complex_stream(model.input_format.width, complex=complex))}
+        channel_bits = (model.channels - 1).bit_length() if model.affine else 0
+        members = {"i": In(complex_stream(model.input_format.width, complex=complex,
+                                          user_width=channel_bits))}
+        if model.affine:
+            members.update(coef_write=In(1), coef_channel=In(max(1, channel_bits)),
+                           coef_gain=In(signed(model.gain_format.width)),
+                           coef_offset=In(signed(model.input_format.width)))
         if model.mode == "gradient":
             members["grad"] = In(complex_stream(model.output_format.width, complex=complex))
         members["o"] = Out(complex_stream(model.output_format.width, complex=complex))
@@ -71,11 +90,12 @@ class PiecewiseLinear(wiring.Component):
     @property
     def latency(self):
         """Clock cycles from an input handshake to its result's handshake, without stalls."""
-        return LATENCY
+        return LATENCY + (AFFINE_STAGES if self.model.affine else 0)
 
     @property
     def multipliers(self):
-        return 0 if self.model.mode == "derivative" else (2 if self.complex else 1)
+        lanes = 2 if self.complex else 1
+        return lanes * ((self.model.mode != "derivative") + self.model.affine)
 
     def describe(self):
         model = self.model
@@ -90,7 +110,9 @@ class PiecewiseLinear(wiring.Component):
                            "slope_width": model.slope_width,
                            "intercept_width": model.intercept_width,
                            "rounding": model.rounding, "mode": model.mode,
-                           "complex": self.complex},
+                           "complex": self.complex, "affine": model.affine,
+                           "channels": model.channels,
+                           "gain_format": [model.gain_format.width, model.gain_format.fraction]},
             "latency_cycles": self.latency,
             "throughput": "1 sample per clock",
             "multipliers": self.multipliers,
@@ -102,8 +124,12 @@ class PiecewiseLinear(wiring.Component):
                 "s_axis_grad_tdata": "dY, packed as m_axis_tdata (gradient mode)",
                 "s_axis_grad_tvalid": "dY valid", "s_axis_grad_tready": "dY accepted",
                 "s_axis_grad_tlast": "ignored (last comes from s_axis_tlast)",
-                "overflow": "with each m_axis beat: an output of this frame saturated (so far; "
-                            "complete on the tlast beat)",
+                "overflow": "with each m_axis beat: an output (or affine pre-stage result) of "
+                            "this frame saturated (so far; complete on the tlast beat)",
+                "s_axis_tuser": "the sample's channel (affine pre-stage)",
+                "coef_write": "write coef_gain and coef_offset for channel coef_channel",
+                "coef_channel": "channel written", "coef_gain": "gain code (gain_format)",
+                "coef_offset": "offset code (input format)",
             },
         }
 
@@ -136,23 +162,70 @@ class PiecewiseLinear(wiring.Component):
             m.d.comb += fifo.r_en.eq(take)
 
         rom = self._coefficient_rom(m)
-        flags = data.StructLayout({"valid": 1, "last": 1})
-        stages = [Signal(flags, name=f"stage{index}") for index in range(1, 5)]
+        depth = 4 + (AFFINE_STAGES if model.affine else 0)
+        flags = data.StructLayout({"valid": 1, "last": 1, "overflow": 1})
+        stages = [Signal(flags, name=f"stage{index}") for index in range(1, depth + 1)]
         with m.If(advance):
-            m.d.sync += [stages[0].valid.eq(take), stages[0].last.eq(head.last)]
+            m.d.sync += [stages[0].valid.eq(take), stages[0].last.eq(head.last),
+                         stages[0].overflow.eq(0)]
             m.d.sync += [later.eq(earlier) for earlier, later in zip(stages, stages[1:])]
+
+        values = {lane: getattr(head.data, lane) for lane in lanes}
+        if model.affine:
+            values, pre_saturated = self._affine(m, head, values, advance)
+            with m.If(advance):    # stage AFFINE_STAGES holds z: note its saturation there
+                m.d.sync += stages[AFFINE_STAGES - 1].overflow.eq(
+                    stages[AFFINE_STAGES - 2].overflow | pre_saturated)
 
         saturated = []
         for lane in lanes:
-            result, lane_saturated = self._lane(m, lane, getattr(head.data, lane),
+            result, lane_saturated = self._lane(m, lane, values[lane],
                                                 getattr(gradient.data, lane) if gradient is not None
                                                 else None, rom, advance)
             m.d.comb += getattr(output.w_data, lane).eq(result)
             saturated.append(lane_saturated)
-        overflow = saturated[0] | saturated[1] if len(saturated) == 2 else saturated[0]
+        overflow = stages[-1].overflow
+        for lane_saturated in saturated:
+            overflow = overflow | lane_saturated
         m.d.comb += [output.w_en.eq(advance & stages[-1].valid),
                      output.w_last.eq(stages[-1].last), output.w_overflow.eq(overflow)]
         return m
+
+    def _affine(self, m, head, values, advance):
+        """``z = sat(round((G·x + O·2^Fg) / 2^Fg))`` per lane with the sample's channel's gain
+        and offset; three enabled cycles. Returns the ``z`` signals and their saturation (at
+        the same stage)."""
+        model = self.model
+        gain_format, width = model.gain_format, model.input_format.width
+        table_layout = data.StructLayout({"gain": signed(gain_format.width),
+                                          "offset": signed(width)})
+        unity = {"gain": min(1 << gain_format.fraction, gain_format.max_code), "offset": 0}
+        table = Memory(shape=table_layout, depth=model.channels, init=[unity] * model.channels)
+        m.submodules.channel_table = table
+        write = table.write_port()
+        m.d.comb += [write.addr.eq(self.coef_channel), write.en.eq(self.coef_write),
+                     write.data.gain.eq(self.coef_gain), write.data.offset.eq(self.coef_offset)]
+        read = table.read_port()
+        channel = head.user if model.channels > 1 else 0
+        m.d.comb += [read.addr.eq(channel), read.en.eq(advance)]
+
+        results, saturated = {}, 0
+        for lane, x in values.items():
+            sample = Signal(signed(width), name=f"{lane}_affine_input")
+            product = Signal(signed(width + gain_format.width), name=f"{lane}_affine_product")
+            offset = Signal(signed(width), name=f"{lane}_affine_offset")
+            z = Signal(signed(width), name=f"{lane}_z")
+            z_saturated = Signal(name=f"{lane}_z_saturated")
+            total = product + (offset << gain_format.fraction)
+            rounded, overflow = saturate(round_shift(total, gain_format.fraction,
+                                                     model.rounding), width)
+            with m.If(advance):
+                m.d.sync += [sample.eq(x), product.eq(read.data.gain * sample),
+                             offset.eq(read.data.offset), z.eq(rounded),
+                             z_saturated.eq(overflow)]
+            results[lane] = z
+            saturated = saturated | z_saturated
+        return results, saturated
 
     def _coefficient_rom(self, m):
         model = self.model

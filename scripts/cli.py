@@ -144,6 +144,11 @@ def _pwl_arguments(parser):
     parser.add_argument("--rounding", default="convergent")
     parser.add_argument("--mode", default="value", help="value, derivative or gradient")
     parser.add_argument("--complex", action="store_true", help="split-complex samples")
+    parser.add_argument("--affine", action="store_true",
+                        help="per-channel pre-stage f(gain·x + offset), loaded at run time")
+    parser.add_argument("--channels", type=int, default=1, help="channels of the pre-stage")
+    parser.add_argument("--gain-format", type=_pair, default=(18, 12),
+                        help="width,fraction of the pre-stage gain (default 18,12)")
 
 
 def _pwl_parameters(arguments):
@@ -157,7 +162,8 @@ def _pwl_parameters(arguments):
                 output_format=output_format, input_range=arguments.input_range,
                 segments=arguments.segments, breakpoints=arguments.breakpoints,
                 slope_width=arguments.slope_width, intercept_width=arguments.intercept_width,
-                rounding=arguments.rounding, mode=arguments.mode)
+                rounding=arguments.rounding, mode=arguments.mode, affine=arguments.affine,
+                channels=arguments.channels, gain_format=arguments.gain_format)
 
 
 def _pwl(arguments):

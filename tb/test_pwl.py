@@ -12,6 +12,7 @@
 import cocotb
 import numpy as np
 import pytest
+from cocotb.triggers import RisingEdge
 
 from golden.pwl import ACTIVATIONS, PiecewiseLinearModel
 from tb.axis import AxisSource, Beat
@@ -19,14 +20,34 @@ from tb.bench import StreamBench, beats_for
 
 FRAME = 64
 GENERATOR_KEYS = ("function", "input_format", "output_format", "segments", "breakpoints",
-                  "rounding", "mode")
+                  "rounding", "mode", "affine", "channels")
 
 
-def _model(parameters):
+def _arguments(parameters):
     arguments = {key: parameters[key] for key in GENERATOR_KEYS}
     arguments["input_format"] = tuple(arguments["input_format"])
     arguments["output_format"] = tuple(arguments["output_format"])
-    return PiecewiseLinearModel(**arguments)
+    return arguments
+
+
+def _model(parameters):
+    return PiecewiseLinearModel(**_arguments(parameters))
+
+
+def channel_table(model, seed):
+    """Per-channel (gain, offset) codes: even channels from a mean and a standard deviation
+    (the seed's normalization), odd ones random over the whole code range (they saturate)."""
+    rng = np.random.default_rng(seed)
+    table = []
+    for channel in range(model.channels):
+        if channel % 2 == 0:
+            table.append(model.normalization(rng.uniform(-1, 1), rng.uniform(0.3, 3)))
+        else:
+            table.append((int(rng.integers(model.gain_format.min_code,
+                                           model.gain_format.max_code + 1)),
+                          int(rng.integers(model.input_format.min_code,
+                                           model.input_format.max_code + 1))))
+    return np.array(table, dtype=np.int64)
 
 
 def stimulus(model, complex_, seed):
@@ -50,14 +71,27 @@ def stimulus(model, complex_, seed):
     return codes, imag, gradient
 
 
-def expected(model, real, imag, gradient):
+def expected(model, real, imag, gradient, table=None, channels=None):
     outputs, saturated = [], []
     for lane, values in enumerate((real, imag)):
+        pre_saturated = np.zeros(len(values), dtype=bool)
+        if model.affine:
+            values, pre_saturated = model.pre_stage(values, table[channels, 0],
+                                                    table[channels, 1])
         codes, lane_saturated = model.evaluate(values, gradient[lane])
         outputs.append(codes)
-        saturated.append(lane_saturated)
+        saturated.append(lane_saturated | pre_saturated)
     overflow = (saturated[0] | saturated[1]).reshape(-1, FRAME).any(axis=1)
     return outputs[0].reshape(-1, FRAME), outputs[1].reshape(-1, FRAME), overflow
+
+
+async def load_channel_table(dut, table):
+    """Write every channel's gain and offset through the coef_* interface, one per cycle."""
+    for channel, (gain, offset) in enumerate(table):
+        dut.coef_write.value, dut.coef_channel.value = 1, channel
+        dut.coef_gain.value, dut.coef_offset.value = int(gain), int(offset)
+        await RisingEdge(dut.clk)
+    dut.coef_write.value = 0
 
 
 @cocotb.test()
@@ -68,19 +102,27 @@ async def pwl_matches_golden(dut):
     complex_ = parameters["complex"]
     components = 2 if complex_ else 1
     bench = StreamBench(dut, parameters, FRAME, components)
-    real, imag, gradient = stimulus(model, complex_, parameters.get("seed", 1))
+    seed = parameters.get("seed", 1)
+    real, imag, gradient = stimulus(model, complex_, seed)
     if not complex_:
-        gradient[1] = 0
-    want_real, want_imag, overflow = expected(model, real, imag, gradient)
+        imag, gradient[1] = np.zeros_like(real), 0
+    table = channel_table(model, seed)
+    channels = np.random.default_rng(seed).integers(0, model.channels, len(real))
+    want_real, want_imag, overflow = expected(model, real, imag, gradient, table, channels)
     if not complex_:
         want_imag = np.zeros_like(want_imag)
     await bench.start()
+    if model.affine:
+        await load_channel_table(dut, table)
     if model.mode == "gradient":
         grad_source = AxisSource(dut, "s_axis_grad", gap=parameters.get("gap", 0.0),
                                  seed=parameters.get("seed", 1) + 7, components=components)
         cocotb.start_soon(grad_source.run())
         grad_source.send([Beat(int(g0), int(g1)) for g0, g1 in zip(*gradient)])
-    bench.source.send(beats_for(real.reshape(-1, FRAME), imag.reshape(-1, FRAME)))
+    beats = beats_for(real.reshape(-1, FRAME), imag.reshape(-1, FRAME))
+    for beat, channel in zip(beats, channels):
+        beat.user = int(channel)
+    bench.source.send(beats)
     beats = await bench.collect(len(real), settle=50)
     bench.check(beats, want_real, want_imag, overflow)
 
@@ -88,13 +130,13 @@ async def pwl_matches_golden(dut):
 # pytest runners ------------------------------------------------------------------------------
 
 def _case(function, breakpoints=None, segments=16, input_format=(10, 6), output_format=None,
-          mode="value", complex_=False, rounding="convergent"):
+          mode="value", complex_=False, rounding="convergent", affine=False, channels=1):
     if output_format is None:
         output_format = {"value": (16, 15) if function in ("sigmoid", "tanh") else (16, 11),
                          "derivative": (16, 14), "gradient": (16, 14)}[mode]
     return dict(function=function, input_format=list(input_format),
                 output_format=list(output_format), segments=segments, breakpoints=breakpoints,
-                rounding=rounding, mode=mode, complex=complex_)
+                rounding=rounding, mode=mode, complex=complex_, affine=affine, channels=channels)
 
 
 FUNCTIONS = [name for name in ACTIVATIONS]
@@ -110,6 +152,10 @@ RTL_CASES += [
     pytest.param(_case("sigmoid", None, 16, (16, 12)), marks=pytest.mark.quick),  # the default
     _case("sigmoid", None, 64, (16, 12)),
     _case("silu", "fit", 32, (16, 12), complex_=True),
+    _case("sigmoid", None, 16, (12, 8), affine=True, channels=4),
+    _case("tanh", "fit", 16, (16, 12), complex_=True, affine=True, channels=3),
+    _case("silu", None, 16, (10, 6), mode="derivative", affine=True, channels=1,
+          rounding="truncate"),
 ]
 
 
@@ -122,11 +168,7 @@ def _case_id(parameters):
 def test_rtl_matches_golden(parameters):
     from hdl.pwl import PiecewiseLinear
     from tb.runner import SIM_ROOT, build_name, simulate
-    arguments = {key: parameters[key] for key in GENERATOR_KEYS}
-    arguments.update(input_format=tuple(parameters["input_format"]),
-                     output_format=tuple(parameters["output_format"]),
-                     complex=parameters["complex"])
-    block = PiecewiseLinear(**arguments)
+    block = PiecewiseLinear(complex=parameters["complex"], **_arguments(parameters))
     simulate(block, toplevel="pwl", test_module="tb.test_pwl", testcase="pwl_matches_golden",
              build_dir=SIM_ROOT / build_name("pwl", parameters),
              parameters=dict(parameters, gap=0.3, stall=0.3, seed=3))
@@ -174,6 +216,17 @@ def test_callable_and_range_clamp():
     assert list(codes) == list(model.evaluate([model.low, model.high])[0])
 
 
+def test_normalization_matches_the_seed():
+    """Gain and offset from mean and std make z = (x − mean)/std, to within rounding."""
+    model = PiecewiseLinearModel(input_format=(16, 12), affine=True, gain_format=(18, 12))
+    gain, offset = model.normalization(mean=0.75, std=1.5)
+    x = np.arange(-4000, 4000, 37)
+    z, saturated = model.pre_stage(x, gain, offset)
+    want = (x * model.input_format.lsb - 0.75) / 1.5
+    assert not saturated.any()
+    assert np.max(np.abs(z * model.input_format.lsb - want)) < 3 * model.input_format.lsb
+
+
 def test_outputs_saturate_instead_of_wrapping():
     """tanh(8) = 0.99999977 rounds to 32768 in Q1.15: it saturates to 32767 (and is flagged);
     sigmoid(−8) stays a small positive value."""
@@ -202,6 +255,9 @@ def test_outputs_saturate_instead_of_wrapping():
      "Mode must be one of 'value', 'derivative', 'gradient', not 'both'"),
     (dict(input_format=(16,)), TypeError,
      "Input format must be a (width, fraction) tuple of integers, not (16,)"),
+    (dict(affine=True, channels=0), ValueError, "Channels must be from 1 to 4096, not 0"),
+    (dict(affine=True, gain_format=(40, 12)), ValueError,
+     "Gain format width must be from 2 to 32, not 40"),
     (dict(segments=4, breakpoints=[1.0, -1.0, 2.0]), ValueError,
      "Breakpoints must be 3 ascending values inside the input range, not [1.0, -1.0, 2.0]"),
 ])
