@@ -40,12 +40,11 @@ from amaranth.hdl import Cat, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.memory import Memory
-from amaranth.lib.wiring import In, Out
 
 from golden.fft import StreamingFFTModel
 from hdl.buffers import DelayLine, ReadFirstBuffer
 from hdl.fixed import round_shift, saturate
-from hdl.stream import FramedOutput, check_tlast, complex_stream
+from hdl.stream import FramedOutput, check_tlast, frame_block_members, validated
 
 __all__ = ["StreamingFFT"]
 
@@ -96,19 +95,10 @@ class StreamingFFT(wiring.Component):
     """
 
     def __init__(self, **parameters):
-        try:
-            self.model = StreamingFFTModel(**parameters)
-        except (TypeError, ValueError):
-            self._MustUse__silence = True   # never elaborated: no "created but never used"
-            raise
+        self.model = validated(self, lambda: StreamingFFTModel(**parameters))
         user_width = 1 if self.model.direction == "runtime" else 0
-        super().__init__({
-            "i": In(complex_stream(self.model.data_width, user_width=user_width)),
-            "o": Out(complex_stream(self.model.output_width)),
-            "overflow": Out(1),
-            "tlast_missing": Out(1),
-            "tlast_unexpected": Out(1),
-        })
+        super().__init__(frame_block_members(self.model.data_width, self.model.output_width,
+                                             user_width=user_width))
 
     @property
     def output_width(self):

@@ -26,15 +26,15 @@ read), one register, output register slice (all in ``hdl.stream``): latency 3 cy
 input handshake to the handshake of the output sample it makes (or starts).
 """
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.memory import Memory
-from amaranth.lib.wiring import In, Out
 
 from golden.pool import SpectralPoolModel, has_nyquist
 from hdl.fixed import saturate
-from hdl.stream import FramedOutput, check_tlast, complex_layout, complex_stream
+from hdl.stream import (FramedOutput, check_tlast, complex_layout, frame_block_members,
+                        validated)
 
 __all__ = ["SpectralPool"]
 
@@ -88,18 +88,8 @@ class SpectralPool(wiring.Component):
     """
 
     def __init__(self, **parameters):
-        try:
-            self.model = SpectralPoolModel(**parameters)
-        except (TypeError, ValueError):
-            self._MustUse__silence = True   # never elaborated: no "created but never used"
-            raise
-        super().__init__({
-            "i": In(complex_stream(self.model.data_width)),
-            "o": Out(complex_stream(self.model.output_width)),
-            "overflow": Out(1),
-            "tlast_missing": Out(1),
-            "tlast_unexpected": Out(1),
-        })
+        self.model = validated(self, lambda: SpectralPoolModel(**parameters))
+        super().__init__(frame_block_members(self.model.data_width, self.model.output_width))
 
     @property
     def output_width(self):

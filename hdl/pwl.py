@@ -34,7 +34,7 @@ from amaranth.lib.wiring import In, Out
 
 from golden.pwl import PiecewiseLinearModel
 from hdl.fixed import round_shift, saturate
-from hdl.stream import FramedOutput, complex_stream
+from hdl.stream import FramedOutput, complex_stream, validated
 
 __all__ = ["PiecewiseLinear"]
 
@@ -65,13 +65,11 @@ class PiecewiseLinear(wiring.Component):
     """
 
     def __init__(self, *, complex=False, **parameters):
-        try:
+        def build():
             if not isinstance(complex, bool):
                 raise TypeError(f"Complex must be True or False, not {complex!r}")
-            self.model = PiecewiseLinearModel(**parameters)
-        except (TypeError, ValueError):
-            self._MustUse__silence = True   # never elaborated: no "created but never used"
-            raise
+            return PiecewiseLinearModel(**parameters)
+        self.model = validated(self, build)
         self.complex = complex
         model = self.model
         channel_bits = (model.channels - 1).bit_length() if model.affine else 0

@@ -9,7 +9,21 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["complex_layout", "complex_stream", "FramedOutput", "check_tlast"]
+__all__ = ["complex_layout", "complex_stream", "frame_block_members", "FramedOutput",
+           "check_tlast", "validated"]
+
+
+def validated(component, build):
+    """``build()`` (a block's golden model, which checks the parameters) for ``component``.
+
+    If the parameters are bad, ``component`` will never be elaborated: it is marked so that
+    Amaranth does not also warn that it was created and never used, and the error propagates.
+    """
+    try:
+        return build()
+    except (TypeError, ValueError):
+        component._MustUse__silence = True
+        raise
 
 
 def complex_layout(width, *, complex=True):
@@ -29,6 +43,14 @@ def complex_stream(width, *, user_width=0, complex=True):
     if user_width:
         fields["user"] = user_width
     return stream.Signature(data.StructLayout(fields))
+
+
+def frame_block_members(input_width, output_width, *, user_width=0):
+    """Signature members of a block that works on fixed-length frames: complex streams ``i``
+    and ``o``, the ``overflow`` flag that goes with ``o``, and the input's ``tlast`` checks."""
+    return {"i": In(complex_stream(input_width, user_width=user_width)),
+            "o": Out(complex_stream(output_width)),
+            "overflow": Out(1), "tlast_missing": Out(1), "tlast_unexpected": Out(1)}
 
 
 class FramedOutput(wiring.Component):

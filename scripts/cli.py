@@ -282,7 +282,6 @@ def _plot_fits(fits, path):
         import matplotlib
     except ImportError:
         raise RuntimeError("saving a plot needs matplotlib: pip install matplotlib") from None
-    import numpy as np
     matplotlib.use("Agg")
     from matplotlib import pyplot
     figure, (top, bottom) = pyplot.subplots(2, 1, figsize=(9, 7), sharex=True)

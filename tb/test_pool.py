@@ -16,6 +16,7 @@ from cocotb.triggers import RisingEdge
 
 from golden.pool import NYQUIST_POLICIES, SpectralPoolModel
 from tb.bench import StreamBench, beats_for
+from tb.checks import assert_parameter_error
 
 GENERATOR_KEYS = ("spectrum_shape", "pooled_shape", "data_width", "order", "nyquist",
                   "fold_growth", "direction")
@@ -275,7 +276,4 @@ def test_golden_fold_saturation_is_flagged():
 ])
 def test_parameter_errors(parameters, error, message):
     from hdl.pool import SpectralPool
-    for constructor in (SpectralPoolModel, SpectralPool):
-        with pytest.raises(error) as raised:
-            constructor(**parameters)
-        assert str(raised.value) == message
+    assert_parameter_error((SpectralPoolModel, SpectralPool), parameters, error, message)

@@ -17,6 +17,7 @@ from cocotb.triggers import RisingEdge
 from golden.pwl import ACTIVATIONS, PiecewiseLinearModel
 from tb.axis import AxisSource, Beat
 from tb.bench import StreamBench, beats_for
+from tb.checks import assert_parameter_error
 
 FRAME = 64
 GENERATOR_KEYS = ("function", "input_format", "output_format", "segments", "breakpoints",
@@ -263,7 +264,4 @@ def test_outputs_saturate_instead_of_wrapping():
 ])
 def test_parameter_errors(parameters, error, message):
     from hdl.pwl import PiecewiseLinear
-    for constructor in (PiecewiseLinearModel, PiecewiseLinear):
-        with pytest.raises(error) as raised:
-            constructor(**parameters)
-        assert str(raised.value) == message
+    assert_parameter_error((PiecewiseLinearModel, PiecewiseLinear), parameters, error, message)
