@@ -128,6 +128,29 @@ async def pwl_matches_golden(dut):
     bench.check(beats, want_real, want_imag, overflow)
 
 
+@cocotb.test()
+async def pwl_full_rate_and_latency(dut):
+    """No gaps, no stalls: a sample in and a result out every clock, ``latency`` apart."""
+    from tb.runner import case
+    parameters = dict(case(), gap=0.0, stall=0.0)
+    model = _model(parameters)
+    components = 2 if parameters["complex"] else 1
+    bench = StreamBench(dut, parameters, FRAME, components)
+    real, imag, gradient = stimulus(model, parameters["complex"], 4)
+    imag = imag if parameters["complex"] else np.zeros_like(real)
+    table = np.array([[1 << model.gain_format.fraction, 0]] * model.channels)   # after reset
+    channels = np.zeros(len(real), dtype=np.int64)
+    want = expected(model, real, imag, gradient, table, channels)
+    await bench.start()
+    bench.source.send(beats_for(real.reshape(-1, FRAME), imag.reshape(-1, FRAME)))
+    beats = await bench.collect(len(real), settle=50)
+    bench.check(beats, want[0], want[1] if parameters["complex"] else np.zeros_like(want[1]),
+                want[2])
+    for cycles in ([beat.cycle for beat in bench.source.sent], [beat.cycle for beat in beats]):
+        assert np.all(np.diff(cycles) == 1), "not one sample per clock"
+    assert beats[0].cycle - bench.source.sent[0].cycle == parameters["latency"]
+
+
 # pytest runners ------------------------------------------------------------------------------
 
 def _case(function, breakpoints=None, segments=16, input_format=(10, 6), output_format=None,
@@ -165,14 +188,25 @@ def _case_id(parameters):
                     for key in GENERATOR_KEYS + ("complex",))
 
 
-@pytest.mark.parametrize("parameters", RTL_CASES, ids=_case_id)
-def test_rtl_matches_golden(parameters):
+def _run(parameters, testcase, **bench):
     from hdl.pwl import PiecewiseLinear
     from tb.runner import SIM_ROOT, build_name, simulate
     block = PiecewiseLinear(complex=parameters["complex"], **_arguments(parameters))
-    simulate(block, toplevel="pwl", test_module="tb.test_pwl", testcase="pwl_matches_golden",
-             build_dir=SIM_ROOT / build_name("pwl", parameters),
-             parameters=dict(parameters, gap=0.3, stall=0.3, seed=3))
+    simulate(block, toplevel="pwl", test_module="tb.test_pwl", testcase=testcase,
+             build_dir=SIM_ROOT / build_name(testcase, parameters),
+             parameters=dict(parameters, latency=block.latency, **bench))
+
+
+@pytest.mark.parametrize("parameters", RTL_CASES, ids=_case_id)
+def test_rtl_matches_golden(parameters):
+    _run(parameters, "pwl_matches_golden", gap=0.3, stall=0.3, seed=3)
+
+
+@pytest.mark.parametrize("parameters", [_case("sigmoid", None, 16, (12, 8)),
+                                        _case("tanh", "fit", 8, (10, 6), complex_=True,
+                                              affine=True, channels=2)], ids=_case_id)
+def test_rtl_full_rate_and_latency(parameters):
+    _run(parameters, "pwl_full_rate_and_latency")
 
 
 # Fitter --------------------------------------------------------------------------------------
