@@ -24,7 +24,8 @@ Stream order: ``natural`` is row-major. ``bit_reversed`` is row-major over bit-r
 column positions (as fdcnn's FFT emits each axis), on both sides: position ``p`` of an axis
 holds index ``bit_reverse(p)``. The kept bins are exactly the positions whose low
 ``log2(N/n) + 1`` bits are all zeros or all ones, and in stream order they already form the
-bit-reversed order of size ``n``, so FFT → pool → iFFT needs no reorder.
+bit-reversed order of size ``n``: the FFT's native bit-reversed output pools with no reorder,
+and the pooled spectrum is ready for an inverse transform that takes bit-reversed input.
 """
 
 import numpy as np

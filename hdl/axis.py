@@ -12,10 +12,11 @@ fills the low half, the imaginary part the high half (a real stream has only the
 
 from amaranth.back import verilog
 from amaranth.hdl import Cat, Module, Signal, signed
-from amaranth.lib import stream, wiring
+from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from golden.fixed import FixedFormat
+from hdl.stream import is_stream_member
 
 __all__ = ["AXIStreamTop", "component_width", "components", "emit", "describe"]
 
@@ -33,10 +34,6 @@ def components(stream_port):
 
 def _has_user(stream_port):
     return "user" in stream_port.payload.shape().members
-
-
-def _is_stream(member):
-    return member.is_port is False and isinstance(member.signature, stream.Signature)
 
 
 def _prefix(name, flow):
@@ -58,7 +55,7 @@ class AXIStreamTop(wiring.Component):
         self.streams = {}       # block member name → AXI prefix
         members = {}
         for name, member in block.signature.members.items():
-            if not _is_stream(member):
+            if not is_stream_member(member):
                 members[name] = member
                 continue
             port = getattr(block, name)

@@ -9,8 +9,13 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["complex_layout", "complex_stream", "frame_block_members", "FramedOutput",
-           "check_tlast", "validated"]
+__all__ = ["complex_layout", "complex_stream", "is_stream_member", "frame_block_members",
+           "FramedOutput", "check_tlast", "validated"]
+
+
+def is_stream_member(member):
+    """Whether a signature member is a stream (rather than a port)."""
+    return not member.is_port and isinstance(member.signature, stream.Signature)
 
 
 def validated(component, build):
