@@ -5,7 +5,7 @@ its sample layout that is never stale after reset: RAM contents survive a reset,
 output ``valid`` is masked until every word has been written since.
 """
 
-from amaranth.hdl import Module, Signal
+from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -59,9 +59,10 @@ class ReadFirstBuffer(wiring.Component):
 class DelayLine(wiring.Component):
     """Delays ``i`` by ``depth`` enabled cycles: ``o`` shows what ``i`` was ``depth`` steps ago.
 
-    ``depth ≥ RAM_MIN_DEPTH`` uses a read-first RAM of ``depth − 1`` words (its read register
-    is the last step); shorter delays use a shift register whose data is not reset and whose
-    ``valid`` bits are.
+    ``depth ≥ RAM_MIN_DEPTH`` uses a read-first RAM of ``depth − 2`` words whose read register
+    and an output register are the last two steps: the output register keeps the block RAM's
+    slow clock-to-output out of the logic that follows. Shorter delays use a shift register
+    whose data is not reset and whose ``valid`` bits are.
     """
 
     def __init__(self, layout, depth):
@@ -73,15 +74,16 @@ class DelayLine(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         if self.depth >= RAM_MIN_DEPTH:
-            words = self.depth - 1
+            words = self.depth - 2
             m.submodules.buffer = buffer = ReadFirstBuffer(self.i.shape(), words)
             pointer = Signal(range(words))
+            output = Signal(self.i.shape(), reset_less=True)
+            valid = Signal()
             with m.If(self.en):
-                m.d.sync += pointer.eq(pointer + 1)
-                with m.If(pointer == words - 1):
-                    m.d.sync += pointer.eq(0)
+                m.d.sync += [pointer.eq(Mux(pointer == words - 1, 0, pointer + 1)),
+                             output.eq(buffer.o), valid.eq(buffer.o.valid)]
             m.d.comb += [buffer.en.eq(self.en), buffer.addr.eq(pointer),
-                         buffer.i.eq(self.i), self.o.eq(buffer.o)]
+                         buffer.i.eq(self.i), self.o.eq(output), self.o.valid.eq(valid)]
             return m
         taps = [Signal(self.i.shape(), reset_less=True, name=f"tap{index}")
                 for index in range(self.depth)]

