@@ -215,6 +215,8 @@ def _utilization(block, name, targets, build_dir, fmax=False):
 
 
 def _save_rows(rows, parameters, json_path=None, csv_path=None):
+    for path in filter(None, (json_path, csv_path)):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
     if json_path:
         Path(json_path).write_text(json.dumps({"parameters": parameters, "utilization": rows},
                                               indent=2) + "\n")
@@ -297,6 +299,7 @@ def _plot_fits(fits, path):
     bottom.set_xlabel("input")
     top.legend(fontsize="small")
     figure.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=120)
 
 
