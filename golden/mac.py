@@ -1,0 +1,163 @@
+"""Integer model of the spectral multiply-accumulate (MAC) array's arithmetic.
+
+In the frequency domain a convolution layer is a pointwise complex product accumulated over
+input channels (Ko et al. train fully in the frequency domain). Spectra have ``bins`` samples
+per channel; ``X`` is ``(in_channels, bins)``, ``W`` is ``(out_channels, in_channels, bins)``.
+
+Modes
+-----
+``forward``        ``Y[o][k]  = Σ_c  X[c][k] · W[o][c][k]``
+``backward_data``  ``dX[c][k] = Σ_o  conj(W[o][c][k]) · dY[o][k]``
+``weight_grad``    ``dW[o][c][k] = Σ_b conj(X_b[c][k]) · dY_b[o][k]`` over a batch ``b``
+
+Arithmetic
+----------
+Each term is the exact complex product of a streamed operand (``data_width`` bits per
+component) and a stored one (``weight_width`` bits; in ``weight_grad`` the stored operand is
+``X``), the stored one conjugated in both backward modes: ``(a + jb)(c + jd) = (ac − bd) +
+j(ad + bc)``. That needs ``data_width + weight_width + 1`` bits (the ``+1`` for the conjugate of
+the most negative imaginary part). Gauss's three-multiplier form (``multiplier="3mult"``,
+``k1 = c(a + b)``, ``k2 = a(d − c)``, ``k3 = b(c + d)``, real ``k1 − k3``, imaginary ``k1 + k2``) is
+the same integer, so both forms share this model.
+
+Terms are accumulated in the order of the sum's index (``c``, ``o`` or ``b`` ascending) in
+``accumulator_width`` bits: exact by default (product width + ``ceil(log2(channels))``, channels
+being the larger channel maximum); a narrower accumulator, or a batch longer than that,
+saturates at each addition. The output is the accumulator divided by ``2**output_shift`` with the
+chosen rounding, saturated to ``output_width``. A result's ``overflow`` flag is set when its
+accumulation or its output saturated.
+"""
+
+import math
+
+import numpy as np
+
+from golden.checks import integer_in, one_of
+from golden.fixed import check_rounding, round_shift, saturate
+
+__all__ = ["SpectralMACModel", "MODES", "MULTIPLIERS"]
+
+MODES = ("forward", "backward_data", "weight_grad")
+MULTIPLIERS = ("4mult", "3mult")
+
+
+class SpectralMACModel:
+    """Parameters, derived widths and integer model of the MAC array.
+
+    Parameters
+    ----------
+    bins : int
+        Samples per channel spectrum (1 … 65536).
+    max_in_channels, max_out_channels : int
+        Largest channel counts (1 … 4096).
+    data_width, weight_width : int
+        Bits per component of the streamed and the stored operand (2 … 32).
+    accumulator_width : int, optional
+        Default exact: ``data_width + weight_width + 1 + ceil(log2(channels))``.
+    output_width : int, optional
+        Default ``data_width``.
+    output_shift : int, optional
+        Right shift from accumulator to output, default ``weight_width − 1`` (the stored operand
+        read as Q1.(weight_width−1), so the output keeps the streamed operand's scale).
+    rounding : str
+        ``truncate``, ``half_up`` or ``convergent``.
+    multiplier : str
+        ``4mult`` or ``3mult`` (same results, fewer multipliers).
+    """
+
+    def __init__(self, *, bins, max_in_channels, max_out_channels, data_width=16,
+                 weight_width=16, accumulator_width=None, output_width=None, output_shift=None,
+                 rounding="convergent", multiplier="4mult"):
+        integer_in("Bins", bins, 1, 65536)
+        integer_in("Input channels", max_in_channels, 1, 4096)
+        integer_in("Output channels", max_out_channels, 1, 4096)
+        integer_in("Data width", data_width, 2, 32)
+        integer_in("Weight width", weight_width, 2, 32)
+        check_rounding(rounding)
+        one_of("Multiplier", multiplier, MULTIPLIERS)
+        self.bins = bins
+        self.max_in_channels = max_in_channels
+        self.max_out_channels = max_out_channels
+        self.data_width = data_width
+        self.weight_width = weight_width
+        exact = self.product_width + math.ceil(math.log2(max(max_in_channels,
+                                                               max_out_channels)))
+        self.accumulator_width = exact if accumulator_width is None else accumulator_width
+        integer_in("Accumulator width", self.accumulator_width, 2, 96)
+        self.output_width = data_width if output_width is None else output_width
+        integer_in("Output width", self.output_width, 2, 64)
+        self.output_shift = weight_width - 1 if output_shift is None else output_shift
+        integer_in("Output shift", self.output_shift, 0, self.accumulator_width)
+        self.rounding = rounding
+        self.multiplier = multiplier
+
+    @property
+    def product_width(self):
+        """Bits of one component of a complex product (conjugation included)."""
+        return self.data_width + self.weight_width + 1
+
+    # The model -----------------------------------------------------------------------------
+
+    def _check(self, name, values, width, shape):
+        low, high = -(1 << (width - 1)), (1 << (width - 1)) - 1
+        values = np.asarray(values)
+        if values.shape != shape:
+            raise ValueError(f"{name} must have shape {shape}, not {values.shape}")
+        if values.size and (values.min() < low or values.max() > high):
+            raise ValueError(f"{name} must lie in the {width}-bit signed range")
+        return values.astype(object)
+
+    def _accumulate(self, streamed, stored, conjugate):
+        """Σ over axis 0 of ``streamed[i] · (conj) stored[i]``, in order, saturating; then
+        the output stage. Operands are (real, imag) pairs of object arrays."""
+        (a, b), (c, d) = streamed, stored
+        if conjugate:
+            d = -d
+        total_real = np.zeros(np.broadcast(a[0], c[0]).shape, dtype=object)
+        total_imag = np.zeros_like(total_real)
+        overflow = np.zeros(total_real.shape, dtype=bool)
+        for term in range(a.shape[0]):
+            total_real, real_saturated = saturate(
+                total_real + a[term] * c[term] - b[term] * d[term], self.accumulator_width)
+            total_imag, imag_saturated = saturate(
+                total_imag + a[term] * d[term] + b[term] * c[term], self.accumulator_width)
+            overflow |= real_saturated | imag_saturated
+        outputs = []
+        for total in (total_real, total_imag):
+            output, saturated = saturate(round_shift(total, self.output_shift, self.rounding),
+                                         self.output_width)
+            overflow |= saturated
+            outputs.append(output.astype(np.int64))
+        return outputs[0], outputs[1], overflow.any(axis=-1)
+
+    def forward(self, x, w):
+        """``x``: (real, imag), each (C, bins); ``w``: each (O, C, bins). Returns ``Y`` real and
+        imaginary parts (O, bins) and an overflow flag per output channel."""
+        channels = np.asarray(x[0]).shape[0]
+        outputs = np.asarray(w[0]).shape[0]
+        streamed = [self._check("X", part, self.data_width, (channels, self.bins))[:, None, :]
+                    for part in x]
+        stored = [self._check("W", part, self.weight_width, (outputs, channels, self.bins))
+                  .transpose(1, 0, 2) for part in w]
+        return self._accumulate(streamed, stored, conjugate=False)
+
+    def backward_data(self, w, dy):
+        """``w``: each (O, C, bins); ``dy``: each (O, bins). Returns ``dX`` (C, bins) and a flag
+        per input channel."""
+        outputs, channels = np.asarray(w[0]).shape[:2]
+        streamed = [self._check("dY", part, self.data_width, (outputs, self.bins))[:, None, :]
+                    for part in dy]
+        stored = [self._check("W", part, self.weight_width, (outputs, channels, self.bins))
+                  for part in w]
+        return self._accumulate(streamed, stored, conjugate=True)
+
+    def weight_grad(self, x, dy):
+        """``x``: each (B, C, bins); ``dy``: each (B, O, bins). Returns ``dW`` (O, C, bins) and a
+        flag per (output, input) channel pair."""
+        batch, channels = np.asarray(x[0]).shape[:2]
+        outputs = np.asarray(dy[0]).shape[1]
+        streamed = [self._check("dY", part, self.data_width, (batch, outputs, self.bins))
+                    [:, :, None, :] for part in dy]
+        stored = [self._check("X", part, self.weight_width, (batch, channels, self.bins))
+                  [:, None, :, :] for part in x]
+        return self._accumulate(streamed, stored, conjugate=True)
