@@ -7,7 +7,9 @@ and may have more streams. :class:`AXIStreamTop` presents ``i`` as ``s_axis_*``,
 
 ``tdata`` packing: each component is sign-extended to a whole number of bytes; the real part
 fills the low half, the imaginary part the high half (a real stream has only the real part).
-``tuser`` carries the stream's ``user`` field where it has one.
+``tuser`` carries the stream's ``user`` field where it has one. A stream whose payload is not a
+sample (a control channel, such as the MAC array's tile configuration) has only ``tdata``, its
+payload's bits from bit 0, padded to whole bytes, with ``tvalid`` and ``tready``.
 """
 
 from amaranth.back import verilog
@@ -30,6 +32,10 @@ def components(stream_port):
     """The stream's component fields, real first."""
     return [getattr(stream_port.payload.data, name)
             for name in stream_port.payload.data.shape().members]
+
+
+def _is_sample(stream_port):
+    return "data" in stream_port.payload.shape().members
 
 
 def _has_user(stream_port):
@@ -61,6 +67,12 @@ class AXIStreamTop(wiring.Component):
             port = getattr(block, name)
             flow, back = (In, Out) if member.flow is In else (Out, In)
             prefix = self.streams[name] = _prefix(name, flow)
+            if not _is_sample(port):
+                members[f"{prefix}_tdata"] = flow(
+                    FixedFormat(port.payload.shape().size).padded_width)
+                members[f"{prefix}_tvalid"] = flow(1)
+                members[f"{prefix}_tready"] = back(1)
+                continue
             width = FixedFormat(component_width(port)).padded_width
             members[f"{prefix}_tdata"] = flow(len(components(port)) * width)
             members[f"{prefix}_tvalid"] = flow(1)
@@ -76,6 +88,11 @@ class AXIStreamTop(wiring.Component):
         m.submodules.block = block
         for name, prefix in self.streams.items():
             port = getattr(block, name)
+            if not _is_sample(port):      # control channel, always into the block here
+                m.d.comb += [port.payload.as_value().eq(getattr(self, f"{prefix}_tdata")),
+                             port.valid.eq(getattr(self, f"{prefix}_tvalid")),
+                             getattr(self, f"{prefix}_tready").eq(port.ready)]
+                continue
             tdata, tvalid, tready, tlast = (getattr(self, f"{prefix}_{field}")
                                             for field in ("tdata", "tvalid", "tready", "tlast"))
             fields = components(port)

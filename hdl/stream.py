@@ -61,16 +61,19 @@ def frame_block_members(input_width, output_width, *, user_width=0):
 class FramedOutput(wiring.Component):
     """Output register slice that frames a block's results.
 
-    A two-entry FIFO (so ``w_rdy`` is registered: a producer may use it as its clock enable
-    without a combinational path from ``o.ready``) that sets ``last`` on every ``frame_size``-th
+    A ``depth``-entry FIFO (two by default; ``w_rdy`` and ``w_level`` are registered, so a
+    producer may use them as its clock enable without a combinational path from ``o.ready``)
+    that sets ``last`` on every ``frame_size``-th
     sample written since reset (or, with ``frame_size=None``, passes ``w_last`` through) and
     presents ``overflow``: the running OR of ``w_overflow`` over the output frame so far,
     complete on the ``last`` sample.
     """
 
-    def __init__(self, width, frame_size, *, complex=True):
+    def __init__(self, width, frame_size, *, complex=True, depth=2):
         self.frame_size = frame_size
-        super().__init__({"w_en": In(1), "w_rdy": Out(1), "w_last": In(1),
+        self.depth = depth
+        super().__init__({"w_en": In(1), "w_rdy": Out(1), "w_level": Out(range(depth + 1)),
+                          "w_last": In(1),
                           "w_data": In(complex_layout(width, complex=complex)),
                           "w_overflow": In(1),
                           "o": Out(complex_stream(width, complex=complex)),
@@ -79,7 +82,7 @@ class FramedOutput(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         entry_layout = data.StructLayout({"data": self.w_data.shape(), "last": 1, "overflow": 1})
-        m.submodules.fifo = fifo = SyncFIFO(width=entry_layout.size, depth=2)
+        m.submodules.fifo = fifo = SyncFIFO(width=entry_layout.size, depth=self.depth)
         running = Signal()      # OR of the frame's earlier samples' overflow
         entry = Signal(entry_layout)
         m.d.comb += [entry.data.eq(self.w_data), entry.overflow.eq(self.w_overflow | running)]
@@ -95,6 +98,7 @@ class FramedOutput(wiring.Component):
         queued = entry_layout(fifo.r_data)
         m.d.comb += [
             fifo.w_data.eq(entry), fifo.w_en.eq(self.w_en), self.w_rdy.eq(fifo.w_rdy),
+            self.w_level.eq(fifo.level),
             self.o.valid.eq(fifo.r_rdy), fifo.r_en.eq(self.o.ready),
             self.o.payload.data.eq(queued.data), self.o.payload.last.eq(queued.last),
             self.overflow.eq(queued.overflow),

@@ -171,9 +171,39 @@ def _pwl(arguments):
     return PiecewiseLinear(complex=arguments.complex, **_pwl_parameters(arguments))
 
 
+def _mac_arguments(parser):
+    parser.add_argument("--lanes", type=int, default=4)
+    parser.add_argument("--bins", type=int, default=64, help="samples per channel spectrum")
+    parser.add_argument("--max-in-channels", type=int, default=16)
+    parser.add_argument("--max-out-channels", type=int, default=16)
+    parser.add_argument("--data-width", type=int, default=16)
+    parser.add_argument("--weight-width", type=int, default=16)
+    parser.add_argument("--accumulator-width", type=int, default=None, help="default: exact")
+    parser.add_argument("--output-width", type=int, default=None, help="default: data width")
+    parser.add_argument("--output-shift", type=int, default=None,
+                        help="default: weight width − 1")
+    parser.add_argument("--rounding", default="convergent")
+    parser.add_argument("--multiplier", default="4mult", help="4mult or 3mult")
+    parser.add_argument("--modes", type=lambda text: text.split(","),
+                        default=["forward", "backward_data", "weight_grad"],
+                        help="modes to build, comma-separated (default all)")
+
+
+def _mac(arguments):
+    from hdl.mac import SpectralMAC
+    return SpectralMAC(lanes=arguments.lanes, modes=arguments.modes, bins=arguments.bins,
+                       max_in_channels=arguments.max_in_channels,
+                       max_out_channels=arguments.max_out_channels,
+                       data_width=arguments.data_width, weight_width=arguments.weight_width,
+                       accumulator_width=arguments.accumulator_width,
+                       output_width=arguments.output_width,
+                       output_shift=arguments.output_shift, rounding=arguments.rounding,
+                       multiplier=arguments.multiplier)
+
+
 #: block name → (adds its parameters to a parser, builds it from parsed arguments)
-BLOCKS = {"fft": (_fft_arguments, _fft), "pool": (_pool_arguments, _pool),
-          "pwl": (_pwl_arguments, _pwl)}
+BLOCKS = {"fft": (_fft_arguments, _fft), "mac": (_mac_arguments, _mac),
+          "pool": (_pool_arguments, _pool), "pwl": (_pwl_arguments, _pwl)}
 
 
 def _block(arguments):

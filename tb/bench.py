@@ -71,10 +71,10 @@ class StreamBench:
                 if getattr(self.dut, name).value:
                     cycles.append(self.sink.cycle)
 
-    async def collect(self, count, settle):
+    async def collect(self, count, settle, limit=None):
         """Wait for ``count`` output samples, then ``settle`` more cycles in which nothing more
-        may arrive; fails after a generous time-out."""
-        for _ in range(20 * count + 2 * settle + 400):
+        may arrive; fails after ``limit`` cycles (default: generous for ``count`` samples)."""
+        for _ in range(limit or 20 * count + 2 * settle + 400):
             if len(self.sink.beats) >= count:
                 break
             await RisingEdge(self.dut.clk)

@@ -56,9 +56,14 @@ def test_generate_is_reproducible(tmp_path):
     (["regress", "--sim", "verilator"],
      "fdcnn: error: Simulator must be one of 'icarus', not 'verilator'"),
     (["regress", "--block", "dsp"],
-     "fdcnn: error: Block must be one of 'fft', 'pool', 'pwl', not 'dsp'"),
+     "fdcnn: error: Block must be one of 'fft', 'mac', 'pool', 'pwl', not 'dsp'"),
     (["generate", "conv"],
-     "fdcnn: error: argument block: invalid choice: 'conv' (choose from 'fft', 'pool', 'pwl')"),
+     "fdcnn: error: argument block: invalid choice: 'conv' (choose from 'fft', 'mac', 'pool', "
+     "'pwl')"),
+    (["generate", "mac", "--lanes", "65"], "fdcnn: error: Lanes must be from 1 to 64, not 65"),
+    (["generate", "mac", "--modes", "forward,sideways"],
+     "fdcnn: error: Modes must be a non-empty list from forward, backward_data, weight_grad, "
+     "not ['forward', 'sideways']"),
     (["generate", "pwl", "--segments", "12"],
      "fdcnn: error: Uniform segments must be a power of two, not 12"),
     (["fit-pwl", "--function", "swish"],

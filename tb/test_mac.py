@@ -1,6 +1,9 @@
-"""The spectral MAC array's golden model (the hardware generator is still to come).
+"""Verification of the spectral MAC array and its golden model.
 
-* exact against NumPy's complex arithmetic in every mode;
+* cocotb test ``mac_tiles_match_golden``: a sequence of tiles (modes switched and operands
+  reloaded between them, channels above and below the lane count) bit-exact against
+  :mod:`golden.mac` under random gaps and stalls on every channel;
+* golden model: exact against NumPy's complex arithmetic in every mode;
 * forward is circular convolution (full spectra against ``ifft``, Hermitian halves against
   ``irfft``) within a bound derived from the spectra's quantization;
 * both backward modes are the exact adjoints of forward (the gradients of a real loss);
@@ -10,11 +13,151 @@
 
 import math
 
+import cocotb
 import numpy as np
 import pytest
+from cocotb.triggers import RisingEdge
 
-from golden.mac import SpectralMACModel
+from golden.mac import MODES, SpectralMACModel
+from tb.axis import AxisSource, Beat
+from tb.bench import StreamBench
 from tb.checks import assert_parameter_error
+
+MODEL_KEYS = ("bins", "max_in_channels", "max_out_channels", "data_width", "weight_width",
+              "accumulator_width", "output_shift", "rounding", "multiplier")
+
+
+def _pad(values, axis, size):
+    """Zero-pad ``values`` along ``axis`` to ``size``."""
+    padding = [(0, 0)] * values.ndim
+    padding[axis] = (0, size - values.shape[axis])
+    return np.pad(values, padding)
+
+
+def tile_plan(model, lanes, mode, channels_in, channels_out, batch, rng, full_scale):
+    """One layer's tiles in ``mode``: (config, operand beats, streamed beats, expected frames
+    as real/imag arrays (frames, bins), overflow per frame)."""
+    width_d, width_w = model.data_width, model.weight_width
+    bins = model.bins
+
+    def draw(width, shape):
+        low, high = -(1 << (width - 1)), (1 << (width - 1))
+        if full_scale:
+            return tuple(rng.choice([low, high - 1], shape) for _ in range(2))
+        return tuple(rng.integers(low, high, shape) for _ in range(2))
+
+    tiles = []
+    if mode == "forward":
+        x, w = draw(width_d, (channels_in, bins)), draw(width_w, (channels_out, channels_in, bins))
+        groups = math.ceil(channels_out / lanes)
+        for group in range(groups):
+            lane_w = tuple(_pad(part[group * lanes:(group + 1) * lanes], 0, lanes) for part in w)
+            real, imag, overflow = model.forward(x, lane_w)
+            tiles.append(((0, channels_in, 1, 1), [lane_w], [x], real, imag, overflow))
+    elif mode == "backward_data":
+        w, dy = draw(width_w, (channels_out, channels_in, bins)), draw(width_d, (channels_out, bins))
+        for group in range(math.ceil(channels_in / lanes)):
+            lane_w = tuple(_pad(part[:, group * lanes:(group + 1) * lanes], 1, lanes) for part in w)
+            real, imag, overflow = model.backward_data(lane_w, dy)
+            stored = [tuple(part.transpose(1, 0, 2) for part in lane_w)]
+            tiles.append(((1, channels_out, 1, 1), stored, [dy], real, imag, overflow))
+    else:
+        x, dy = draw(width_w, (batch, channels_in, bins)), draw(width_d, (batch, channels_out, bins))
+        for group in range(math.ceil(channels_in / lanes)):
+            lane_x = tuple(_pad(part[:, group * lanes:(group + 1) * lanes], 1, lanes) for part in x)
+            real, imag, overflow = model.weight_grad(lane_x, dy)
+            stored = [tuple(part[b] for part in lane_x) for b in range(batch)]
+            streamed = [tuple(part[b] for part in dy) for b in range(batch)]
+            tiles.append(((2, channels_out, batch, 1), stored, streamed,
+                          real.transpose(1, 0, 2).reshape(-1, bins),
+                          imag.transpose(1, 0, 2).reshape(-1, bins),
+                          overflow.T.reshape(-1)))
+    return tiles
+
+
+async def _run_tiles(dut, parameters, tiles):
+    """Queue every tile's configuration, operands and frames; return the output beats."""
+    import random
+    bench = StreamBench(dut, parameters, parameters["bins"])
+    weights = AxisSource(dut, "s_axis_weight", gap=parameters.get("gap", 0.0),
+                         seed=parameters["seed"] + 5)
+    dut.s_axis_config_tvalid.value = 0
+    await bench.start()
+    cocotb.start_soon(weights.run())
+    cocotb.start_soon(drive_config(dut, [tile[0] for tile in tiles], parameters["frames_bits"],
+                                   random.Random(parameters["seed"]),
+                                   parameters.get("gap", 0.0)))
+    sent = 0
+    for _, stored, streamed, *_ in tiles:
+        for operands in stored:
+            weights.send(_beats(operands))
+            sent += np.asarray(operands[0]).size
+        for frames in streamed:
+            bench.source.send(_beats(frames))
+            sent += np.asarray(frames[0]).size
+    real = np.concatenate([tile[3] for tile in tiles])
+    imag = np.concatenate([tile[4] for tile in tiles])
+    overflow = np.concatenate([tile[5] for tile in tiles])
+    beats = await bench.collect(real.size, settle=200, limit=10 * (sent + real.size) + 1000)
+    bench.check(beats, real, imag, overflow)
+    return bench, beats
+
+
+def _beats(parts):
+    real, imag = (np.asarray(part).reshape(-1) for part in parts)
+    return [Beat(int(r), int(i)) for r, i in zip(real, imag)]
+
+
+async def drive_config(dut, configs, frames_bits, gap_rng, gap):
+    """Send tile configurations on s_axis_config (mode, frames, passes, load; LSB first)."""
+    for mode, frames, passes, load in configs:
+        while gap_rng.random() < gap:
+            dut.s_axis_config_tvalid.value = 0
+            await RisingEdge(dut.clk)
+        word = mode | (frames << 2) | (passes << (2 + frames_bits)) | \
+            (load << (18 + frames_bits))
+        dut.s_axis_config_tdata.value = word
+        dut.s_axis_config_tvalid.value = 1
+        await RisingEdge(dut.clk)
+        while not dut.s_axis_config_tready.value:
+            await RisingEdge(dut.clk)
+    dut.s_axis_config_tvalid.value = 0
+
+
+@cocotb.test()
+async def mac_tiles_match_golden(dut):
+    from tb.runner import case
+    parameters = case()
+    model = SpectralMACModel(**{key: parameters[key] for key in MODEL_KEYS})
+    rng = np.random.default_rng(parameters["seed"])
+    tiles = []
+    for mode, full_scale in parameters["layers"]:
+        tiles += tile_plan(model, parameters["lanes"], mode, parameters["channels_in"],
+                           parameters["channels_out"], parameters["batch"], rng, full_scale)
+    await _run_tiles(dut, parameters, tiles)
+
+
+@cocotb.test()
+async def mac_full_rate_and_latency(dut):
+    """Forward tiles back to back on the same weights (load only first), ``lanes + 1`` frames
+    each (the documented condition), no gaps or stalls: a streamed sample every clock across
+    tile boundaries, and the first result ``latency`` cycles after a tile's last sample."""
+    from tb.runner import case
+    parameters = dict(case(), gap=0.0, stall=0.0)
+    model = SpectralMACModel(**{key: parameters[key] for key in MODEL_KEYS})
+    rng = np.random.default_rng(5)
+    lanes, channels = parameters["lanes"], parameters["channels_in"]
+    tiles = tile_plan(model, lanes, "forward", channels, lanes, 1, rng, False)
+    weights = tiles[0][1]
+    for _ in range(2):                                  # two more images, same weights
+        x = tuple(rng.integers(-2 ** 15, 2 ** 15, (channels, model.bins)) for _ in range(2))
+        real, imag, overflow = model.forward(x, weights[0])
+        tiles.append(((0, channels, 1, 0), [], [x], real, imag, overflow))
+    bench, beats = await _run_tiles(dut, parameters, tiles)
+    taken = [beat.cycle for beat in bench.source.sent]
+    assert np.all(np.diff(taken) == 1), "the streamed input had bubbles"
+    first_tile_end = taken[channels * model.bins - 1]
+    assert beats[0].cycle - first_tile_end == parameters["latency"]
 
 
 def _complex(parts):
@@ -142,4 +285,60 @@ def test_gauss_three_multiplications_give_the_same_integers():
      "Input channels must be an integer, not 4.0"),
 ])
 def test_parameter_errors(parameters, error, message):
-    assert_parameter_error((SpectralMACModel,), parameters, error, message)
+    from hdl.mac import SpectralMAC
+    assert_parameter_error((SpectralMACModel, SpectralMAC), parameters, error, message)
+
+
+# pytest runners ------------------------------------------------------------------------------
+
+def _case(lanes, bins, channels_in, channels_out, layers, multiplier="4mult", batch=2,
+          accumulator_width=None, output_shift=None):
+    return dict(lanes=lanes, bins=bins, max_in_channels=max(channels_in, 1),
+                max_out_channels=max(channels_out, 1), channels_in=channels_in,
+                channels_out=channels_out, batch=batch, layers=layers, data_width=16,
+                weight_width=16, accumulator_width=accumulator_width, output_shift=output_shift,
+                rounding="convergent", multiplier=multiplier)
+
+
+ALL_MODES = [[mode, False] for mode in MODES]
+RTL_CASES = [
+    _case(1, 8, 3, 2, ALL_MODES),
+    _case(2, 1, 5, 3, ALL_MODES),      # one bin: the same accumulator on consecutive cycles
+    _case(2, 33, 3, 5, ALL_MODES, multiplier="3mult"),
+    _case(4, 64, 2, 3, ALL_MODES),
+    pytest.param(_case(4, 64, 16, 16, [["forward", False]]), marks=pytest.mark.quick),
+    _case(4, 8, 6, 9, [["forward", True], ["backward_data", True], ["forward", False]]),
+    _case(2, 8, 4, 3, [["weight_grad", True], ["forward", True]], accumulator_width=34,
+          output_shift=2, multiplier="3mult"),
+]
+
+
+def _case_id(parameters):
+    return (f"L{parameters['lanes']}-bins{parameters['bins']}-c{parameters['channels_in']}"
+            f"-o{parameters['channels_out']}-{parameters['multiplier']}-"
+            + "+".join(mode + ("!" if full else "") for mode, full in parameters["layers"])
+            + (f"-acc{parameters['accumulator_width']}" if parameters["accumulator_width"] else ""))
+
+
+def _run(parameters, testcase, **bench):
+    from hdl.mac import SpectralMAC
+    from tb.runner import SIM_ROOT, simulate
+    block = SpectralMAC(lanes=parameters["lanes"],
+                        **{key: parameters[key] for key in MODEL_KEYS})
+    frames_bits = block.config_layout["frames"].width
+    simulate(block, toplevel="mac", test_module="tb.test_mac", testcase=testcase,
+             build_dir=SIM_ROOT / f"mac_{testcase}_{_case_id(parameters)}",
+             parameters=dict(parameters, frames_bits=frames_bits, latency=block.latency,
+                             **bench))
+
+
+@pytest.mark.parametrize("parameters", RTL_CASES, ids=_case_id)
+def test_rtl_tiles_match_golden(parameters):
+    _run(parameters, "mac_tiles_match_golden", gap=0.3, stall=0.3, seed=7)
+
+
+@pytest.mark.parametrize("parameters", [_case(4, 16, 5, 4, []), _case(2, 8, 3, 2, [],
+                                                                      multiplier="3mult")],
+                         ids=_case_id)
+def test_rtl_full_rate_and_latency(parameters):
+    _run(parameters, "mac_full_rate_and_latency", seed=3)

@@ -1,0 +1,357 @@
+"""Spectral multiply-accumulate array: forward, backward-data and weight-gradient modes.
+
+The arithmetic is exactly :class:`golden.mac.SpectralMACModel`'s (read its docstring). The
+array has ``lanes`` complex MAC units. Each cycle one streamed sample (``i``) is broadcast to
+every lane, meets that lane's stored operand for the same bin (conjugated in the backward
+modes), and the product accumulates into the lane's accumulator memory.
+
+Tiles and their schedule
+------------------------
+Work comes in tiles, each announced by one beat on the ``config`` channel (``s_axis_config``):
+``mode`` (0 forward, 1 backward_data, 2 weight_grad), ``frames`` (streamed frames per pass),
+``passes`` (weight_grad: the batch; otherwise 1) and ``load`` (each pass starts by loading the
+stored operands from ``weight``; 0 keeps the previous ones). Lane ``l`` of tile ``t`` works on
+channel ``t·lanes + l``; with more channels than lanes, the caller runs one tile per group of
+``lanes`` channels, streaming the input again for each.
+
+===============  ==================================  =================  ======================
+mode             stored operand of lane l (``load``) streamed frames     output, lane by lane
+===============  ==================================  =================  ======================
+forward          ``W[o_l][c][k]``, c then k           ``X[c]``, c = 0…   ``Y[o_l]``: 1 frame
+backward_data    ``W[o][c_l][k]``, o then k           ``dY[o]``, o = 0…  ``dX[c_l]``: 1 frame
+weight_grad      ``X_b[c_l][k]``, k (every pass b)    ``dY_b[o]``, o = 0…  ``dW[o][c_l]``, o = 0…
+===============  ==================================  =================  ======================
+
+Operands load lane by lane (lane 0's frames first). Results leave lane by lane as frames of
+``bins`` samples, ``last`` on each. Lanes beyond the channel count compute with whatever they
+hold (load zeros to get zeros).
+
+Accumulators are double-banked: a tile's results drain from one bank while the next tile
+accumulates into the other. A tile waits to start only while its bank still holds results not
+yet drained, so the input runs at one sample per clock with no bubbles, across tiles too (the
+next configuration is taken with a tile's last sample), when each tile streams at least
+``lanes·bins + 7`` samples (draining ``lanes`` frames, plus the pipeline and the drain's start,
+fits in the next tile): one frame more than the lanes for 7 bins or more. The accumulation
+pipeline never stalls; the input is held only while operands load.
+
+Pipeline per lane: operand RAM read (registered), multiplier operand registers, products, their
+sums, then the accumulator RAM read (transparent to the write the cycle before, so the same bin
+accumulating on consecutive cycles is safe) and the saturating add with its write. 4 real
+multipliers per lane, or 3 with ``multiplier="3mult"``.
+"""
+
+import math
+
+from amaranth.hdl import Module, Mux, Signal, signed
+from amaranth.lib import data, enum, stream, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from golden.checks import integer_in
+from golden.fixed import signed_bounds
+from golden.mac import MODES, SpectralMACModel
+from hdl.fixed import round_shift, saturate
+from hdl.stream import FramedOutput, complex_layout, complex_stream, validated
+
+__all__ = ["SpectralMAC"]
+
+#: Enabled cycles between accepting a streamed sample and writing its accumulation.
+ACCUMULATE_STAGES = 5
+
+
+class _State(enum.Enum):
+    CONFIG = 0
+    LOAD = 1
+    STREAM = 2
+
+
+class SpectralMAC(wiring.Component):
+    """The MAC array.
+
+    Parameters are :class:`golden.mac.SpectralMACModel`'s (``bins``, ``max_in_channels``,
+    ``max_out_channels``, ``data_width``, ``weight_width``, ``accumulator_width``,
+    ``output_width``, ``output_shift``, ``rounding``, ``multiplier``), plus ``lanes`` (1 … 64)
+    and ``modes`` (the modes to build; a tile asking for another one runs forward), all
+    keyword-only.
+
+    Members
+    -------
+    config : In(stream of the tile configuration)
+    weight : In(complex_stream(weight_width))
+        Stored operands, in the order of the table above.
+    i : In(complex_stream(data_width))
+        Streamed frames; ``last`` is not checked.
+    o : Out(complex_stream(output_width))
+        Results, ``last`` on each frame.
+    overflow : Out(1)
+        With each output sample: its accumulation or output saturated (complete on ``last``).
+    """
+
+    def __init__(self, *, lanes=4, modes=MODES, **parameters):
+        def build():
+            integer_in("Lanes", lanes, 1, 64)
+            if (not isinstance(modes, (tuple, list)) or not modes
+                    or any(mode not in MODES for mode in modes)):
+                raise ValueError(f"Modes must be a non-empty list from {', '.join(MODES)}, "
+                                 f"not {modes!r}")
+            return SpectralMACModel(**parameters)
+        self.model = validated(self, build)
+        self.lanes = lanes
+        self.modes = tuple(mode for mode in MODES if mode in modes)
+        model = self.model
+        self.max_frames = max(model.max_in_channels, model.max_out_channels)
+        self.config_layout = data.StructLayout({
+            "mode": 2, "frames": range(self.max_frames + 1), "passes": 16, "load": 1})
+        super().__init__({
+            "config": In(stream.Signature(self.config_layout)),
+            "weight": In(complex_stream(model.weight_width)),
+            "i": In(complex_stream(model.data_width)),
+            "o": Out(complex_stream(model.output_width)),
+            "overflow": Out(1),
+        })
+
+    @property
+    def multipliers(self):
+        return self.lanes * (3 if self.model.multiplier == "3mult" else 4)
+
+    @property
+    def latency(self):
+        """Cycles from the last streamed sample of a tile to its first result's handshake, with
+        no other tile draining: the accumulation pipeline, then the drain's RAM read and the
+        output register slice."""
+        return ACCUMULATE_STAGES + 4
+
+    def describe(self):
+        model = self.model
+        return {
+            "parameters": {"lanes": self.lanes, "bins": model.bins,
+                           "max_in_channels": model.max_in_channels,
+                           "max_out_channels": model.max_out_channels,
+                           "data_width": model.data_width, "weight_width": model.weight_width,
+                           "accumulator_width": model.accumulator_width,
+                           "output_width": model.output_width,
+                           "output_shift": model.output_shift, "rounding": model.rounding,
+                           "multiplier": model.multiplier, "modes": list(self.modes)},
+            "latency_cycles": self.latency,
+            "throughput": "1 streamed sample per clock within a tile",
+            "multipliers": self.multipliers,
+            "config_fields": {"mode": "bits 0-1: 0 forward, 1 backward_data, 2 weight_grad",
+                              "frames": f"next {self.config_layout['frames'].width} bits",
+                              "passes": "next 16 bits", "load": "next bit"},
+            "port_descriptions": {
+                "s_axis_config_tdata": "tile configuration: mode, frames, passes, load (LSB "
+                                       "first, see config_fields)",
+                "s_axis_config_tvalid": "configuration valid",
+                "s_axis_config_tready": "configuration taken: a tile starts",
+                "s_axis_weight_tdata": "stored operand, packed as s_axis_tdata",
+                "overflow": "with each m_axis beat: its accumulation or output saturated",
+            },
+        }
+
+    @property
+    def _accumulator_frames(self):
+        return self.model.max_out_channels if "weight_grad" in self.modes else 1
+
+    def elaborate(self, platform):
+        m = Module()
+        model, lanes, bins = self.model, self.lanes, self.model.bins
+        backward = any(mode in self.modes for mode in ("backward_data", "weight_grad"))
+        accumulator_depth = self._accumulator_frames * bins
+
+        m.submodules.output = output = FramedOutput(model.output_width, bins, depth=4)
+        wiring.connect(m, wiring.flipped(self.o), output.o)
+        m.d.comb += self.overflow.eq(output.overflow)
+
+        # Tile control ----------------------------------------------------------------------
+        state = Signal(_State)
+        mode = Signal(2)
+        frames = Signal(range(self.max_frames + 1))
+        passes = Signal(16)
+        load = Signal()
+        pass_index = Signal(16)
+        bank = Signal()                      # accumulator bank of the tile being streamed
+        bank_free = Signal(2, init=0b11)
+        bank_frames = [Signal(range(self._accumulator_frames + 1), name=f"bank{index}_frames")
+                       for index in range(2)]
+        weight_grad = (mode == 2) if "weight_grad" in self.modes else 0
+        conjugate = ((mode == 1) | (mode == 2)) if backward else 0
+        operand_frames = Mux(weight_grad, 1, frames)
+        operand_words = Signal(range(self.max_frames * bins + 1))
+        stream_words = Signal(range(self.max_frames * bins + 1))
+        m.d.comb += [operand_words.eq(operand_frames * bins), stream_words.eq(frames * bins)]
+
+        load_lane = Signal(range(lanes))
+        load_address = Signal(range(self.max_frames * bins))
+        stream_address = Signal(range(self.max_frames * bins))
+        stream_bin = Signal(range(bins))
+
+        m.d.comb += self.weight.ready.eq(state == _State.LOAD)
+        loading = self.weight.valid & self.weight.ready
+        with m.If(loading):
+            with m.If(load_address == operand_words - 1):
+                m.d.sync += [load_address.eq(0), load_lane.eq(load_lane + 1)]
+                with m.If(load_lane == lanes - 1):
+                    m.d.sync += [load_lane.eq(0), state.eq(_State.STREAM)]
+            with m.Else():
+                m.d.sync += load_address.eq(load_address + 1)
+
+        m.d.comb += self.i.ready.eq(state == _State.STREAM)
+        taking = self.i.valid & self.i.ready
+        pass_end = stream_address == stream_words - 1
+        tile_end = pass_end & (pass_index == passes - 1)
+        with m.If(taking):
+            m.d.sync += [stream_address.eq(Mux(pass_end, 0, stream_address + 1)),
+                         stream_bin.eq(Mux(stream_bin == bins - 1, 0, stream_bin + 1))]
+            with m.If(tile_end):
+                m.d.sync += [state.eq(_State.CONFIG), bank.eq(~bank)]
+            with m.Elif(pass_end):
+                m.d.sync += [pass_index.eq(pass_index + 1),
+                             state.eq(Mux(load, _State.LOAD, _State.STREAM))]
+
+        # The next tile's configuration is taken in CONFIG, or together with the current tile's
+        # last sample, so back-to-back tiles leave no bubble.
+        next_bank = Mux(state == _State.CONFIG, bank, ~bank)
+        m.d.comb += self.config.ready.eq(
+            ((state == _State.CONFIG) | (taking & tile_end)) & bank_free.bit_select(next_bank, 1))
+        with m.If(self.config.valid & self.config.ready):
+            payload = self.config.payload
+            frames_value = Mux(payload.frames == 0, 1, payload.frames)
+            m.d.sync += [mode.eq(payload.mode), frames.eq(frames_value),
+                         passes.eq(Mux(payload.passes == 0, 1, payload.passes)),
+                         load.eq(payload.load), pass_index.eq(0),
+                         bank_free.bit_select(next_bank, 1).eq(0),
+                         load_lane.eq(0), load_address.eq(0), stream_address.eq(0),
+                         stream_bin.eq(0),
+                         state.eq(Mux(payload.load, _State.LOAD, _State.STREAM))]
+            for index, count in enumerate(bank_frames):
+                with m.If(next_bank == index):
+                    m.d.sync += count.eq(Mux(payload.mode == 2, frames_value, 1)
+                                         if "weight_grad" in self.modes else 1)
+
+        # Accumulation pipeline (never stalls; samples carry a valid bit) -------------------
+        first = Mux(weight_grad, pass_index == 0, stream_address < bins)
+        accumulator_offset = Mux(weight_grad, stream_address, stream_bin)
+        operand_address = Mux(weight_grad, stream_bin, stream_address)
+        tags = data.StructLayout({"valid": 1, "first": 1, "last": 1, "bank": 1,
+                                  "conjugate": 1, "address": range(accumulator_depth)})
+        stages = [Signal(tags, name=f"accumulate{index}") for index in range(ACCUMULATE_STAGES)]
+        m.d.sync += [stages[0].valid.eq(taking), stages[0].first.eq(first),
+                     stages[0].last.eq(taking & tile_end), stages[0].bank.eq(bank),
+                     stages[0].conjugate.eq(conjugate), stages[0].address.eq(accumulator_offset)]
+        m.d.sync += [later.eq(earlier) for earlier, later in zip(stages, stages[1:])]
+        streamed = Signal(complex_layout(model.data_width))
+        m.d.sync += streamed.eq(self.i.payload.data)
+
+        # Drain sequencer ----------------------------------------------------------------------
+        drain_request = Signal(2)
+        draining = Signal()
+        drain_bank = Signal()                # the bank drained now, or next
+        drain_lane = Signal(range(lanes))
+        drain_address = Signal(range(accumulator_depth))
+        drain_words = Signal(range(accumulator_depth + 1))
+        m.d.comb += drain_words.eq(Mux(drain_bank, bank_frames[1], bank_frames[0]) * bins)
+        tile_written = stages[-1].valid & stages[-1].last
+        with m.If(tile_written):
+            m.d.sync += drain_request.bit_select(stages[-1].bank, 1).eq(1)
+        issue = draining & (output.w_level <= output.depth - 2)
+        with m.If(~draining & drain_request.bit_select(drain_bank, 1)):
+            m.d.sync += [draining.eq(1), drain_lane.eq(0), drain_address.eq(0),
+                         drain_request.bit_select(drain_bank, 1).eq(0)]
+        with m.If(issue):
+            with m.If(drain_address == drain_words - 1):
+                m.d.sync += [drain_address.eq(0), drain_lane.eq(drain_lane + 1)]
+                with m.If(drain_lane == lanes - 1):
+                    m.d.sync += [draining.eq(0), drain_bank.eq(~drain_bank),
+                                 bank_free.bit_select(drain_bank, 1).eq(1)]
+            with m.Else():
+                m.d.sync += drain_address.eq(drain_address + 1)
+        drained_valid = Signal()
+        drained_lane = Signal(range(lanes))
+        m.d.sync += [drained_valid.eq(issue), drained_lane.eq(drain_lane)]
+
+        accumulator_layout = data.StructLayout({
+            "real": signed(model.accumulator_width), "imag": signed(model.accumulator_width),
+            "overflow": 1})
+        drained = []
+        for lane in range(lanes):
+            drained.append(self._lane(m, lane, streamed, stages, operand_address,
+                                      accumulator_layout, accumulator_depth, drain_bank,
+                                      drain_address, loading, load_lane, load_address))
+        word = Signal(accumulator_layout)
+        with m.Switch(drained_lane):
+            for lane, value in enumerate(drained):
+                with m.Case(lane):
+                    m.d.comb += word.eq(value)
+        real, real_saturated = saturate(round_shift(word.real, model.output_shift,
+                                                    model.rounding), model.output_width)
+        imag, imag_saturated = saturate(round_shift(word.imag, model.output_shift,
+                                                    model.rounding), model.output_width)
+        m.d.comb += [output.w_en.eq(drained_valid), output.w_data.real.eq(real),
+                     output.w_data.imag.eq(imag),
+                     output.w_overflow.eq(word.overflow | real_saturated | imag_saturated)]
+        return m
+
+    def _lane(self, m, lane, streamed, stages, operand_address, accumulator_layout,
+              accumulator_depth, drain_bank, drain_address, loading, load_lane, load_address):
+        """One lane's operand RAM, multiplier and accumulator RAM; returns its drain read data
+        (valid the cycle after the drain issued the read)."""
+        model = self.model
+        name = f"lane{lane}"
+        operands = Memory(shape=complex_layout(model.weight_width),
+                          depth=self.max_frames * model.bins, init=[])
+        m.submodules[f"{name}_operands"] = operands
+        write = operands.write_port()
+        m.d.comb += [write.addr.eq(load_address), write.data.eq(self.weight.payload.data),
+                     write.en.eq(loading & (load_lane == lane))]
+        read = operands.read_port(transparent_for=())
+        m.d.comb += [read.addr.eq(operand_address), read.en.eq(1)]
+
+        width = model.weight_width + 1
+        a = Signal(signed(model.data_width), name=f"{name}_a")
+        b = Signal(signed(model.data_width), name=f"{name}_b")
+        c = Signal(signed(width), name=f"{name}_c")
+        d = Signal(signed(width), name=f"{name}_d")
+        m.d.sync += [a.eq(streamed.real), b.eq(streamed.imag), c.eq(read.data.real),
+                     d.eq(Mux(stages[0].conjugate, -read.data.imag, read.data.imag))]
+        product_real = Signal(signed(model.product_width + 2), name=f"{name}_product_real")
+        product_imag = Signal(signed(model.product_width + 2), name=f"{name}_product_imag")
+        if model.multiplier == "4mult":
+            products = [Signal(signed(model.data_width + width), name=f"{name}_p{index}")
+                        for index in range(4)]
+            m.d.sync += [products[0].eq(a * c), products[1].eq(b * d),
+                         products[2].eq(a * d), products[3].eq(b * c)]
+            m.d.sync += [product_real.eq(products[0] - products[1]),
+                         product_imag.eq(products[2] + products[3])]
+        else:   # Gauss: k1 = c(a + b), k2 = a(d − c), k3 = b(c + d)
+            products = [Signal(signed(model.data_width + width + 2), name=f"{name}_k{index}")
+                        for index in range(1, 4)]
+            m.d.sync += [products[0].eq(c * (a + b)), products[1].eq(a * (d - c)),
+                         products[2].eq(b * (c + d))]
+            m.d.sync += [product_real.eq(products[0] - products[2]),
+                         product_imag.eq(products[0] + products[1])]
+
+        accumulators = Memory(shape=accumulator_layout, depth=2 * accumulator_depth, init=[])
+        m.submodules[f"{name}_accumulators"] = accumulators
+        accumulate_write = accumulators.write_port()
+        accumulate_read = accumulators.read_port(transparent_for=(accumulate_write,))
+        drain_read = accumulators.read_port(transparent_for=())
+        before, last = stages[-2], stages[-1]
+        m.d.comb += [accumulate_read.addr.eq(before.bank * accumulator_depth + before.address),
+                     accumulate_read.en.eq(1)]
+        addend_real = Signal.like(product_real, name=f"{name}_addend_real")
+        addend_imag = Signal.like(product_imag, name=f"{name}_addend_imag")
+        m.d.sync += [addend_real.eq(product_real), addend_imag.eq(product_imag)]
+        old = accumulate_read.data
+        total_real, real_saturated = saturate(Mux(last.first, 0, old.real) + addend_real,
+                                              model.accumulator_width)
+        total_imag, imag_saturated = saturate(Mux(last.first, 0, old.imag) + addend_imag,
+                                              model.accumulator_width)
+        m.d.comb += [accumulate_write.addr.eq(last.bank * accumulator_depth + last.address),
+                     accumulate_write.en.eq(last.valid),
+                     accumulate_write.data.real.eq(total_real),
+                     accumulate_write.data.imag.eq(total_imag),
+                     accumulate_write.data.overflow.eq((~last.first & old.overflow)
+                                                       | real_saturated | imag_saturated)]
+        m.d.comb += [drain_read.addr.eq(drain_bank * accumulator_depth + drain_address),
+                     drain_read.en.eq(1)]
+        return drain_read.data
