@@ -40,7 +40,6 @@ accumulating on consecutive cycles is safe) and the saturating add with its writ
 multipliers per lane, or 3 with ``multiplier="3mult"``.
 """
 
-import math
 
 from amaranth.hdl import Module, Mux, Signal, signed
 from amaranth.lib import data, enum, stream, wiring
@@ -48,7 +47,6 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from golden.checks import integer_in
-from golden.fixed import signed_bounds
 from golden.mac import MODES, SpectralMACModel
 from hdl.fixed import round_shift, saturate
 from hdl.stream import FramedOutput, complex_layout, complex_stream, validated
