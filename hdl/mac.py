@@ -10,7 +10,9 @@ Tiles and their schedule
 Work comes in tiles, each announced by one beat on the ``config`` channel (``s_axis_config``):
 ``mode`` (0 forward, 1 backward_data, 2 weight_grad), ``frames`` (streamed frames per pass),
 ``passes`` (weight_grad: the batch; otherwise 1) and ``load`` (each pass starts by loading the
-stored operands from ``weight``; 0 keeps the previous ones). Lane ``l`` of tile ``t`` works on
+stored operands from ``weight``; 0 keeps the previous ones). ``frames`` must not exceed the
+streamed side's channel maximum (``max_in_channels`` forward, ``max_out_channels`` backward);
+0 counts as 1, and so does ``passes`` 0. Lane ``l`` of tile ``t`` works on
 channel ``t·lanes + l``; with more channels than lanes, the caller runs one tile per group of
 ``lanes`` channels, streaming the input again for each.
 
