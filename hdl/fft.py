@@ -38,13 +38,13 @@ function of registered state only: no combinational path runs from ``s_axis_tval
 
 from amaranth.hdl import Cat, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, wiring
-from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.memory import Memory
 
 from golden.fft import StreamingFFTModel
 from hdl.buffers import DelayLine, ReadFirstBuffer
 from hdl.fixed import round_shift, saturate
-from hdl.stream import FramedOutput, check_tlast, frame_block_members, validated
+from hdl.stream import (FramedOutput, check_tlast, frame_block_members, input_register_slice,
+                        validated)
 
 __all__ = ["StreamingFFT"]
 
@@ -163,14 +163,10 @@ class StreamingFFT(wiring.Component):
 
         # Two-entry register slices on both ports: the pipeline's clock enable then depends on
         # registered FIFO levels only, never combinationally on s_axis_tvalid or m_axis_tready.
-        m.submodules.input_slice = input_slice = SyncFIFO(
-            width=self.i.payload.shape().size, depth=2)
+        input_slice, head = input_register_slice(m, "input_slice", self.i)
         m.submodules.output = output = FramedOutput(model.output_width, size)
         wiring.connect(m, wiring.flipped(self.o), output.o)
         m.d.comb += self.overflow.eq(output.overflow)
-        head = self.i.payload.shape()(input_slice.r_data)
-        m.d.comb += [input_slice.w_data.eq(self.i.payload), input_slice.w_en.eq(self.i.valid),
-                     self.i.ready.eq(input_slice.w_rdy)]
 
         advance = Signal()
         slot = Signal(range(size))          # position of the next input sample in its frame

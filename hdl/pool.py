@@ -28,13 +28,12 @@ input handshake to the handshake of the output sample it makes (or starts).
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, wiring
-from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.memory import Memory
 
 from golden.pool import SpectralPoolModel, has_nyquist
 from hdl.fixed import saturate
 from hdl.stream import (FramedOutput, check_tlast, complex_layout, frame_block_members,
-                        validated)
+                        input_register_slice, validated)
 
 __all__ = ["SpectralPool"]
 
@@ -130,11 +129,7 @@ class SpectralPool(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         model = self.model
-        m.submodules.input_slice = input_slice = SyncFIFO(
-            width=self.i.payload.shape().size, depth=2)
-        m.d.comb += [input_slice.w_data.eq(self.i.payload), input_slice.w_en.eq(self.i.valid),
-                     self.i.ready.eq(input_slice.w_rdy)]
-        head = self.i.payload.shape()(input_slice.r_data)
+        input_slice, head = input_register_slice(m, "input_slice", self.i)
         output_rows, output_columns = model.output_shape
         m.submodules.output = output = FramedOutput(model.output_width,
                                                     output_rows * output_columns)

@@ -28,13 +28,12 @@ multiplier.
 
 from amaranth.hdl import Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, wiring
-from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from golden.pwl import PiecewiseLinearModel
 from hdl.fixed import round_shift, saturate
-from hdl.stream import FramedOutput, complex_stream, validated
+from hdl.stream import FramedOutput, complex_stream, input_register_slice, validated
 
 __all__ = ["PiecewiseLinear"]
 
@@ -136,16 +135,11 @@ class PiecewiseLinear(wiring.Component):
         model = self.model
         lanes = ("real", "imag") if self.complex else ("real",)
 
-        slices = {}
+        slices, heads = {}, {}
         for name in ("i", "grad") if model.mode == "gradient" else ("i",):
-            port = getattr(self, name)
-            slices[name] = fifo = SyncFIFO(width=port.payload.shape().size, depth=2)
-            m.submodules[f"{name}_slice"] = fifo
-            m.d.comb += [fifo.w_data.eq(port.payload), fifo.w_en.eq(port.valid),
-                         port.ready.eq(fifo.w_rdy)]
-        head = self.i.payload.shape()(slices["i"].r_data)
-        gradient = (self.grad.payload.shape()(slices["grad"].r_data)
-                    if model.mode == "gradient" else None)
+            slices[name], heads[name] = input_register_slice(m, f"{name}_slice",
+                                                             getattr(self, name))
+        head, gradient = heads["i"], heads.get("grad")
 
         m.submodules.output = output = FramedOutput(model.output_format.width, None,
                                                     complex=self.complex)

@@ -10,7 +10,7 @@ from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.wiring import In, Out
 
 __all__ = ["complex_layout", "complex_stream", "is_stream_member", "frame_block_members",
-           "FramedOutput", "check_tlast", "validated"]
+           "input_register_slice", "FramedOutput", "check_tlast", "validated"]
 
 
 def is_stream_member(member):
@@ -56,6 +56,16 @@ def frame_block_members(input_width, output_width, *, user_width=0):
     return {"i": In(complex_stream(input_width, user_width=user_width)),
             "o": Out(complex_stream(output_width)),
             "overflow": Out(1), "tlast_missing": Out(1), "tlast_unexpected": Out(1)}
+
+
+def input_register_slice(m, name, port):
+    """A two-entry register slice on the input stream ``port``: ``port.ready`` comes from a
+    register, so nothing combinational reaches back to the sender. Returns the FIFO (read it
+    with ``r_rdy``/``r_en``) and a view of its head sample in ``port``'s payload layout."""
+    m.submodules[name] = fifo = SyncFIFO(width=port.payload.shape().size, depth=2)
+    m.d.comb += [fifo.w_data.eq(port.payload), fifo.w_en.eq(port.valid),
+                 port.ready.eq(fifo.w_rdy)]
+    return fifo, port.payload.shape()(fifo.r_data)
 
 
 class FramedOutput(wiring.Component):
