@@ -12,7 +12,8 @@ import time
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
-from scripts.synth import TARGETS, format_table, synthesize
+from golden.checks import one_of
+from scripts.synth import check_target, format_table, synthesize
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 FPGA_TARGETS = ("ice40", "ecp5", "xc7")
@@ -206,11 +207,16 @@ BLOCKS = {"fft": (_fft_arguments, _fft), "mac": (_mac_arguments, _mac),
           "pool": (_pool_arguments, _pool), "pwl": (_pwl_arguments, _pwl)}
 
 
-def _block(arguments):
+def _checked(check, *arguments):
+    """``check(*arguments)``, its TypeError or ValueError turned into a ParameterError."""
     try:
-        return BLOCKS[arguments.block][1](arguments)
+        return check(*arguments)
     except (TypeError, ValueError) as error:
         raise ParameterError(str(error)) from None
+
+
+def _block(arguments):
+    return _checked(BLOCKS[arguments.block][1], arguments)
 
 
 def _write_outputs(block, name, verilog_path):
@@ -260,9 +266,7 @@ def _save_rows(rows, parameters, json_path=None, csv_path=None):
 def synth(arguments):
     targets = arguments.target or list(FPGA_TARGETS)
     for target in targets:
-        if target not in TARGETS:
-            allowed = ", ".join(repr(name) for name in TARGETS)
-            raise ParameterError(f"Target must be one of {allowed}, not {target!r}")
+        _checked(check_target, target)
     block = _block(arguments)
     name = arguments.name or arguments.block
     rows = _utilization(block, name, targets, Path(arguments.build_dir) / name, arguments.fmax)
@@ -275,27 +279,27 @@ def fit_pwl(arguments):
     """Error table of PWL fits, uniform against fitted breakpoints; optionally a plot."""
     from golden.pwl import PiecewiseLinearModel
     functions = arguments.function or ["sigmoid", "tanh", "silu"]
+    def fit(namespace):
+        parameters = _pwl_parameters(namespace)
+        return parameters, PiecewiseLinearModel(**parameters)
+
     rows, fits = [], []
-    try:
-        for function in functions:
-            for segments in arguments.segments or [8, 16, 32, 64]:
-                for placement in ("uniform", "fit"):
-                    namespace = argparse.Namespace(**vars(arguments))
-                    namespace.function, namespace.segments = _function(function), segments
-                    namespace.breakpoints = None if placement == "uniform" else "fit"
-                    namespace.mode = "value"
-                    parameters = _pwl_parameters(namespace)
-                    model = PiecewiseLinearModel(**parameters)
-                    errors = model.errors()
-                    rows.append((model.activation.name, segments, model.placement,
-                                 "Q{}.{}".format(parameters["output_format"][0]
-                                                 - parameters["output_format"][1],
-                                                 parameters["output_format"][1]),
-                                 errors["max"], errors["rms"], model.error_bound(),
-                                 errors["derivative_max"], errors["derivative_rms"]))
-                    fits.append(model)
-    except (TypeError, ValueError) as error:
-        raise ParameterError(str(error)) from None
+    for function in functions:
+        for segments in arguments.segments or [8, 16, 32, 64]:
+            for placement in ("uniform", "fit"):
+                namespace = argparse.Namespace(**vars(arguments))
+                namespace.function, namespace.segments = _function(function), segments
+                namespace.breakpoints = None if placement == "uniform" else "fit"
+                namespace.mode = "value"
+                parameters, model = _checked(fit, namespace)
+                errors = model.errors()
+                rows.append((model.activation.name, segments, model.placement,
+                             "Q{}.{}".format(parameters["output_format"][0]
+                                             - parameters["output_format"][1],
+                                             parameters["output_format"][1]),
+                             errors["max"], errors["rms"], model.error_bound(),
+                             errors["derivative_max"], errors["derivative_rms"]))
+                fits.append(model)
     header = ("function", "segments", "breakpoints", "output", "max err", "rms err", "bound",
               "f' max err", "f' rms err")
     print("errors in output LSBs over every input code of the range")
@@ -355,12 +359,9 @@ def _summary(junit):
 
 
 def regress(arguments):
-    if arguments.sim not in SIMULATORS:
-        raise ParameterError(f"Simulator must be one of {', '.join(map(repr, SIMULATORS))}, "
-                             f"not {arguments.sim!r}")
-    if arguments.block is not None and arguments.block not in BLOCKS:
-        raise ParameterError(f"Block must be one of {', '.join(map(repr, BLOCKS))}, "
-                             f"not {arguments.block!r}")
+    _checked(one_of, "Simulator", arguments.sim, SIMULATORS)
+    if arguments.block is not None:
+        _checked(one_of, "Block", arguments.block, tuple(BLOCKS))
     files = [f"tb/test_{arguments.block}.py"] if arguments.block else ["tb"]
     marker = "quick" if arguments.quick else "slow or not slow" if arguments.slow else "not slow"
     junit = REPOSITORY / "build" / "regress.xml"

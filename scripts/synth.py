@@ -34,7 +34,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["TARGETS", "COLUMNS", "synthesize", "format_table"]
+from golden.checks import one_of
+
+__all__ = ["TARGETS", "COLUMNS", "check_target", "synthesize", "format_table"]
 
 TARGETS = {
     "generic": "hierarchy -top {top}; proc; flatten; opt; memory -nomap; opt",
@@ -50,6 +52,11 @@ DEVICES = {
                       "--timing-allow-fail"],
              "ecp5.lpf", "--lpf"),
 }
+
+
+def check_target(target):
+    """Raise :class:`ValueError` unless ``target`` is one of :data:`TARGETS`."""
+    one_of("Target", target, tuple(TARGETS))
 
 
 def _tool(name):
@@ -113,9 +120,7 @@ def _utilization(target, design):
 def synthesize(verilog, top, target, build_dir, fmax=False):
     """Synthesize Verilog text for ``target``; returns the utilization row (a dict), with the
     achieved clock in MHz under ``Fmax`` when ``fmax`` asks for place and route."""
-    if target not in TARGETS:
-        allowed = ", ".join(repr(name) for name in TARGETS)
-        raise ValueError(f"Target must be one of {allowed}, not {target!r}")
+    check_target(target)
     build_dir = Path(build_dir)
     build_dir.mkdir(parents=True, exist_ok=True)
     (build_dir / f"{top}.v").write_text(verilog)
