@@ -29,12 +29,15 @@ Operands load lane by lane (lane 0's frames first). Results leave lane by lane a
 hold (load zeros to get zeros).
 
 Accumulators are double-banked: a tile's results drain from one bank while the next tile
-accumulates into the other. A tile waits to start only while its bank still holds results not
-yet drained, so the input runs at one sample per clock with no bubbles, across tiles too (the
-next configuration is taken with a tile's last sample), when each tile streams at least
-``lanes·bins + 7`` samples (draining ``lanes`` frames, plus the pipeline and the drain's start,
-fits in the next tile): one frame more than the lanes for 7 bins or more. The accumulation
-pipeline never stalls; the input is held only while operands load.
+accumulates into the other, and lane 0's results start to leave while the tile's last frame
+(last pass in ``weight_grad``) still accumulates, each word as soon as its final sum is written;
+the other lanes follow. A tile waits to start only while its bank still holds results not yet
+drained, so the input runs at one sample per clock with no bubbles, across tiles too (the next
+configuration is taken with a tile's last sample), when each tile streams at least
+``(lanes − 1)·F + 7`` samples, ``F`` being the previous tile's last frame (``bins``; in
+``weight_grad`` its pass of ``frames·bins``): in forward and backward_data, ``frames ≥ lanes``
+for ``bins ≥ 7``. The accumulation pipeline never stalls; the input is held only while
+operands load and while the output is backpressured long enough to fill both banks.
 
 Pipeline per lane: operand RAM read (registered), multiplier operand registers, products, their
 sums, then the accumulator RAM read (transparent to the write the cycle before, so the same bin
@@ -116,10 +119,10 @@ class SpectralMAC(wiring.Component):
 
     @property
     def latency(self):
-        """Cycles from the last streamed sample of a tile to its first result's handshake, with
-        no other tile draining: the accumulation pipeline, then the drain's RAM read and the
-        output register slice."""
-        return ACCUMULATE_STAGES + 4
+        """Cycles from accepting the first sample of a tile's last frame (of its last pass in
+        ``weight_grad``) to its first result's handshake, with no other tile draining: the
+        accumulation pipeline, the drain's RAM read and the output register slice."""
+        return ACCUMULATE_STAGES + 3
 
     def describe(self):
         model = self.model
@@ -229,40 +232,49 @@ class SpectralMAC(wiring.Component):
                                          if "weight_grad" in self.modes else 1)
 
         # Accumulation pipeline (never stalls; samples carry a valid bit) -------------------
+        # ``final`` marks the last write to an accumulator word in its tile: the tile's last
+        # frame (last pass in weight_grad), which writes the words in address order.
         first = Mux(weight_grad, pass_index == 0, stream_address < bins)
+        final = Mux(weight_grad, pass_index == passes - 1,
+                    stream_address >= stream_words - bins)
         accumulator_offset = Mux(weight_grad, stream_address, stream_bin)
         operand_address = Mux(weight_grad, stream_bin, stream_address)
-        tags = data.StructLayout({"valid": 1, "first": 1, "last": 1, "bank": 1,
+        tags = data.StructLayout({"valid": 1, "first": 1, "final": 1, "bank": 1,
                                   "conjugate": 1, "address": range(accumulator_depth)})
         stages = [Signal(tags, name=f"accumulate{index}") for index in range(ACCUMULATE_STAGES)]
         m.d.sync += [stages[0].valid.eq(taking), stages[0].first.eq(first),
-                     stages[0].last.eq(taking & tile_end), stages[0].bank.eq(bank),
+                     stages[0].final.eq(final), stages[0].bank.eq(bank),
                      stages[0].conjugate.eq(conjugate), stages[0].address.eq(accumulator_offset)]
         m.d.sync += [later.eq(earlier) for earlier, later in zip(stages, stages[1:])]
         streamed = Signal(complex_layout(model.data_width))
         m.d.sync += streamed.eq(self.i.payload.data)
 
         # Drain sequencer ----------------------------------------------------------------------
-        drain_request = Signal(2)
-        draining = Signal()
+        # Lane 0's word k leaves as soon as its final write is done, so a bank drains while its
+        # tile's last frame is still accumulating; the other lanes follow once it is complete.
         drain_bank = Signal()                # the bank drained now, or next
         drain_lane = Signal(range(lanes))
         drain_address = Signal(range(accumulator_depth))
         drain_words = Signal(range(accumulator_depth + 1))
+        final_written = [Signal(range(accumulator_depth + 1), name=f"bank{index}_final_written")
+                         for index in range(2)]
         m.d.comb += drain_words.eq(Mux(drain_bank, bank_frames[1], bank_frames[0]) * bins)
-        tile_written = stages[-1].valid & stages[-1].last
-        with m.If(tile_written):
-            m.d.sync += drain_request.bit_select(stages[-1].bank, 1).eq(1)
-        issue = draining & (output.w_level <= output.depth - 2)
-        with m.If(~draining & drain_request.bit_select(drain_bank, 1)):
-            m.d.sync += [draining.eq(1), drain_lane.eq(0), drain_address.eq(0),
-                         drain_request.bit_select(drain_bank, 1).eq(0)]
+        with m.If(stages[-1].valid & stages[-1].final):
+            for index, count in enumerate(final_written):
+                with m.If(stages[-1].bank == index):
+                    m.d.sync += count.eq(count + 1)
+        written = Mux(drain_bank, final_written[1], final_written[0])
+        issue = (((drain_lane != 0) | (drain_address < written))
+                 & (output.w_level <= output.depth - 2))
         with m.If(issue):
             with m.If(drain_address == drain_words - 1):
                 m.d.sync += [drain_address.eq(0), drain_lane.eq(drain_lane + 1)]
                 with m.If(drain_lane == lanes - 1):
-                    m.d.sync += [draining.eq(0), drain_bank.eq(~drain_bank),
+                    m.d.sync += [drain_lane.eq(0), drain_bank.eq(~drain_bank),
                                  bank_free.bit_select(drain_bank, 1).eq(1)]
+                    for index, count in enumerate(final_written):
+                        with m.If(drain_bank == index):
+                            m.d.sync += count.eq(0)
             with m.Else():
                 m.d.sync += drain_address.eq(drain_address + 1)
         drained_valid = Signal()
