@@ -26,6 +26,10 @@ being the larger channel maximum); a narrower accumulator, or a batch longer tha
 saturates at each addition. The output is the accumulator divided by ``2**output_shift`` with the
 chosen rounding, saturated to ``output_width``. A result's ``overflow`` flag is set when its
 accumulation or its output saturated.
+
+The weight update subtracts the accumulated ``dW`` divided by ``2**s`` with the same rounding,
+``W − round(dW / 2**s)``, and saturates to ``weight_width``; its flag is set when the
+accumulation or the new weight saturated.
 """
 
 import math
@@ -35,9 +39,11 @@ import numpy as np
 from golden.checks import integer_in, one_of
 from golden.fixed import check_rounding, round_shift, saturate
 
-__all__ = ["SpectralMACModel", "MODES", "MULTIPLIERS"]
+__all__ = ["SpectralMACModel", "MODES", "MULTIPLIERS", "MAX_LEARNING_SHIFT"]
 
-MODES = ("forward", "backward_data", "weight_grad")
+MODES = ("forward", "backward_data", "weight_grad", "weight_update")
+#: Largest learning-rate shift ``s`` of the weight update.
+MAX_LEARNING_SHIFT = 63
 MULTIPLIERS = ("4mult", "3mult")
 
 
@@ -107,9 +113,9 @@ class SpectralMACModel:
             raise ValueError(f"{name} must lie in the {width}-bit signed range")
         return values.astype(object)
 
-    def _accumulate(self, streamed, stored, conjugate):
-        """Σ over axis 0 of ``streamed[i] · (conj) stored[i]``, in order, saturating; then
-        the output stage. Operands are (real, imag) pairs of object arrays."""
+    def _sums(self, streamed, stored, conjugate):
+        """Σ over axis 0 of ``streamed[i] · (conj) stored[i]``, in order, saturating. Operands
+        are (real, imag) pairs of object arrays. Returns the sums and their overflow flags."""
         (a, b), (c, d) = streamed, stored
         if conjugate:
             d = -d
@@ -122,8 +128,14 @@ class SpectralMACModel:
             total_imag, imag_saturated = saturate(
                 total_imag + a[term] * d[term] + b[term] * c[term], self.accumulator_width)
             overflow |= real_saturated | imag_saturated
+        return (total_real, total_imag), overflow
+
+    def _accumulate(self, streamed, stored, conjugate):
+        """:meth:`_sums` through the output stage: real and imaginary outputs, and a flag per
+        frame (the last axis is the bin)."""
+        totals, overflow = self._sums(streamed, stored, conjugate)
         outputs = []
-        for total in (total_real, total_imag):
+        for total in totals:
             output, saturated = saturate(round_shift(total, self.output_shift, self.rounding),
                                          self.output_width)
             overflow |= saturated
@@ -151,13 +163,31 @@ class SpectralMACModel:
                   for part in w]
         return self._accumulate(streamed, stored, conjugate=True)
 
-    def weight_grad(self, x, dy):
-        """``x``: each (B, C, bins); ``dy``: each (B, O, bins). Returns ``dW`` (O, C, bins) and a
-        flag per (output, input) channel pair."""
+    def _gradient_sums(self, x, dy):
         batch, channels = np.asarray(x[0]).shape[:2]
         outputs = np.asarray(dy[0]).shape[1]
         streamed = [self._check("dY", part, self.data_width, (batch, outputs, self.bins))
                     [:, :, None, :] for part in dy]
         stored = [self._check("X", part, self.weight_width, (batch, channels, self.bins))
                   [:, None, :, :] for part in x]
-        return self._accumulate(streamed, stored, conjugate=True)
+        return streamed, stored
+
+    def weight_grad(self, x, dy):
+        """``x``: each (B, C, bins); ``dy``: each (B, O, bins). Returns ``dW`` (O, C, bins) and a
+        flag per (output, input) channel pair."""
+        return self._accumulate(*self._gradient_sums(x, dy), conjugate=True)
+
+    def weight_update(self, w, x, dy, learning_shift):
+        """One stochastic-gradient step: ``w`` each (O, C, bins), ``x`` and ``dy`` as for
+        :meth:`weight_grad`. Returns the new ``W`` (O, C, bins) and a flag per channel pair."""
+        integer_in("Learning-rate shift", learning_shift, 0, MAX_LEARNING_SHIFT)
+        totals, overflow = self._sums(*self._gradient_sums(x, dy), conjugate=True)
+        shape = totals[0].shape
+        updated = []
+        for part, total in zip(w, totals):
+            weight = self._check("W", part, self.weight_width, shape)
+            new, saturated = saturate(weight - round_shift(total, learning_shift, self.rounding),
+                                      self.weight_width)
+            overflow |= saturated
+            updated.append(new.astype(np.int64))
+        return updated[0], updated[1], overflow.any(axis=-1)

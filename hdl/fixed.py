@@ -5,11 +5,25 @@ The semantics are defined once in :mod:`golden.fixed`. Rounding is the very same
 multiplexer here where NumPy uses ``where``.
 """
 
-from amaranth.hdl import Mux
+from amaranth.hdl import Const, Mux
 
-from golden.fixed import round_shift, signed_bounds
+from golden.fixed import check_rounding, round_shift, signed_bounds
 
-__all__ = ["round_shift", "saturate"]
+__all__ = ["round_shift", "round_shift_by", "saturate"]
+
+
+def round_shift_by(value, amount, rounding):
+    """:func:`golden.fixed.round_shift` by a run-time ``amount`` (an unsigned value): the same
+    result for every amount, 0 included. Costs barrel shifters; use ``round_shift`` for a
+    constant shift."""
+    check_rounding(rounding)
+    if rounding == "truncate":
+        return value >> amount
+    half = (Const(1, 1) << amount) >> 1         # 2**(amount − 1); 0 for amount 0
+    if rounding == "half_up":
+        return (value + half) >> amount
+    shifting = amount != 0                      # convergent: as round_shift, none for 0
+    return (value + half - shifting + ((value >> amount)[0] & shifting)) >> amount
 
 
 def saturate(value, width):

@@ -1,4 +1,5 @@
-"""Spectral multiply-accumulate array: forward, backward-data and weight-gradient modes.
+"""Spectral multiply-accumulate array: forward, backward-data, weight-gradient and weight-update
+modes.
 
 The arithmetic is exactly :class:`golden.mac.SpectralMACModel`'s (read its docstring). The
 array has ``lanes`` complex MAC units. Each cycle one streamed sample (``i``) is broadcast to
@@ -8,9 +9,10 @@ modes), and the product accumulates into the lane's accumulator memory.
 Tiles and their schedule
 ------------------------
 Work comes in tiles, each announced by one beat on the ``config`` channel (``s_axis_config``):
-``mode`` (0 forward, 1 backward_data, 2 weight_grad), ``frames`` (streamed frames per pass),
-``passes`` (weight_grad: the batch; otherwise 1) and ``load`` (each pass starts by loading the
-stored operands from ``weight``; 0 keeps the previous ones). ``frames`` must not exceed the
+``mode`` (0 forward, 1 backward_data, 2 weight_grad, 3 weight_update), ``frames`` (streamed
+frames per pass), ``passes`` (weight_grad, weight_update: the batch; otherwise 1), ``load`` (each
+pass starts by loading the stored operands from ``weight``; 0 keeps the previous ones) and
+``learning_shift`` (weight_update's ``s``, 0 … 63). ``frames`` must not exceed the
 streamed side's channel maximum (``max_in_channels`` forward, ``max_out_channels`` backward);
 0 counts as 1, and so does ``passes`` 0. Lane ``l`` of tile ``t`` works on
 channel ``t·lanes + l``; with more channels than lanes, the caller runs one tile per group of
@@ -22,7 +24,17 @@ mode             stored operand of lane l (``load``) streamed frames     output,
 forward          ``W[o_l][c][k]``, c then k           ``X[c]``, c = 0…   ``Y[o_l]``: 1 frame
 backward_data    ``W[o][c_l][k]``, o then k           ``dY[o]``, o = 0…  ``dX[c_l]``: 1 frame
 weight_grad      ``X_b[c_l][k]``, k (every pass b)    ``dY_b[o]``, o = 0…  ``dW[o][c_l]``, o = 0…
+weight_update    ``X_b[c_l][k]``, k (every pass b)    ``dY_b[o]``, o = 0…  new ``W[o][c_l]``, o = 0…
 ===============  ==================================  =================  ======================
+
+The weight update (built only when ``modes`` has it) is a weight_grad tile whose drain also
+applies ``W ← W − 2**−s·dW`` in place (:meth:`golden.mac.SpectralMACModel.weight_update`) to
+the weights the lane holds in backward_data order, and emits the new weights (so the caller's
+copy, e.g. for the forward pass, stays exact). So a training step per group of ``lanes`` input
+channels is: backward_data with ``load`` (emits ``dX``), weight_update (emits the new ``W``),
+and the next step's backward_data without ``load``. Built with the update, the gradient modes
+keep ``X`` in ``bins`` more words after the weights, so no tile but a load overwrites them. The
+tile after a weight update starts when the update is written.
 
 Operands load lane by lane (lane 0's frames first). Results leave lane by lane as frames of
 ``bins`` samples, ``last`` on each. Lanes beyond the channel count compute with whatever they
@@ -52,11 +64,14 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from golden.checks import integer_in
-from golden.mac import MODES, SpectralMACModel
-from hdl.fixed import round_shift, saturate
+from golden.mac import MAX_LEARNING_SHIFT, MODES, SpectralMACModel
+from hdl.fixed import round_shift, round_shift_by, saturate
 from hdl.stream import FramedOutput, complex_layout, complex_stream, validated
 
-__all__ = ["SpectralMAC"]
+__all__ = ["SpectralMAC", "DEFAULT_MODES"]
+
+#: The modes built unless ``modes`` says otherwise (the weight update is opt-in).
+DEFAULT_MODES = ("forward", "backward_data", "weight_grad")
 
 #: Enabled cycles between accepting a streamed sample and writing its accumulation.
 ACCUMULATE_STAGES = 5
@@ -90,21 +105,27 @@ class SpectralMAC(wiring.Component):
         With each output sample: its accumulation or output saturated (complete on ``last``).
     """
 
-    def __init__(self, *, lanes=4, modes=MODES, **parameters):
+    def __init__(self, *, lanes=4, modes=DEFAULT_MODES, **parameters):
         def build():
             integer_in("Lanes", lanes, 1, 64)
             if (not isinstance(modes, (tuple, list)) or not modes
                     or any(mode not in MODES for mode in modes)):
                 raise ValueError(f"Modes must be a non-empty list from {', '.join(MODES)}, "
                                  f"not {modes!r}")
-            return SpectralMACModel(**parameters)
+            model = SpectralMACModel(**parameters)
+            if "weight_update" in modes and model.output_width < model.weight_width:
+                raise ValueError(f"Output width must be at least the weight width "
+                                 f"({model.weight_width}) to carry updated weights, not "
+                                 f"{model.output_width}")
+            return model
         self.model = validated(self, build)
         self.lanes = lanes
         self.modes = tuple(mode for mode in MODES if mode in modes)
         model = self.model
         self.max_frames = max(model.max_in_channels, model.max_out_channels)
         self.config_layout = data.StructLayout({
-            "mode": 2, "frames": range(self.max_frames + 1), "passes": 16, "load": 1})
+            "mode": 2, "frames": range(self.max_frames + 1), "passes": 16, "load": 1,
+            "learning_shift": range(MAX_LEARNING_SHIFT + 1)})
         super().__init__({
             "config": In(stream.Signature(self.config_layout)),
             "weight": In(complex_stream(model.weight_width)),
@@ -136,14 +157,17 @@ class SpectralMAC(wiring.Component):
                            "output_shift": model.output_shift, "rounding": model.rounding,
                            "multiplier": model.multiplier, "modes": list(self.modes)},
             "latency_cycles": self.latency,
-            "throughput": "1 streamed sample per clock within a tile",
+            "throughput": "1 streamed sample per clock, across tiles of at least `lanes` "
+                          "frames",
             "multipliers": self.multipliers,
-            "config_fields": {"mode": "bits 0-1: 0 forward, 1 backward_data, 2 weight_grad",
+            "config_fields": {"mode": "bits 0-1: 0 forward, 1 backward_data, 2 weight_grad, "
+                                      "3 weight_update",
                               "frames": f"next {self.config_layout['frames'].width} bits",
-                              "passes": "next 16 bits", "load": "next bit"},
+                              "passes": "next 16 bits", "load": "next bit",
+                              "learning_shift": "next 6 bits (weight_update)"},
             "port_descriptions": {
-                "s_axis_config_tdata": "tile configuration: mode, frames, passes, load (LSB "
-                                       "first, see config_fields)",
+                "s_axis_config_tdata": "tile configuration: mode, frames, passes, load, "
+                                       "learning_shift (LSB first, see config_fields)",
                 "s_axis_config_tvalid": "configuration valid",
                 "s_axis_config_tready": "configuration taken: a tile starts",
                 "s_axis_weight_tdata": "stored operand, packed as s_axis_tdata",
@@ -153,13 +177,25 @@ class SpectralMAC(wiring.Component):
 
     @property
     def _accumulator_frames(self):
-        return self.model.max_out_channels if "weight_grad" in self.modes else 1
+        gradient = {"weight_grad", "weight_update"} & set(self.modes)
+        return self.model.max_out_channels if gradient else 1
+
+    @property
+    def _gradient_base(self):
+        """Operand RAM address of the gradient modes' ``X``: after the weights when the weight
+        update is built (so that they survive), else 0."""
+        return self.max_frames * self.model.bins if "weight_update" in self.modes else 0
+
+    @property
+    def _operand_depth(self):
+        extra = self.model.bins if "weight_update" in self.modes else 0
+        return self.max_frames * self.model.bins + extra
 
     def elaborate(self, platform):
         m = Module()
         model, lanes, bins = self.model, self.lanes, self.model.bins
-        backward = any(mode in self.modes for mode in ("backward_data", "weight_grad"))
         accumulator_depth = self._accumulator_frames * bins
+        updating_built = "weight_update" in self.modes
 
         m.submodules.output = output = FramedOutput(model.output_width, bins, depth=4)
         wiring.connect(m, wiring.flipped(self.o), output.o)
@@ -167,17 +203,19 @@ class SpectralMAC(wiring.Component):
 
         # Tile control ----------------------------------------------------------------------
         state = Signal(_State)
-        mode = Signal(2)
+        mode = Signal(2)                     # a built mode: requests for others run forward
         frames = Signal(range(self.max_frames + 1))
         passes = Signal(16)
         load = Signal()
+        learning_shift = Signal(self.config_layout["learning_shift"].shape)
         pass_index = Signal(16)
         bank = Signal()                      # accumulator bank of the tile being streamed
         bank_free = Signal(2, init=0b11)
+        bank_update = Signal(2)              # the bank's tile is a weight update
         bank_frames = [Signal(range(self._accumulator_frames + 1), name=f"bank{index}_frames")
                        for index in range(2)]
-        weight_grad = (mode == 2) if "weight_grad" in self.modes else 0
-        conjugate = ((mode == 1) | (mode == 2)) if backward else 0
+        weight_grad = mode[1]                # weight_grad or weight_update
+        conjugate = mode != 0
         operand_frames = Mux(weight_grad, 1, frames)
         operand_words = Signal(range(self.max_frames * bins + 1))
         stream_words = Signal(range(self.max_frames * bins + 1))
@@ -212,33 +250,38 @@ class SpectralMAC(wiring.Component):
                              state.eq(Mux(load, _State.LOAD, _State.STREAM))]
 
         # The next tile's configuration is taken in CONFIG, or together with the current tile's
-        # last sample, so back-to-back tiles leave no bubble.
+        # last sample, so back-to-back tiles leave no bubble; after a weight update, only once
+        # the update is written (the update uses the operand RAM's ports).
         next_bank = Mux(state == _State.CONFIG, bank, ~bank)
         m.d.comb += self.config.ready.eq(
-            ((state == _State.CONFIG) | (taking & tile_end)) & bank_free.bit_select(next_bank, 1))
+            ((state == _State.CONFIG) | (taking & tile_end)) & bank_free.bit_select(next_bank, 1)
+            & ~bank_update.any())
         with m.If(self.config.valid & self.config.ready):
             payload = self.config.payload
+            built = payload.mode.matches(*(MODES.index(name) for name in self.modes))
+            mode_value = Mux(built, payload.mode, 0)
             frames_value = Mux(payload.frames == 0, 1, payload.frames)
-            m.d.sync += [mode.eq(payload.mode), frames.eq(frames_value),
+            m.d.sync += [mode.eq(mode_value), frames.eq(frames_value),
                          passes.eq(Mux(payload.passes == 0, 1, payload.passes)),
-                         load.eq(payload.load), pass_index.eq(0),
-                         bank_free.bit_select(next_bank, 1).eq(0),
+                         load.eq(payload.load), learning_shift.eq(payload.learning_shift),
+                         pass_index.eq(0), bank_free.bit_select(next_bank, 1).eq(0),
+                         bank_update.bit_select(next_bank, 1).eq(mode_value == 3),
                          load_lane.eq(0), load_address.eq(0), stream_address.eq(0),
                          stream_bin.eq(0),
                          state.eq(Mux(payload.load, _State.LOAD, _State.STREAM))]
             for index, count in enumerate(bank_frames):
                 with m.If(next_bank == index):
-                    m.d.sync += count.eq(Mux(payload.mode == 2, frames_value, 1)
-                                         if "weight_grad" in self.modes else 1)
+                    m.d.sync += count.eq(Mux(mode_value[1], frames_value, 1))
 
         # Accumulation pipeline (never stalls; samples carry a valid bit) -------------------
         # ``final`` marks the last write to an accumulator word in its tile: the tile's last
-        # frame (last pass in weight_grad), which writes the words in address order.
+        # frame (last pass in the gradient modes), which writes the words in address order.
         first = Mux(weight_grad, pass_index == 0, stream_address < bins)
         final = Mux(weight_grad, pass_index == passes - 1,
                     stream_address >= stream_words - bins)
         accumulator_offset = Mux(weight_grad, stream_address, stream_bin)
-        operand_address = Mux(weight_grad, stream_bin, stream_address)
+        operand_address = Mux(weight_grad, self._gradient_base + stream_bin, stream_address)
+        operand_load_address = Mux(weight_grad, self._gradient_base + load_address, load_address)
         tags = data.StructLayout({"valid": 1, "first": 1, "final": 1, "bank": 1,
                                   "conjugate": 1, "address": range(accumulator_depth)})
         stages = [Signal(tags, name=f"accumulate{index}") for index in range(ACCUMULATE_STAGES)]
@@ -252,6 +295,7 @@ class SpectralMAC(wiring.Component):
         # Drain sequencer ----------------------------------------------------------------------
         # Lane 0's word k leaves as soon as its final write is done, so a bank drains while its
         # tile's last frame is still accumulating; the other lanes follow once it is complete.
+        # A weight update drains only once complete: it reads and writes the operand RAM.
         drain_bank = Signal()                # the bank drained now, or next
         drain_lane = Signal(range(lanes))
         drain_address = Signal(range(accumulator_depth))
@@ -264,60 +308,93 @@ class SpectralMAC(wiring.Component):
                 with m.If(stages[-1].bank == index):
                     m.d.sync += count.eq(count + 1)
         written = Mux(drain_bank, final_written[1], final_written[0])
-        issue = (((drain_lane != 0) | (drain_address < written))
+        complete = written == drain_words
+        update_drain = bank_update.bit_select(drain_bank, 1) & complete
+        issue = (((drain_lane != 0) | Mux(bank_update.bit_select(drain_bank, 1), complete,
+                                          drain_address < written))
                  & (output.w_level <= output.depth - 2))
         with m.If(issue):
             with m.If(drain_address == drain_words - 1):
                 m.d.sync += [drain_address.eq(0), drain_lane.eq(drain_lane + 1)]
                 with m.If(drain_lane == lanes - 1):
                     m.d.sync += [drain_lane.eq(0), drain_bank.eq(~drain_bank),
-                                 bank_free.bit_select(drain_bank, 1).eq(1)]
+                                 bank_free.bit_select(drain_bank, 1).eq(1),
+                                 bank_update.bit_select(drain_bank, 1).eq(0)]
                     for index, count in enumerate(final_written):
                         with m.If(drain_bank == index):
                             m.d.sync += count.eq(0)
             with m.Else():
                 m.d.sync += drain_address.eq(drain_address + 1)
         drained_valid = Signal()
+        drained_update = Signal()
         drained_lane = Signal(range(lanes))
-        m.d.sync += [drained_valid.eq(issue), drained_lane.eq(drain_lane)]
+        drained_address = Signal.like(drain_address)
+        m.d.sync += [drained_valid.eq(issue), drained_update.eq(update_drain),
+                     drained_lane.eq(drain_lane), drained_address.eq(drain_address)]
 
+        # Lanes ----------------------------------------------------------------------------
         accumulator_layout = data.StructLayout({
             "real": signed(model.accumulator_width), "imag": signed(model.accumulator_width),
             "overflow": 1})
-        drained = []
+        updated = Signal(complex_layout(model.weight_width))
+        operand_read_address = Mux(update_drain, drain_address, operand_address)
+        drained, stored = [], []
         for lane in range(lanes):
-            drained.append(self._lane(m, lane, streamed, stages, operand_address,
-                                      accumulator_layout, accumulator_depth, drain_bank,
-                                      drain_address, loading, load_lane, load_address))
+            operand_write = {
+                "en": (loading & (load_lane == lane))
+                      | (drained_valid & drained_update & (drained_lane == lane)),
+                "addr": Mux(drained_update, drained_address, operand_load_address),
+                "data": Mux(drained_update, updated, self.weight.payload.data)}
+            accumulator, operand = self._lane(
+                m, lane, streamed, stages, operand_read_address, operand_write,
+                accumulator_layout, accumulator_depth, drain_bank, drain_address)
+            drained.append(accumulator)
+            stored.append(operand)
         word = Signal(accumulator_layout)
+        weight = Signal(complex_layout(model.weight_width))
         with m.Switch(drained_lane):
-            for lane, value in enumerate(drained):
+            for lane, (accumulator, operand) in enumerate(zip(drained, stored)):
                 with m.Case(lane):
-                    m.d.comb += word.eq(value)
-        real, real_saturated = saturate(round_shift(word.real, model.output_shift,
-                                                    model.rounding), model.output_width)
-        imag, imag_saturated = saturate(round_shift(word.imag, model.output_shift,
-                                                    model.rounding), model.output_width)
-        m.d.comb += [output.w_en.eq(drained_valid), output.w_data.real.eq(real),
-                     output.w_data.imag.eq(imag),
-                     output.w_overflow.eq(word.overflow | real_saturated | imag_saturated)]
+                    m.d.comb += [word.eq(accumulator), weight.eq(operand)]
+
+        # Output stage: the rounded, saturated sum, or the updated weight ---------------------
+        result = Signal(complex_layout(model.output_width))
+        saturated = []
+        for part in ("real", "imag"):
+            value, value_saturated = saturate(round_shift(word[part], model.output_shift,
+                                                          model.rounding), model.output_width)
+            m.d.comb += result[part].eq(value)
+            saturated.append(value_saturated)
+        result_saturated = Signal()
+        m.d.comb += result_saturated.eq(saturated[0] | saturated[1])
+        if updating_built:
+            update_saturated = []
+            for part in ("real", "imag"):
+                step = round_shift_by(word[part], learning_shift, model.rounding)
+                value, value_saturated = saturate(weight[part] - step, model.weight_width)
+                m.d.comb += updated[part].eq(value)
+                update_saturated.append(value_saturated)
+            with m.If(drained_update):
+                m.d.comb += [result.real.eq(updated.real), result.imag.eq(updated.imag),
+                             result_saturated.eq(update_saturated[0] | update_saturated[1])]
+        m.d.comb += [output.w_en.eq(drained_valid), output.w_data.eq(result),
+                     output.w_overflow.eq(word.overflow | result_saturated)]
         return m
 
-    def _lane(self, m, lane, streamed, stages, operand_address, accumulator_layout,
-              accumulator_depth, drain_bank, drain_address, loading, load_lane, load_address):
-        """One lane's operand RAM, multiplier and accumulator RAM; returns its drain read data
-        (valid the cycle after the drain issued the read)."""
+    def _lane(self, m, lane, streamed, stages, operand_read_address, operand_write,
+              accumulator_layout, accumulator_depth, drain_bank, drain_address):
+        """One lane's operand RAM, multiplier and accumulator RAM. ``operand_write`` gives the
+        operand RAM write port's ``en``, ``addr`` and ``data``. Returns the drain's reads of the
+        accumulator and of the operand RAM (valid the cycle after the drain issued them)."""
         model = self.model
         name = f"lane{lane}"
-        operands = Memory(shape=complex_layout(model.weight_width),
-                          depth=self.max_frames * model.bins, init=[])
+        operands = Memory(shape=complex_layout(model.weight_width), depth=self._operand_depth,
+                          init=[])
         m.submodules[f"{name}_operands"] = operands
         write = operands.write_port()
-        m.d.comb += [write.addr.eq(load_address), write.data.eq(self.weight.payload.data),
-                     write.en.eq(loading & (load_lane == lane))]
+        m.d.comb += [getattr(write, port).eq(value) for port, value in operand_write.items()]
         read = operands.read_port(transparent_for=())
-        m.d.comb += [read.addr.eq(operand_address), read.en.eq(1)]
-
+        m.d.comb += [read.addr.eq(operand_read_address), read.en.eq(1)]
         width = model.weight_width + 1
         a = Signal(signed(model.data_width), name=f"{name}_a")
         b = Signal(signed(model.data_width), name=f"{name}_b")
@@ -366,4 +443,4 @@ class SpectralMAC(wiring.Component):
                                                        | real_saturated | imag_saturated)]
         m.d.comb += [drain_read.addr.eq(drain_bank * accumulator_depth + drain_address),
                      drain_read.en.eq(1)]
-        return drain_read.data
+        return drain_read.data, read.data

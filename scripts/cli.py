@@ -187,7 +187,8 @@ def _mac_arguments(parser):
     parser.add_argument("--multiplier", default="4mult", help="4mult or 3mult")
     parser.add_argument("--modes", type=lambda text: text.split(","),
                         default=["forward", "backward_data", "weight_grad"],
-                        help="modes to build, comma-separated (default all)")
+                        help="modes to build, comma-separated, from forward, backward_data, "
+                             "weight_grad, weight_update (default: all but weight_update)")
 
 
 def _mac(arguments):
@@ -221,9 +222,10 @@ def _block(arguments):
 
 def _write_outputs(block, name, verilog_path):
     from hdl.axis import describe, emit
+    verilog = emit(block, name)
     verilog_path = Path(verilog_path)
     verilog_path.parent.mkdir(parents=True, exist_ok=True)
-    verilog_path.write_text(emit(block, name))
+    verilog_path.write_text(verilog)
     description = describe(block, name)
     verilog_path.with_suffix(".json").write_text(json.dumps(description, indent=2) + "\n")
     return description
@@ -233,8 +235,12 @@ def _write_outputs(block, name, verilog_path):
 
 def generate(arguments):
     block = _block(arguments)
-    description = _write_outputs(block, arguments.name or arguments.block, arguments.output)
-    print(f"wrote {arguments.output} and {Path(arguments.output).with_suffix('.json')}: "
+    name = arguments.name or arguments.block
+    output = Path(arguments.output)
+    if output.is_dir():
+        output = output / f"{name}.v"
+    description = _write_outputs(block, name, output)
+    print(f"wrote {output} and {output.with_suffix('.json')}: "
           f"module {description['module']}, latency {description['latency_cycles']} cycles")
     return 0
 
@@ -427,7 +433,8 @@ def _parser():
             block_parser.add_argument("--name", help="Verilog module name (default: block)")
             if command == "generate":
                 block_parser.add_argument("-o", "--output", default=f"build/{block}.v",
-                                          help="Verilog file; the JSON goes beside it")
+                                          help="Verilog file, or a directory for "
+                                               "<name>.v; the JSON goes beside it")
             else:
                 block_parser.add_argument("--target", action="append",
                                           help="generic, ice40, ecp5 or xc7; repeat for "
@@ -477,6 +484,9 @@ def main(argv=None):
         return 2
     except RuntimeError as error:
         print(f"fdcnn: error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"fdcnn: error: {error.strerror}: {error.filename}", file=sys.stderr)
         return 1
 
 

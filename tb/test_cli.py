@@ -35,6 +35,18 @@ def test_generate_writes_verilog_and_json(tmp_path):
     assert all(port["description"] for port in description["ports"])
 
 
+def test_generate_into_a_directory_and_unwritable_paths(tmp_path, capsys):
+    assert main(["generate", "mac", "--bins", "8", "--modes",
+                 "forward,backward_data,weight_grad,weight_update", "-o", str(tmp_path)]) == 0
+    description = json.loads((tmp_path / "mac.json").read_text())
+    assert description["parameters"]["modes"][-1] == "weight_update"
+    assert "module mac(" in (tmp_path / "mac.v").read_text()
+    (tmp_path / "file").write_text("")
+    assert main(["generate", "fft", "-o", str(tmp_path / "file" / "fft.v")]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("fdcnn: error: ") and error.count("\n") == 1
+
+
 def test_generate_is_reproducible(tmp_path):
     for name in ("a", "b"):
         assert main(["generate", "fft", "--size", "16", "-o", str(tmp_path / f"{name}.v")]) == 0
@@ -63,7 +75,7 @@ def test_generate_is_reproducible(tmp_path):
     (["generate", "mac", "--lanes", "65"], "fdcnn: error: Lanes must be from 1 to 64, not 65"),
     (["generate", "mac", "--modes", "forward,sideways"],
      "fdcnn: error: Modes must be a non-empty list from forward, backward_data, weight_grad, "
-     "not ['forward', 'sideways']"),
+     "weight_update, not ['forward', 'sideways']"),
     (["generate", "pwl", "--segments", "12"],
      "fdcnn: error: Uniform segments must be a power of two, not 12"),
     (["fit-pwl", "--function", "swish"],

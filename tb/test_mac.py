@@ -35,8 +35,10 @@ def _pad(values, axis, size):
 
 
 def tile_plan(model, lanes, mode, channels_in, channels_out, batch, rng, full_scale):
-    """One layer's tiles in ``mode``: (config, operand beats, streamed beats, expected frames
-    as real/imag arrays (frames, bins), overflow per frame)."""
+    """One layer's tiles in ``mode``: (config (mode, frames, passes, load, learning_shift),
+    operand beats, streamed beats, expected frames as real/imag arrays (frames, bins), overflow
+    per frame). A ``weight_update`` layer is, per group of lanes, a backward_data tile that loads
+    ``W``, the update, and a backward_data tile on the updated ``W`` without loading it."""
     width_d, width_w = model.data_width, model.weight_width
     bins = model.bins
 
@@ -53,14 +55,30 @@ def tile_plan(model, lanes, mode, channels_in, channels_out, batch, rng, full_sc
         for group in range(groups):
             lane_w = tuple(_pad(part[group * lanes:(group + 1) * lanes], 0, lanes) for part in w)
             real, imag, overflow = model.forward(x, lane_w)
-            tiles.append(((0, channels_in, 1, 1), [lane_w], [x], real, imag, overflow))
+            tiles.append(((0, channels_in, 1, 1, 0), [lane_w], [x], real, imag, overflow))
     elif mode == "backward_data":
         w, dy = draw(width_w, (channels_out, channels_in, bins)), draw(width_d, (channels_out, bins))
         for group in range(math.ceil(channels_in / lanes)):
             lane_w = tuple(_pad(part[:, group * lanes:(group + 1) * lanes], 1, lanes) for part in w)
-            real, imag, overflow = model.backward_data(lane_w, dy)
-            stored = [tuple(part.transpose(1, 0, 2) for part in lane_w)]
-            tiles.append(((1, channels_out, 1, 1), stored, [dy], real, imag, overflow))
+            tiles.append(_backward_data_tile(model, lane_w, dy, load=True))
+    elif mode == "weight_update":
+        w = draw(width_w, (channels_out, channels_in, bins))
+        x, dy = draw(width_w, (batch, channels_in, bins)), draw(width_d, (batch, channels_out, bins))
+        shift = 10 if full_scale else int(rng.integers(14, 20))
+        for group in range(math.ceil(channels_in / lanes)):
+            lanes_of = slice(group * lanes, (group + 1) * lanes)
+            lane_w = tuple(_pad(part[:, lanes_of], 1, lanes) for part in w)
+            lane_x = tuple(_pad(part[:, lanes_of], 1, lanes) for part in x)
+            tiles.append(_backward_data_tile(model, lane_w, draw(width_d, (channels_out, bins)),
+                                             load=True))
+            *new_w, overflow = model.weight_update(lane_w, lane_x, dy, shift)
+            tiles.append(((3, channels_out, batch, 1, shift),
+                          [tuple(part[b] for part in lane_x) for b in range(batch)],
+                          [tuple(part[b] for part in dy) for b in range(batch)],
+                          *(part.transpose(1, 0, 2).reshape(-1, bins) for part in new_w),
+                          overflow.T.reshape(-1)))
+            tiles.append(_backward_data_tile(model, new_w, draw(width_d, (channels_out, bins)),
+                                             load=False))
     else:
         x, dy = draw(width_w, (batch, channels_in, bins)), draw(width_d, (batch, channels_out, bins))
         for group in range(math.ceil(channels_in / lanes)):
@@ -68,11 +86,17 @@ def tile_plan(model, lanes, mode, channels_in, channels_out, batch, rng, full_sc
             real, imag, overflow = model.weight_grad(lane_x, dy)
             stored = [tuple(part[b] for part in lane_x) for b in range(batch)]
             streamed = [tuple(part[b] for part in dy) for b in range(batch)]
-            tiles.append(((2, channels_out, batch, 1), stored, streamed,
+            tiles.append(((2, channels_out, batch, 1, 0), stored, streamed,
                           real.transpose(1, 0, 2).reshape(-1, bins),
                           imag.transpose(1, 0, 2).reshape(-1, bins),
                           overflow.T.reshape(-1)))
     return tiles
+
+
+def _backward_data_tile(model, lane_w, dy, load):
+    real, imag, overflow = model.backward_data(lane_w, dy)
+    stored = [tuple(part.transpose(1, 0, 2) for part in lane_w)] if load else []
+    return (1, len(dy[0]), 1, int(load), 0), stored, [dy], real, imag, overflow
 
 
 async def _run_tiles(dut, parameters, tiles):
@@ -109,13 +133,14 @@ def _beats(parts):
 
 
 async def drive_config(dut, configs, frames_bits, gap_rng, gap):
-    """Send tile configurations on s_axis_config (mode, frames, passes, load; LSB first)."""
-    for mode, frames, passes, load in configs:
+    """Send tile configurations on s_axis_config (mode, frames, passes, load, learning_shift;
+    LSB first)."""
+    for mode, frames, passes, load, learning_shift in configs:
         while gap_rng.random() < gap:
             dut.s_axis_config_tvalid.value = 0
             await RisingEdge(dut.clk)
-        word = mode | (frames << 2) | (passes << (2 + frames_bits)) | \
-            (load << (18 + frames_bits))
+        word = (mode | (frames << 2) | (passes << (2 + frames_bits))
+                | (load << (18 + frames_bits)) | (learning_shift << (19 + frames_bits)))
         dut.s_axis_config_tdata.value = word
         dut.s_axis_config_tvalid.value = 1
         await RisingEdge(dut.clk)
@@ -153,7 +178,7 @@ async def mac_full_rate_and_latency(dut):
     for _ in range(2):                                  # two more images, same weights
         x = tuple(rng.integers(-2 ** 15, 2 ** 15, (channels, model.bins)) for _ in range(2))
         real, imag, overflow = model.forward(x, weights[0])
-        tiles.append(((0, channels, 1, 0), [], [x], real, imag, overflow))
+        tiles.append(((0, channels, 1, 0, 0), [], [x], real, imag, overflow))
     bench, beats = await _run_tiles(dut, parameters, tiles)
     taken = [beat.cycle for beat in bench.source.sent]
     assert np.all(np.diff(taken) == 1), "the streamed input had bubbles"
@@ -275,6 +300,24 @@ def test_gauss_three_multiplications_give_the_same_integers():
         assert np.array_equal(k1 + k2, a * dd + b * c)
 
 
+def test_weight_update_is_a_rounded_gradient_step():
+    """With an exact accumulator and no saturation, ``W − round(dW/2**s)`` is within half an
+    LSB of the real step ``W − dW/2**s`` (a tie rounds either way), for every shift."""
+    rng = np.random.default_rng(6)
+    model = SpectralMACModel(bins=8, max_in_channels=3, max_out_channels=2)
+    w = _random(rng, 12, (2, 3, 8))                 # room below the 16-bit weights
+    x, dy = _random(rng, 16, (4, 3, 8)), _random(rng, 16, (4, 2, 8))
+    exact = _complex(_exact_model(bins=8, channels=3).weight_grad(x, dy)[:2])
+    for shift in (18, 22, 30):
+        *new, overflow = model.weight_update(w, x, dy, shift)
+        step = _complex(w) - exact / 2.0 ** shift
+        error = _complex(new) - step
+        assert not overflow.any()
+        assert max(np.abs(error.real).max(), np.abs(error.imag).max()) <= 0.5
+    *new, overflow = model.weight_update(w, x, dy, 2)        # a huge step saturates
+    assert overflow.all() and np.abs(new[0]).max() == 2 ** 15
+
+
 @pytest.mark.parametrize("parameters, error, message", [
     (dict(bins=0, max_in_channels=4, max_out_channels=4), ValueError,
      "Bins must be from 1 to 65536, not 0"),
@@ -290,11 +333,36 @@ def test_parameter_errors(parameters, error, message):
     assert_parameter_error((SpectralMACModel, SpectralMAC), parameters, error, message)
 
 
+@pytest.mark.parametrize("parameters, message", [
+    (dict(modes=["forward", "sgd"]), "Modes must be a non-empty list from forward, "
+     "backward_data, weight_grad, weight_update, not ['forward', 'sgd']"),
+    (dict(modes=list(MODES), output_width=12), "Output width must be at least the weight "
+     "width (16) to carry updated weights, not 12"),
+])
+def test_generator_parameter_errors(parameters, message):
+    from hdl.mac import SpectralMAC
+    assert_parameter_error((SpectralMAC,), dict(bins=8, max_in_channels=2, max_out_channels=2,
+                                                **parameters), ValueError, message)
+
+
+def test_learning_shift_error():
+    model = SpectralMACModel(bins=1, max_in_channels=1, max_out_channels=1)
+    zeros = (np.zeros((1, 1, 1), dtype=np.int64),) * 2
+    with pytest.raises(ValueError) as raised:
+        model.weight_update(zeros, zeros, zeros, 64)
+    assert str(raised.value) == "Learning-rate shift must be from 0 to 63, not 64"
+
+
 # pytest runners ------------------------------------------------------------------------------
 
 def _case(lanes, bins, channels_in, channels_out, layers, multiplier="4mult", batch=2,
           accumulator_width=None, output_shift=None):
-    return dict(lanes=lanes, bins=bins, max_in_channels=max(channels_in, 1),
+    """A parameter set; the weight update is built when a layer uses it, else the default
+    modes."""
+    from hdl.mac import DEFAULT_MODES
+    updating = any(mode == "weight_update" for mode, _ in layers)
+    return dict(lanes=lanes, modes=list(MODES if updating else DEFAULT_MODES),
+                bins=bins, max_in_channels=max(channels_in, 1),
                 max_out_channels=max(channels_out, 1), channels_in=channels_in,
                 channels_out=channels_out, batch=batch, layers=layers, data_width=16,
                 weight_width=16, accumulator_width=accumulator_width, output_shift=output_shift,
@@ -311,6 +379,7 @@ RTL_CASES = [
     _case(4, 8, 6, 9, [["forward", True], ["backward_data", True], ["forward", False]]),
     _case(2, 8, 4, 3, [["weight_grad", True], ["forward", True]], accumulator_width=34,
           output_shift=2, multiplier="3mult"),
+    _case(2, 8, 3, 2, [["weight_update", True], ["weight_update", False]], batch=3),
 ]
 
 
@@ -324,7 +393,7 @@ def _case_id(parameters):
 def _run(parameters, testcase, **bench):
     from hdl.mac import SpectralMAC
     from tb.runner import SIM_ROOT, simulate
-    block = SpectralMAC(lanes=parameters["lanes"],
+    block = SpectralMAC(lanes=parameters["lanes"], modes=parameters["modes"],
                         **{key: parameters[key] for key in MODEL_KEYS})
     frames_bits = block.config_layout["frames"].width
     simulate(block, toplevel="mac", test_module="tb.test_mac", testcase=testcase,

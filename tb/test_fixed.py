@@ -1,0 +1,34 @@
+"""The shared fixed-point helpers: the circuit's run-time rounding shift equals the golden
+model's rounding for every shift amount and rounding mode."""
+
+import numpy as np
+import pytest
+from amaranth.hdl import Module, Signal, signed
+from amaranth.sim import Simulator
+
+from golden.fixed import ROUNDING_MODES, round_shift
+from hdl.fixed import round_shift_by
+
+
+@pytest.mark.parametrize("rounding", ROUNDING_MODES)
+def test_round_shift_by_equals_round_shift(rounding):
+    value, amount = Signal(signed(10)), Signal(range(13))
+    result = Signal(signed(11))
+    m = Module()
+    m.d.comb += result.eq(round_shift_by(value, amount, rounding))
+    values = np.arange(-512, 512, dtype=object)
+    mismatches = []
+
+    async def bench(context):
+        for shift in range(13):
+            expected = round_shift(values, shift, rounding)
+            for code, want in zip(values, expected):
+                context.set(value, int(code))
+                context.set(amount, shift)
+                if context.get(result) != want:
+                    mismatches.append((int(code), shift, context.get(result), int(want)))
+
+    simulator = Simulator(m)
+    simulator.add_testbench(bench)
+    simulator.run()
+    assert not mismatches, f"first mismatches (value, shift, got, expected): {mismatches[:3]}"
