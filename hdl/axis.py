@@ -12,6 +12,8 @@ sample (a control channel, such as the MAC array's tile configuration) has only 
 payload's bits from bit 0, padded to whole bytes, with ``tvalid`` and ``tready``.
 """
 
+import re
+
 from amaranth.back import verilog
 from amaranth.hdl import Cat, Module, Signal, signed
 from amaranth.lib import wiring
@@ -122,9 +124,21 @@ class AXIStreamTop(wiring.Component):
         return m
 
 
-def emit(block, name):
-    """Verilog text of ``block`` behind an AXI4-Stream top module called ``name``."""
-    return verilog.convert(AXIStreamTop(block), name=name, emit_src=False)
+#: An ``initial`` block that sets every word of a memory to zero, as Yosys writes them.
+_ZERO_MEMORY_INIT = re.compile(r"  initial begin\n(?:    [\w\\$.]+\[\d+\] = \d+'[hdb]0+;\n)+  end\n")
+
+
+def emit(block, name, *, zero_ram_init=True):
+    """Verilog text of ``block`` behind an AXI4-Stream top module called ``name``.
+
+    With ``zero_ram_init=False`` the RAMs get no initial contents (ROMs keep theirs). That is
+    for synthesis: Amaranth gives every word of a zero-initialised RAM its own ``initial``
+    statement (megabytes for the MAC array), which Yosys takes minutes to read, while FPGA block
+    RAM powers up to zero anyway. Simulation keeps them: with X-initialised RAMs some benches see
+    X on outputs (an open item for ASIC use, where SRAMs power up undefined).
+    """
+    text = verilog.convert(AXIStreamTop(block), name=name, emit_src=False)
+    return text if zero_ram_init else _ZERO_MEMORY_INIT.sub("", text)
 
 
 _STANDARD_PORTS = {

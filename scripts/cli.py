@@ -247,7 +247,7 @@ def generate(arguments):
 
 def _utilization(block, name, targets, build_dir, fmax=False):
     from hdl.axis import emit
-    verilog = emit(block, name)
+    verilog = emit(block, name, zero_ram_init=False)
     rows = []
     for target in targets:
         started = time.monotonic()

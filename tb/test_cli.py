@@ -133,3 +133,16 @@ def test_synth_fmax_places_and_routes(tmp_path, capsys):
     assert isinstance(rows["ecp5"]["Fmax"], float) and rows["ecp5"]["Fmax"] > 50
     assert rows["xc7"]["Fmax"] is None
     assert "Fmax (MHz)" in capsys.readouterr().out
+
+
+def test_synthesis_verilog_drops_zero_ram_contents_only():
+    """For synthesis the RAMs lose their all-zero initial contents; ROMs keep theirs."""
+    from hdl.axis import emit
+    from hdl.fft import StreamingFFT
+    from hdl.mac import SpectralMAC
+    mac = SpectralMAC(lanes=1, bins=8, max_in_channels=2, max_out_channels=2)
+    assert "initial begin" in emit(mac, "mac")
+    assert "initial begin" not in emit(mac, "mac", zero_ram_init=False)
+    fft = emit(StreamingFFT(size=256, output_order="natural"), "fft", zero_ram_init=False)
+    assert "twiddles[1] = 36'h" in fft                          # the ROMs are kept
+    assert "memory[0] = " not in fft                            # the reorder RAM is not

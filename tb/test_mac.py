@@ -49,13 +49,14 @@ def tile_plan(model, lanes, mode, channels_in, channels_out, batch, rng, full_sc
         return tuple(rng.integers(low, high, shape) for _ in range(2))
 
     tiles = []
-    if mode == "forward":
+    if mode in ("forward", "unbuilt_update"):      # a mode not built runs forward
+        requested = 3 if mode == "unbuilt_update" else 0
         x, w = draw(width_d, (channels_in, bins)), draw(width_w, (channels_out, channels_in, bins))
         groups = math.ceil(channels_out / lanes)
         for group in range(groups):
             lane_w = tuple(_pad(part[group * lanes:(group + 1) * lanes], 0, lanes) for part in w)
             real, imag, overflow = model.forward(x, lane_w)
-            tiles.append(((0, channels_in, 1, 1, 0), [lane_w], [x], real, imag, overflow))
+            tiles.append(((requested, channels_in, 1, 1, 0), [lane_w], [x], real, imag, overflow))
     elif mode == "backward_data":
         w, dy = draw(width_w, (channels_out, channels_in, bins)), draw(width_d, (channels_out, bins))
         for group in range(math.ceil(channels_in / lanes)):
@@ -376,7 +377,7 @@ RTL_CASES = [
     _case(2, 33, 3, 5, ALL_MODES, multiplier="3mult"),
     _case(4, 64, 2, 3, ALL_MODES),
     pytest.param(_case(4, 64, 16, 16, [["forward", False]]), marks=pytest.mark.quick),
-    _case(4, 8, 6, 9, [["forward", True], ["backward_data", True], ["forward", False]]),
+    _case(4, 8, 6, 9, [["forward", True], ["backward_data", True], ["unbuilt_update", False]]),
     _case(2, 8, 4, 3, [["weight_grad", True], ["forward", True]], accumulator_width=34,
           output_shift=2, multiplier="3mult"),
     _case(2, 8, 3, 2, [["weight_update", True], ["weight_update", False]], batch=3),
