@@ -23,7 +23,8 @@ def round_shift_by(value, amount, rounding):
     if rounding == "half_up":
         return (value + half) >> amount
     shifting = amount != 0                      # convergent: as round_shift, none for 0
-    return (value + half - shifting + ((value >> amount)[0] & shifting)) >> amount
+    odd = value.bit_select(amount, 1)           # the lowest kept bit
+    return (value + half - shifting + (odd & shifting)) >> amount
 
 
 def saturate(value, width):

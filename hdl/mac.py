@@ -75,6 +75,9 @@ DEFAULT_MODES = ("forward", "backward_data", "weight_grad")
 
 #: Enabled cycles between accepting a streamed sample and writing its accumulation.
 ACCUMULATE_STAGES = 5
+#: Up to this many bins the accumulator can be read again before its last two writes land,
+#: so those writes are forwarded.
+FORWARDED_BINS = 2
 
 
 class _State(enum.Enum):
@@ -142,8 +145,9 @@ class SpectralMAC(wiring.Component):
     def latency(self):
         """Cycles from accepting the first sample of a tile's last frame (of its last pass in
         ``weight_grad``) to its first result's handshake, with no other tile draining: the
-        accumulation pipeline, the drain's RAM read and the output register slice."""
-        return ACCUMULATE_STAGES + 3
+        accumulation pipeline, the drain's RAM read and lane register, and the output register
+        slice."""
+        return ACCUMULATE_STAGES + 4
 
     def describe(self):
         model = self.model
@@ -253,9 +257,10 @@ class SpectralMAC(wiring.Component):
         # last sample, so back-to-back tiles leave no bubble; after a weight update, only once
         # the update is written (the update uses the operand RAM's ports).
         next_bank = Mux(state == _State.CONFIG, bank, ~bank)
+        updating = Signal()                  # a weight update is not yet written back
         m.d.comb += self.config.ready.eq(
             ((state == _State.CONFIG) | (taking & tile_end)) & bank_free.bit_select(next_bank, 1)
-            & ~bank_update.any())
+            & ~updating)
         with m.If(self.config.valid & self.config.ready):
             payload = self.config.payload
             built = payload.mode.matches(*(MODES.index(name) for name in self.modes))
@@ -310,9 +315,10 @@ class SpectralMAC(wiring.Component):
         written = Mux(drain_bank, final_written[1], final_written[0])
         complete = written == drain_words
         update_drain = bank_update.bit_select(drain_bank, 1) & complete
+        in_flight = Signal(range(3))
         issue = (((drain_lane != 0) | Mux(bank_update.bit_select(drain_bank, 1), complete,
                                           drain_address < written))
-                 & (output.w_level <= output.depth - 2))
+                 & (output.w_level + in_flight < output.depth))
         with m.If(issue):
             with m.If(drain_address == drain_words - 1):
                 m.d.sync += [drain_address.eq(0), drain_lane.eq(drain_lane + 1)]
@@ -325,12 +331,14 @@ class SpectralMAC(wiring.Component):
                             m.d.sync += count.eq(0)
             with m.Else():
                 m.d.sync += drain_address.eq(drain_address + 1)
-        drained_valid = Signal()
-        drained_update = Signal()
-        drained_lane = Signal(range(lanes))
-        drained_address = Signal.like(drain_address)
-        m.d.sync += [drained_valid.eq(issue), drained_update.eq(update_drain),
-                     drained_lane.eq(drain_lane), drained_address.eq(drain_address)]
+        # Two stages after the issue: the RAM read (then the lane multiplexer into a register),
+        # then the output arithmetic. Words in flight reserve their place in the output FIFO.
+        drain_tags = data.StructLayout({"valid": 1, "update": 1, "lane": range(lanes),
+                                        "address": range(accumulator_depth)})
+        read_stage, drained = Signal(drain_tags), Signal(drain_tags)
+        m.d.sync += [read_stage.valid.eq(issue), read_stage.update.eq(update_drain),
+                     read_stage.lane.eq(drain_lane), read_stage.address.eq(drain_address),
+                     drained.eq(read_stage)]
 
         # Lanes ----------------------------------------------------------------------------
         accumulator_layout = data.StructLayout({
@@ -338,24 +346,27 @@ class SpectralMAC(wiring.Component):
             "overflow": 1})
         updated = Signal(complex_layout(model.weight_width))
         operand_read_address = Mux(update_drain, drain_address, operand_address)
-        drained, stored = [], []
+        m.d.comb += [in_flight.eq(read_stage.valid + drained.valid),
+                     updating.eq(bank_update.any() | (read_stage.valid & read_stage.update)
+                                 | (drained.valid & drained.update))]
+        accumulators, operands = [], []
         for lane in range(lanes):
             operand_write = {
                 "en": (loading & (load_lane == lane))
-                      | (drained_valid & drained_update & (drained_lane == lane)),
-                "addr": Mux(drained_update, drained_address, operand_load_address),
-                "data": Mux(drained_update, updated, self.weight.payload.data)}
+                      | (drained.valid & drained.update & (drained.lane == lane)),
+                "addr": Mux(drained.update, drained.address, operand_load_address),
+                "data": Mux(drained.update, updated, self.weight.payload.data)}
             accumulator, operand = self._lane(
                 m, lane, streamed, stages, operand_read_address, operand_write,
                 accumulator_layout, accumulator_depth, drain_bank, drain_address)
-            drained.append(accumulator)
-            stored.append(operand)
+            accumulators.append(accumulator)
+            operands.append(operand)
         word = Signal(accumulator_layout)
         weight = Signal(complex_layout(model.weight_width))
-        with m.Switch(drained_lane):
-            for lane, (accumulator, operand) in enumerate(zip(drained, stored)):
+        with m.Switch(read_stage.lane):
+            for lane, (accumulator, operand) in enumerate(zip(accumulators, operands)):
                 with m.Case(lane):
-                    m.d.comb += [word.eq(accumulator), weight.eq(operand)]
+                    m.d.sync += [word.eq(accumulator), weight.eq(operand)]
 
         # Output stage: the rounded, saturated sum, or the updated weight ---------------------
         result = Signal(complex_layout(model.output_width))
@@ -374,10 +385,10 @@ class SpectralMAC(wiring.Component):
                 value, value_saturated = saturate(weight[part] - step, model.weight_width)
                 m.d.comb += updated[part].eq(value)
                 update_saturated.append(value_saturated)
-            with m.If(drained_update):
+            with m.If(drained.update):
                 m.d.comb += [result.real.eq(updated.real), result.imag.eq(updated.imag),
                              result_saturated.eq(update_saturated[0] | update_saturated[1])]
-        m.d.comb += [output.w_en.eq(drained_valid), output.w_data.eq(result),
+        m.d.comb += [output.w_en.eq(drained.valid), output.w_data.eq(result),
                      output.w_overflow.eq(word.overflow | result_saturated)]
         return m
 
@@ -422,20 +433,27 @@ class SpectralMAC(wiring.Component):
         accumulators = Memory(shape=accumulator_layout, depth=2 * accumulator_depth, init=[])
         m.submodules[f"{name}_accumulators"] = accumulators
         accumulate_write = accumulators.write_port()
-        accumulate_read = accumulators.read_port(transparent_for=(accumulate_write,))
+        accumulate_read = accumulators.read_port(transparent_for=())
         drain_read = accumulators.read_port(transparent_for=())
-        before, last = stages[-2], stages[-1]
-        m.d.comb += [accumulate_read.addr.eq(before.bank * accumulator_depth + before.address),
+        # Read-modify-write over three cycles: the read issued two stages before the write, its
+        # data registered, so no RAM output feeds the adder directly. The word read misses the
+        # two writes just before its own; only one bin (or two) can make those the same word.
+        reading, last = stages[-3], stages[-1]
+        m.d.comb += [accumulate_read.addr.eq(reading.bank * accumulator_depth + reading.address),
                      accumulate_read.en.eq(1)]
+        old = Signal(accumulator_layout, name=f"{name}_old")
+        m.d.sync += old.eq(accumulate_read.data)
+        write_address = last.bank * accumulator_depth + last.address
+        if model.bins <= FORWARDED_BINS:
+            old = self._forward(m, name, old, accumulate_write, write_address)
         addend_real = Signal.like(product_real, name=f"{name}_addend_real")
         addend_imag = Signal.like(product_imag, name=f"{name}_addend_imag")
         m.d.sync += [addend_real.eq(product_real), addend_imag.eq(product_imag)]
-        old = accumulate_read.data
         total_real, real_saturated = saturate(Mux(last.first, 0, old.real) + addend_real,
                                               model.accumulator_width)
         total_imag, imag_saturated = saturate(Mux(last.first, 0, old.imag) + addend_imag,
                                               model.accumulator_width)
-        m.d.comb += [accumulate_write.addr.eq(last.bank * accumulator_depth + last.address),
+        m.d.comb += [accumulate_write.addr.eq(write_address),
                      accumulate_write.en.eq(last.valid),
                      accumulate_write.data.real.eq(total_real),
                      accumulate_write.data.imag.eq(total_imag),
@@ -444,3 +462,20 @@ class SpectralMAC(wiring.Component):
         m.d.comb += [drain_read.addr.eq(drain_bank * accumulator_depth + drain_address),
                      drain_read.en.eq(1)]
         return drain_read.data, read.data
+
+    @staticmethod
+    def _forward(m, name, old, write, address):
+        """``old``, or the newer word for ``address`` from one of the two writes before."""
+        layout = data.StructLayout({"en": 1, "addr": len(write.addr), "data": write.data.shape()})
+        previous = Signal(layout, name=f"{name}_previous_write")
+        before_previous = Signal(layout, name=f"{name}_before_previous_write")
+        m.d.sync += [previous.en.eq(write.en), previous.addr.eq(write.addr),
+                     previous.data.eq(write.data), before_previous.eq(previous)]
+        word = Signal.like(old, name=f"{name}_forwarded")
+        with m.If(previous.en & (previous.addr == address)):
+            m.d.comb += word.eq(previous.data)
+        with m.Elif(before_previous.en & (before_previous.addr == address)):
+            m.d.comb += word.eq(before_previous.data)
+        with m.Else():
+            m.d.comb += word.eq(old)
+        return word

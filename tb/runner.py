@@ -44,7 +44,7 @@ def simulate(block, *, toplevel, test_module, build_dir, parameters, testcase=No
     build_dir = Path(build_dir)
     build_dir.mkdir(parents=True, exist_ok=True)
     source = build_dir / f"{toplevel}.v"
-    source.write_text(emit(block, toplevel))
+    source.write_text(emit(block, toplevel, zero_ram_init=not os.environ.get("FDCNN_X_RAM")))
     runner = get_runner("icarus")
     runner.build(sources=[source], hdl_toplevel=toplevel, build_dir=build_dir, always=True,
                  build_args=["-g2005"], timescale=("1ns", "1ps"), log_file=build_dir / "build.log")

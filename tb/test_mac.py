@@ -374,6 +374,8 @@ ALL_MODES = [[mode, False] for mode in MODES]
 RTL_CASES = [
     _case(1, 8, 3, 2, ALL_MODES),
     _case(2, 1, 5, 3, ALL_MODES),      # one bin: the same accumulator on consecutive cycles
+    _case(1, 2, 3, 2, ALL_MODES),      # two bins: forwarded from two cycles before
+    _case(2, 3, 2, 3, ALL_MODES, multiplier="3mult"),     # three bins: no forwarding
     _case(2, 33, 3, 5, ALL_MODES, multiplier="3mult"),
     _case(4, 64, 2, 3, ALL_MODES),
     pytest.param(_case(4, 64, 16, 16, [["forward", False]]), marks=pytest.mark.quick),
