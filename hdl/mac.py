@@ -52,9 +52,11 @@ for ``bins ≥ 7``. The accumulation pipeline never stalls; the input is held on
 operands load and while the output is backpressured long enough to fill both banks.
 
 Pipeline per lane: operand RAM read (registered), multiplier operand registers, products, their
-sums, then the accumulator RAM read (transparent to the write the cycle before, so the same bin
-accumulating on consecutive cycles is safe) and the saturating add with its write. 4 real
-multipliers per lane, or 3 with ``multiplier="3mult"``.
+sums, then the saturating add with its write. The accumulator word is read two cycles before
+its write and registered, so neither RAM output feeds an adder; with one or two bins the same
+word comes round sooner, and the two writes before are forwarded. The drain's read is
+registered, then the lane multiplexer, then the output rounding. 4 real multipliers per lane,
+or 3 with ``multiplier="3mult"``.
 """
 
 
@@ -208,11 +210,14 @@ class SpectralMAC(wiring.Component):
         # Tile control ----------------------------------------------------------------------
         state = Signal(_State)
         mode = Signal(2)                     # a built mode: requests for others run forward
-        frames = Signal(range(self.max_frames + 1))
-        passes = Signal(16)
         load = Signal()
         learning_shift = Signal(self.config_layout["learning_shift"].shape)
-        pass_index = Signal(16)
+        passes_left = Signal(16)             # passes after the current one
+        first_pass = Signal()
+        words_range = range(self.max_frames * bins)
+        stream_last = Signal(words_range)    # the last streamed word of a pass
+        final_start = Signal(words_range)    # the first word of a pass's last frame
+        operand_last = Signal(words_range)   # the last operand word of a lane
         bank = Signal()                      # accumulator bank of the tile being streamed
         bank_free = Signal(2, init=0b11)
         bank_update = Signal(2)              # the bank's tile is a weight update
@@ -220,10 +225,6 @@ class SpectralMAC(wiring.Component):
                        for index in range(2)]
         weight_grad = mode[1]                # weight_grad or weight_update
         conjugate = mode != 0
-        operand_frames = Mux(weight_grad, 1, frames)
-        operand_words = Signal(range(self.max_frames * bins + 1))
-        stream_words = Signal(range(self.max_frames * bins + 1))
-        m.d.comb += [operand_words.eq(operand_frames * bins), stream_words.eq(frames * bins)]
 
         load_lane = Signal(range(lanes))
         load_address = Signal(range(self.max_frames * bins))
@@ -233,7 +234,7 @@ class SpectralMAC(wiring.Component):
         m.d.comb += self.weight.ready.eq(state == _State.LOAD)
         loading = self.weight.valid & self.weight.ready
         with m.If(loading):
-            with m.If(load_address == operand_words - 1):
+            with m.If(load_address == operand_last):
                 m.d.sync += [load_address.eq(0), load_lane.eq(load_lane + 1)]
                 with m.If(load_lane == lanes - 1):
                     m.d.sync += [load_lane.eq(0), state.eq(_State.STREAM)]
@@ -242,15 +243,15 @@ class SpectralMAC(wiring.Component):
 
         m.d.comb += self.i.ready.eq(state == _State.STREAM)
         taking = self.i.valid & self.i.ready
-        pass_end = stream_address == stream_words - 1
-        tile_end = pass_end & (pass_index == passes - 1)
+        pass_end = stream_address == stream_last
+        tile_end = pass_end & (passes_left == 0)
         with m.If(taking):
             m.d.sync += [stream_address.eq(Mux(pass_end, 0, stream_address + 1)),
                          stream_bin.eq(Mux(stream_bin == bins - 1, 0, stream_bin + 1))]
             with m.If(tile_end):
                 m.d.sync += [state.eq(_State.CONFIG), bank.eq(~bank)]
             with m.Elif(pass_end):
-                m.d.sync += [pass_index.eq(pass_index + 1),
+                m.d.sync += [passes_left.eq(passes_left - 1), first_pass.eq(0),
                              state.eq(Mux(load, _State.LOAD, _State.STREAM))]
 
         # The next tile's configuration is taken in CONFIG, or together with the current tile's
@@ -266,10 +267,14 @@ class SpectralMAC(wiring.Component):
             built = payload.mode.matches(*(MODES.index(name) for name in self.modes))
             mode_value = Mux(built, payload.mode, 0)
             frames_value = Mux(payload.frames == 0, 1, payload.frames)
-            m.d.sync += [mode.eq(mode_value), frames.eq(frames_value),
-                         passes.eq(Mux(payload.passes == 0, 1, payload.passes)),
+            words = frames_value * bins
+            m.d.sync += [mode.eq(mode_value), stream_last.eq(words - 1),
+                         final_start.eq(words - bins),
+                         operand_last.eq(Mux(mode_value[1], bins, words) - 1),
+                         passes_left.eq(Mux(payload.passes == 0, 0, payload.passes - 1)),
+                         first_pass.eq(1),
                          load.eq(payload.load), learning_shift.eq(payload.learning_shift),
-                         pass_index.eq(0), bank_free.bit_select(next_bank, 1).eq(0),
+                         bank_free.bit_select(next_bank, 1).eq(0),
                          bank_update.bit_select(next_bank, 1).eq(mode_value == 3),
                          load_lane.eq(0), load_address.eq(0), stream_address.eq(0),
                          stream_bin.eq(0),
@@ -281,9 +286,8 @@ class SpectralMAC(wiring.Component):
         # Accumulation pipeline (never stalls; samples carry a valid bit) -------------------
         # ``final`` marks the last write to an accumulator word in its tile: the tile's last
         # frame (last pass in the gradient modes), which writes the words in address order.
-        first = Mux(weight_grad, pass_index == 0, stream_address < bins)
-        final = Mux(weight_grad, pass_index == passes - 1,
-                    stream_address >= stream_words - bins)
+        first = Mux(weight_grad, first_pass, stream_address < bins)
+        final = Mux(weight_grad, passes_left == 0, stream_address >= final_start)
         accumulator_offset = Mux(weight_grad, stream_address, stream_bin)
         operand_address = Mux(weight_grad, self._gradient_base + stream_bin, stream_address)
         operand_load_address = Mux(weight_grad, self._gradient_base + load_address, load_address)
