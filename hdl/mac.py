@@ -410,29 +410,40 @@ class SpectralMAC(wiring.Component):
         m.d.comb += [getattr(write, port).eq(value) for port, value in operand_write.items()]
         read = operands.read_port(transparent_for=())
         m.d.comb += [read.addr.eq(operand_read_address), read.en.eq(1)]
-        width = model.weight_width + 1
+        # Operands go from the RAMs straight into registers; the conjugate changes the signs
+        # in the sums after the products (with Gauss's form, also which pre-adder feeds them).
+        width = model.weight_width
         a = Signal(signed(model.data_width), name=f"{name}_a")
         b = Signal(signed(model.data_width), name=f"{name}_b")
         c = Signal(signed(width), name=f"{name}_c")
         d = Signal(signed(width), name=f"{name}_d")
         m.d.sync += [a.eq(streamed.real), b.eq(streamed.imag), c.eq(read.data.real),
-                     d.eq(Mux(stages[0].conjugate, -read.data.imag, read.data.imag))]
+                     d.eq(read.data.imag)]
+        operands_conjugate, products_conjugate = stages[1].conjugate, stages[2].conjugate
         product_real = Signal(signed(model.product_width + 2), name=f"{name}_product_real")
         product_imag = Signal(signed(model.product_width + 2), name=f"{name}_product_imag")
         if model.multiplier == "4mult":
+            # (a + jb)(c ± jd) = (ac ∓ bd) + j(bc ± ad)
             products = [Signal(signed(model.data_width + width), name=f"{name}_p{index}")
                         for index in range(4)]
             m.d.sync += [products[0].eq(a * c), products[1].eq(b * d),
                          products[2].eq(a * d), products[3].eq(b * c)]
-            m.d.sync += [product_real.eq(products[0] - products[1]),
-                         product_imag.eq(products[2] + products[3])]
-        else:   # Gauss: k1 = c(a + b), k2 = a(d − c), k3 = b(c + d)
+            m.d.sync += [
+                product_real.eq(Mux(products_conjugate, products[0] + products[1],
+                                    products[0] - products[1])),
+                product_imag.eq(Mux(products_conjugate, products[3] - products[2],
+                                    products[3] + products[2]))]
+        else:
+            # Gauss: k1 = c(a + b), k2 = a(d − c), k3 = b(c + d); real k1 − k3, imag k1 + k2.
+            # Conjugated (d → −d): k2 = −a(c + d), k3 = b(c − d).
             products = [Signal(signed(model.data_width + width + 2), name=f"{name}_k{index}")
                         for index in range(1, 4)]
-            m.d.sync += [products[0].eq(c * (a + b)), products[1].eq(a * (d - c)),
-                         products[2].eq(b * (c + d))]
+            m.d.sync += [products[0].eq(c * (a + b)),
+                         products[1].eq(a * Mux(operands_conjugate, c + d, d - c)),
+                         products[2].eq(b * Mux(operands_conjugate, c - d, c + d))]
             m.d.sync += [product_real.eq(products[0] - products[2]),
-                         product_imag.eq(products[0] + products[1])]
+                         product_imag.eq(Mux(products_conjugate, products[0] - products[1],
+                                             products[0] + products[1]))]
 
         accumulators = Memory(shape=accumulator_layout, depth=2 * accumulator_depth, init=[])
         m.submodules[f"{name}_accumulators"] = accumulators
