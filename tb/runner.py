@@ -2,7 +2,8 @@
 
 Each parameter set gets its own build directory under ``build/sim/`` so runs can go in
 parallel and be inspected afterwards. The parameters of a run reach the cocotb test through
-the ``FDCNN_CASE`` environment variable (JSON); :func:`case` reads them back.
+the ``FDCNN_CASE`` environment variable (JSON); :func:`case` reads them back. With
+``FDCNN_X_RAM`` set, RAMs get no initial contents, so they hold X in simulation.
 """
 
 import json
