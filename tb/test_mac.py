@@ -303,6 +303,24 @@ def test_gauss_three_multiplications_give_the_same_integers():
     assert np.array_equal(k1 - k2_conjugate, b * c - a * d)
 
 
+def test_weight_update_is_a_rounded_gradient_step():
+    """With an exact accumulator and no saturation, ``W − round(dW/2**s)`` is within half an
+    LSB of the real step ``W − dW/2**s`` (a tie rounds either way), for every shift."""
+    rng = np.random.default_rng(6)
+    model = SpectralMACModel(bins=8, max_in_channels=3, max_out_channels=2)
+    w = _random(rng, 12, (2, 3, 8))                 # room below the 16-bit weights
+    x, dy = _random(rng, 16, (4, 3, 8)), _random(rng, 16, (4, 2, 8))
+    exact = _complex(_exact_model(bins=8, channels=3).weight_grad(x, dy)[:2])
+    for shift in (18, 22, 30):
+        *new, overflow = model.weight_update(w, x, dy, shift)
+        step = _complex(w) - exact / 2.0 ** shift
+        error = _complex(new) - step
+        assert not overflow.any()
+        assert max(np.abs(error.real).max(), np.abs(error.imag).max()) <= 0.5
+    *new, overflow = model.weight_update(w, x, dy, 2)        # a huge step saturates
+    assert overflow.all() and np.abs(new[0]).max() == 2 ** 15
+
+
 @pytest.mark.parametrize("parameters, error, message", [
     (dict(bins=0, max_in_channels=4, max_out_channels=4), ValueError,
      "Bins must be from 1 to 65536, not 0"),
