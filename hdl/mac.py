@@ -318,10 +318,10 @@ class SpectralMAC(wiring.Component):
                     m.d.sync += count.eq(count + 1)
         written = Mux(drain_bank, final_written[1], final_written[0])
         complete = written == drain_words
-        update_drain = bank_update.bit_select(drain_bank, 1) & complete
+        draining_update = bank_update.bit_select(drain_bank, 1)
+        update_drain = draining_update & complete
         in_flight = Signal(range(3))
-        issue = (((drain_lane != 0) | Mux(bank_update.bit_select(drain_bank, 1), complete,
-                                          drain_address < written))
+        issue = (((drain_lane != 0) | Mux(draining_update, complete, drain_address < written))
                  & (output.w_level + in_flight < output.depth))
         with m.If(issue):
             with m.If(drain_address == drain_words - 1):
