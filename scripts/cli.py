@@ -185,15 +185,15 @@ def _mac_arguments(parser):
                         help="default: weight width − 1")
     parser.add_argument("--rounding", default="convergent")
     parser.add_argument("--multiplier", default="4mult", help="4mult or 3mult")
-    parser.add_argument("--modes", type=lambda text: text.split(","),
-                        default=["forward", "backward_data", "weight_grad"],
+    parser.add_argument("--modes", type=lambda text: text.split(","), default=None,
                         help="modes to build, comma-separated, from forward, backward_data, "
                              "weight_grad, weight_update (default: all but weight_update)")
 
 
 def _mac(arguments):
-    from hdl.mac import SpectralMAC
-    return SpectralMAC(lanes=arguments.lanes, modes=arguments.modes, bins=arguments.bins,
+    from hdl.mac import DEFAULT_MODES, SpectralMAC
+    modes = DEFAULT_MODES if arguments.modes is None else arguments.modes
+    return SpectralMAC(lanes=arguments.lanes, modes=modes, bins=arguments.bins,
                        max_in_channels=arguments.max_in_channels,
                        max_out_channels=arguments.max_out_channels,
                        data_width=arguments.data_width, weight_width=arguments.weight_width,
