@@ -36,8 +36,8 @@ import math
 
 import numpy as np
 
-from golden.checks import integer_in, one_of
-from golden.fixed import (FixedFormat, check_rounding, integer_array, round_shift, saturate,
+from fdcnn.golden.checks import integer_in, one_of
+from fdcnn.golden.fixed import (FixedFormat, check_rounding, integer_array, round_shift, saturate,
                           signed_bounds)
 
 __all__ = ["StreamingFFTModel", "bit_reverse", "DIRECTIONS", "OUTPUT_ORDERS"]

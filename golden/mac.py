@@ -36,8 +36,8 @@ import math
 
 import numpy as np
 
-from golden.checks import integer_in, one_of
-from golden.fixed import check_rounding, round_shift, saturate
+from fdcnn.golden.checks import integer_in, one_of
+from fdcnn.golden.fixed import check_rounding, round_shift, saturate
 
 __all__ = ["SpectralMACModel", "MODES", "MULTIPLIERS", "MAX_LEARNING_SHIFT"]
 

@@ -30,9 +30,9 @@ and the pooled spectrum is ready for an inverse transform that takes bit-reverse
 
 import numpy as np
 
-from golden.checks import integer_in, one_of
-from golden.fft import bit_reverse
-from golden.fixed import saturate
+from fdcnn.golden.checks import integer_in, one_of
+from fdcnn.golden.fft import bit_reverse
+from fdcnn.golden.fixed import saturate
 
 __all__ = ["SpectralPoolModel", "axis_matrix", "NYQUIST_POLICIES", "ORDERS", "DIRECTIONS"]
 

@@ -40,8 +40,8 @@ from typing import Callable
 
 import numpy as np
 
-from golden.checks import integer_in, one_of
-from golden.fixed import FixedFormat, check_rounding, round_shift, saturate
+from fdcnn.golden.checks import integer_in, one_of
+from fdcnn.golden.fixed import FixedFormat, check_rounding, round_shift, saturate
 
 __all__ = ["Activation", "ACTIVATIONS", "leaky_relu", "activation", "PiecewiseLinearModel",
            "output_format_for", "MODES", "EXHAUSTIVE_BITS"]

@@ -19,8 +19,8 @@ from amaranth.hdl import Cat, Module, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from golden.fixed import FixedFormat
-from hdl.stream import is_stream_member
+from fdcnn.golden.fixed import FixedFormat
+from fdcnn.hdl.stream import is_stream_member
 
 __all__ = ["AXIStreamTop", "component_width", "components", "emit", "describe"]
 

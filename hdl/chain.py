@@ -10,7 +10,7 @@ from amaranth.hdl import Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from hdl.stream import is_stream_member
+from fdcnn.hdl.stream import is_stream_member
 
 __all__ = ["Chain"]
 

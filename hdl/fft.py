@@ -40,10 +40,10 @@ from amaranth.hdl import Cat, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 
-from golden.fft import StreamingFFTModel
-from hdl.buffers import DelayLine, ReadFirstBuffer
-from hdl.fixed import round_shift, saturate
-from hdl.stream import (FramedOutput, check_tlast, frame_block_members, input_register_slice,
+from fdcnn.golden.fft import StreamingFFTModel
+from fdcnn.hdl.buffers import DelayLine, ReadFirstBuffer
+from fdcnn.hdl.fixed import round_shift, saturate
+from fdcnn.hdl.stream import (FramedOutput, check_tlast, frame_block_members, input_register_slice,
                         validated)
 
 __all__ = ["StreamingFFT"]

@@ -7,7 +7,7 @@ multiplexer here where NumPy uses ``where``.
 
 from amaranth.hdl import Const, Mux
 
-from golden.fixed import check_rounding, round_shift, signed_bounds
+from fdcnn.golden.fixed import check_rounding, round_shift, signed_bounds
 
 __all__ = ["round_shift", "round_shift_by", "saturate"]
 

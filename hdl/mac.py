@@ -65,10 +65,10 @@ from amaranth.lib import data, enum, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from golden.checks import integer_in
-from golden.mac import MAX_LEARNING_SHIFT, MODES, SpectralMACModel
-from hdl.fixed import round_shift, round_shift_by, saturate
-from hdl.stream import FramedOutput, complex_layout, complex_stream, validated
+from fdcnn.golden.checks import integer_in
+from fdcnn.golden.mac import MAX_LEARNING_SHIFT, MODES, SpectralMACModel
+from fdcnn.hdl.fixed import round_shift, round_shift_by, saturate
+from fdcnn.hdl.stream import FramedOutput, complex_layout, complex_stream, validated
 
 __all__ = ["SpectralMAC", "DEFAULT_MODES"]
 

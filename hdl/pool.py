@@ -30,9 +30,9 @@ from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 
-from golden.pool import SpectralPoolModel, has_nyquist
-from hdl.fixed import saturate
-from hdl.stream import (FramedOutput, check_tlast, complex_layout, frame_block_members,
+from fdcnn.golden.pool import SpectralPoolModel, has_nyquist
+from fdcnn.hdl.fixed import saturate
+from fdcnn.hdl.stream import (FramedOutput, check_tlast, complex_layout, frame_block_members,
                         input_register_slice, validated)
 
 __all__ = ["SpectralPool"]

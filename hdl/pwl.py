@@ -31,9 +31,9 @@ from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from golden.pwl import PiecewiseLinearModel
-from hdl.fixed import round_shift, saturate
-from hdl.stream import FramedOutput, complex_stream, input_register_slice, validated
+from fdcnn.golden.pwl import PiecewiseLinearModel
+from fdcnn.hdl.fixed import round_shift, saturate
+from fdcnn.hdl.stream import FramedOutput, complex_stream, input_register_slice, validated
 
 __all__ = ["PiecewiseLinear"]
 

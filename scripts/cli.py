@@ -12,8 +12,8 @@ import time
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
-from golden.checks import one_of
-from scripts.synth import check_target, format_table, synthesize
+from fdcnn.golden.checks import one_of
+from fdcnn.scripts.synth import check_target, format_table, synthesize
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 FPGA_TARGETS = ("ice40", "ecp5", "xc7")
@@ -54,7 +54,7 @@ def _fft_arguments(parser):
 
 
 def _fft(arguments):
-    from hdl.fft import StreamingFFT
+    from fdcnn.hdl.fft import StreamingFFT
     return StreamingFFT(size=arguments.size, data_width=arguments.data_width,
                         twiddle_width=arguments.twiddle_width, scaling=arguments.scaling,
                         rounding=arguments.rounding, direction=arguments.direction,
@@ -84,7 +84,7 @@ def _pool_arguments(parser):
 
 
 def _pool(arguments):
-    from hdl.pool import SpectralPool
+    from fdcnn.hdl.pool import SpectralPool
     return SpectralPool(spectrum_shape=arguments.spectrum_shape,
                         pooled_shape=arguments.pooled_shape, data_width=arguments.data_width,
                         order=arguments.order, nyquist=arguments.nyquist,
@@ -106,7 +106,7 @@ def _pair(text):
 
 def _function(text):
     """``sigmoid``, or ``leaky_relu:0.2`` for a leaky ReLU with that slope."""
-    from golden.pwl import leaky_relu
+    from fdcnn.golden.pwl import leaky_relu
     name, _, argument = text.partition(":")
     if name == "leaky_relu" and argument:
         try:
@@ -153,7 +153,7 @@ def _pwl_arguments(parser):
 
 
 def _pwl_parameters(arguments):
-    from golden.pwl import output_format_for
+    from fdcnn.golden.pwl import output_format_for
     output_format = arguments.output_format
     if output_format == "auto":
         output_format = output_format_for(arguments.function, arguments.input_format,
@@ -168,7 +168,7 @@ def _pwl_parameters(arguments):
 
 
 def _pwl(arguments):
-    from hdl.pwl import PiecewiseLinear
+    from fdcnn.hdl.pwl import PiecewiseLinear
     return PiecewiseLinear(complex=arguments.complex, **_pwl_parameters(arguments))
 
 
@@ -191,7 +191,7 @@ def _mac_arguments(parser):
 
 
 def _mac(arguments):
-    from hdl.mac import DEFAULT_MODES, SpectralMAC
+    from fdcnn.hdl.mac import DEFAULT_MODES, SpectralMAC
     modes = DEFAULT_MODES if arguments.modes is None else arguments.modes
     return SpectralMAC(lanes=arguments.lanes, modes=modes, bins=arguments.bins,
                        max_in_channels=arguments.max_in_channels,
@@ -221,7 +221,7 @@ def _block(arguments):
 
 
 def _write_outputs(block, name, verilog_path):
-    from hdl.axis import describe, emit
+    from fdcnn.hdl.axis import describe, emit
     verilog = emit(block, name)
     verilog_path = Path(verilog_path)
     verilog_path.parent.mkdir(parents=True, exist_ok=True)
@@ -246,7 +246,7 @@ def generate(arguments):
 
 
 def _utilization(block, name, targets, build_dir, fmax=False):
-    from hdl.axis import emit
+    from fdcnn.hdl.axis import emit
     verilog = emit(block, name, zero_ram_init=False)
     rows = []
     for target in targets:
@@ -283,7 +283,7 @@ def synth(arguments):
 
 def fit_pwl(arguments):
     """Error table of PWL fits, uniform against fitted breakpoints; optionally a plot."""
-    from golden.pwl import PiecewiseLinearModel
+    from fdcnn.golden.pwl import PiecewiseLinearModel
     functions = arguments.function or ["sigmoid", "tanh", "silu"]
     def fit(namespace):
         parameters = _pwl_parameters(namespace)

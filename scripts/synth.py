@@ -34,7 +34,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from golden.checks import one_of
+from fdcnn.golden.checks import one_of
 
 __all__ = ["TARGETS", "COLUMNS", "check_target", "synthesize", "format_table"]
 

@@ -94,7 +94,7 @@ class StreamBench:
             if mismatch.size:
                 first = mismatch[0]
                 raise AssertionError(
-                    f"frame {frame}: {mismatch.size} samples differ from golden, first at "
+                    f"frame {frame}: {mismatch.size} samples differ from fdcnn.golden, first at "
                     f"{first}: got {got_real[frame][first]}{got_imag[frame][first]:+}j, want "
                     f"{real[frame][first]}{imag[frame][first]:+}j")
         lasts = [beat.last for beat in beats]

@@ -12,7 +12,7 @@ import re
 import shutil
 from pathlib import Path
 
-from hdl.axis import emit
+from fdcnn.hdl.axis import emit
 
 __all__ = ["REPOSITORY", "simulate", "case", "build_name"]
 

@@ -5,9 +5,9 @@ import cocotb
 import numpy as np
 import pytest
 
-from golden.fft import StreamingFFTModel
-from golden.pool import SpectralPoolModel
-from golden.pwl import PiecewiseLinearModel
+from fdcnn.golden.fft import StreamingFFTModel
+from fdcnn.golden.pool import SpectralPoolModel
+from fdcnn.golden.pwl import PiecewiseLinearModel
 from tb.bench import StreamBench, beats_for
 
 SIZE, POOLED = 64, 16
@@ -19,9 +19,9 @@ PWL = dict(function="tanh", input_format=(16, 12), output_format=(16, 15), segme
 
 
 def _blocks():
-    from hdl.fft import StreamingFFT
-    from hdl.pool import SpectralPool
-    from hdl.pwl import PiecewiseLinear
+    from fdcnn.hdl.fft import StreamingFFT
+    from fdcnn.hdl.pool import SpectralPool
+    from fdcnn.hdl.pwl import PiecewiseLinear
     return [("fft", StreamingFFT(**FFT)), ("pool", SpectralPool(**POOL)),
             ("activation", PiecewiseLinear(complex=True, **PWL))]
 
@@ -50,7 +50,7 @@ async def chain_matches_golden(dut):
 
 
 def test_rtl_chain_matches_golden():
-    from hdl.chain import Chain
+    from fdcnn.hdl.chain import Chain
     from tb.runner import SIM_ROOT, simulate
     simulate(Chain(_blocks()), toplevel="chain", test_module="tb.test_chain",
              testcase="chain_matches_golden", build_dir=SIM_ROOT / "chain_fft_pool_tanh",
@@ -58,9 +58,9 @@ def test_rtl_chain_matches_golden():
 
 
 def test_chain_rejects_mismatched_neighbours():
-    from hdl.chain import Chain
-    from hdl.fft import StreamingFFT
-    from hdl.pool import SpectralPool
+    from fdcnn.hdl.chain import Chain
+    from fdcnn.hdl.fft import StreamingFFT
+    from fdcnn.hdl.pool import SpectralPool
     with pytest.raises(ValueError) as raised:
         Chain([("fft", StreamingFFT(size=64, scaling="none")), ("pool", SpectralPool(**POOL))])
     assert str(raised.value) == ("fft emits 23-bit complex samples but pool takes "
@@ -68,8 +68,8 @@ def test_chain_rejects_mismatched_neighbours():
 
 
 def test_chain_exposes_every_block_port():
-    from hdl.axis import describe, emit
-    from hdl.chain import Chain
+    from fdcnn.hdl.axis import describe, emit
+    from fdcnn.hdl.chain import Chain
     chain = Chain(_blocks())
     ports = {port["name"] for port in describe(chain, "chain")["ports"]}
     assert {"s_axis_tdata", "m_axis_tdata", "overflow", "fft_overflow", "fft_tlast_missing",

@@ -6,16 +6,16 @@ import sys
 
 import pytest
 
-from scripts.cli import main
+from fdcnn.scripts.cli import main
 
 
 def _fdcnn(*arguments):
-    return subprocess.run([sys.executable, "-m", "scripts.cli", *arguments],
+    return subprocess.run([sys.executable, "-m", "fdcnn.scripts.cli", *arguments],
                           capture_output=True, text=True)
 
 
 def test_generate_writes_verilog_and_json(tmp_path):
-    from hdl.fft import StreamingFFT
+    from fdcnn.hdl.fft import StreamingFFT
     output = tmp_path / "fft.v"
     assert main(["generate", "fft", "--size", "64", "--direction", "runtime",
                  "--output-order", "natural", "--name", "fft64", "-o", str(output)]) == 0
@@ -137,9 +137,9 @@ def test_synth_fmax_places_and_routes(tmp_path, capsys):
 
 def test_synthesis_verilog_drops_zero_ram_contents_only():
     """For synthesis the RAMs lose their all-zero initial contents; ROMs keep theirs."""
-    from hdl.axis import emit
-    from hdl.fft import StreamingFFT
-    from hdl.mac import SpectralMAC
+    from fdcnn.hdl.axis import emit
+    from fdcnn.hdl.fft import StreamingFFT
+    from fdcnn.hdl.mac import SpectralMAC
     mac = SpectralMAC(lanes=1, bins=8, max_in_channels=2, max_out_channels=2)
     assert "initial begin" in emit(mac, "mac")
     assert "initial begin" not in emit(mac, "mac", zero_ram_init=False)

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from cocotb.triggers import RisingEdge
 
-from golden.fft import StreamingFFTModel, bit_reverse
+from fdcnn.golden.fft import StreamingFFTModel, bit_reverse
 from tb.bench import StreamBench, beats_for
 from tb.checks import assert_parameter_error
 
@@ -187,7 +187,7 @@ SLOW_CASES = [_rtl_case(4096), _rtl_case(16384, output_order="natural")]
 
 
 def _run(parameters, testcase, **bench):
-    from hdl.fft import StreamingFFT
+    from fdcnn.hdl.fft import StreamingFFT
     from tb.runner import SIM_ROOT, build_name, simulate
     block = StreamingFFT(**parameters)
     name = build_name(f"fft_{testcase}", parameters)
@@ -426,7 +426,7 @@ def test_golden_output_orders_agree():
      "Output order must be one of 'bit_reversed', 'natural', not 'reversed'"),
 ])
 def test_parameter_errors(parameters, error, message):
-    from hdl.fft import StreamingFFT
+    from fdcnn.hdl.fft import StreamingFFT
     assert_parameter_error((StreamingFFTModel, StreamingFFT), parameters, error, message)
 
 
@@ -444,9 +444,9 @@ def test_stimulus_kinds_are_all_exercised():
 @pytest.mark.parametrize("size", [8, 16, 64, 256])
 def test_synthesis_has_the_minimum_multipliers(size, tmp_path):
     """Before any techmap there are exactly 4·(log2 N − 2) multipliers."""
-    from hdl.axis import emit
-    from hdl.fft import StreamingFFT
-    from scripts.synth import synthesize
+    from fdcnn.hdl.axis import emit
+    from fdcnn.hdl.fft import StreamingFFT
+    from fdcnn.scripts.synth import synthesize
     block = StreamingFFT(size=size)
     row = synthesize(emit(block, "fft", zero_ram_init=False), "fft", "generic", tmp_path)
     assert row["DSP"] == block.multipliers == 4 * (size.bit_length() - 1 - 2)
@@ -455,7 +455,7 @@ def test_synthesis_has_the_minimum_multipliers(size, tmp_path):
 def test_synthesis_smoke_generic_and_ice40(tmp_path, capsys):
     import json
 
-    from scripts.cli import main
+    from fdcnn.scripts.cli import main
     assert main(["synth", "fft", "--size", "16", "--target", "generic", "--target", "ice40",
                  "--build-dir", str(tmp_path), "--json", str(tmp_path / "table.json")]) == 0
     table = capsys.readouterr().out

@@ -6,8 +6,8 @@ import pytest
 from amaranth.hdl import Module, Signal, signed
 from amaranth.sim import Simulator
 
-from golden.fixed import ROUNDING_MODES, round_shift
-from hdl.fixed import round_shift_by
+from fdcnn.golden.fixed import ROUNDING_MODES, round_shift
+from fdcnn.hdl.fixed import round_shift_by
 
 
 @pytest.mark.parametrize("rounding", ROUNDING_MODES)

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from cocotb.triggers import RisingEdge
 
-from golden.mac import MODES, SpectralMACModel
+from fdcnn.golden.mac import MODES, SpectralMACModel
 from tb.axis import AxisSource, Beat
 from tb.bench import StreamBench
 from tb.checks import assert_parameter_error
@@ -332,7 +332,7 @@ def test_weight_update_is_a_rounded_gradient_step():
      "Input channels must be an integer, not 4.0"),
 ])
 def test_parameter_errors(parameters, error, message):
-    from hdl.mac import SpectralMAC
+    from fdcnn.hdl.mac import SpectralMAC
     assert_parameter_error((SpectralMACModel, SpectralMAC), parameters, error, message)
 
 
@@ -343,7 +343,7 @@ def test_parameter_errors(parameters, error, message):
      "width (16) to carry updated weights, not 12"),
 ])
 def test_generator_parameter_errors(parameters, message):
-    from hdl.mac import SpectralMAC
+    from fdcnn.hdl.mac import SpectralMAC
     assert_parameter_error((SpectralMAC,), dict(bins=8, max_in_channels=2, max_out_channels=2,
                                                 **parameters), ValueError, message)
 
@@ -362,7 +362,7 @@ def _case(lanes, bins, channels_in, channels_out, layers, multiplier="4mult", ba
           accumulator_width=None, output_shift=None):
     """A parameter set; the weight update is built when a layer uses it, else the default
     modes."""
-    from hdl.mac import DEFAULT_MODES
+    from fdcnn.hdl.mac import DEFAULT_MODES
     updating = any(mode == "weight_update" for mode, _ in layers)
     return dict(lanes=lanes, modes=list(MODES if updating else DEFAULT_MODES),
                 bins=bins, max_in_channels=max(channels_in, 1),
@@ -396,7 +396,7 @@ def _case_id(parameters):
 
 
 def _run(parameters, testcase, **bench):
-    from hdl.mac import SpectralMAC
+    from fdcnn.hdl.mac import SpectralMAC
     from tb.runner import SIM_ROOT, simulate
     block = SpectralMAC(lanes=parameters["lanes"], modes=parameters["modes"],
                         **{key: parameters[key] for key in MODEL_KEYS})

@@ -14,7 +14,7 @@ import pytest
 import scipy.signal
 from cocotb.triggers import RisingEdge
 
-from golden.pool import NYQUIST_POLICIES, SpectralPoolModel
+from fdcnn.golden.pool import NYQUIST_POLICIES, SpectralPoolModel
 from tb.bench import StreamBench, beats_for
 from tb.checks import assert_parameter_error
 
@@ -151,7 +151,7 @@ def _case_id(parameters):
 
 
 def _run(parameters, testcase, **bench):
-    from hdl.pool import SpectralPool
+    from fdcnn.hdl.pool import SpectralPool
     from tb.runner import SIM_ROOT, build_name, simulate
     arguments = dict(parameters, spectrum_shape=tuple(parameters["spectrum_shape"]),
                      pooled_shape=tuple(parameters["pooled_shape"]))
@@ -275,5 +275,5 @@ def test_golden_fold_saturation_is_flagged():
      "Fold growth must be True or False, not 'yes'"),
 ])
 def test_parameter_errors(parameters, error, message):
-    from hdl.pool import SpectralPool
+    from fdcnn.hdl.pool import SpectralPool
     assert_parameter_error((SpectralPoolModel, SpectralPool), parameters, error, message)

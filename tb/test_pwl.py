@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from cocotb.triggers import RisingEdge
 
-from golden.pwl import ACTIVATIONS, PiecewiseLinearModel
+from fdcnn.golden.pwl import ACTIVATIONS, PiecewiseLinearModel
 from tb.axis import AxisSource, Beat
 from tb.bench import StreamBench, beats_for
 from tb.checks import assert_parameter_error
@@ -189,7 +189,7 @@ def _case_id(parameters):
 
 
 def _run(parameters, testcase, **bench):
-    from hdl.pwl import PiecewiseLinear
+    from fdcnn.hdl.pwl import PiecewiseLinear
     from tb.runner import SIM_ROOT, build_name, simulate
     block = PiecewiseLinear(complex=parameters["complex"], **_arguments(parameters))
     simulate(block, toplevel="pwl", test_module="tb.test_pwl", testcase=testcase,
@@ -297,5 +297,5 @@ def test_outputs_saturate_instead_of_wrapping():
      "Breakpoints must be 3 ascending values inside the input range, not [1.0, -1.0, 2.0]"),
 ])
 def test_parameter_errors(parameters, error, message):
-    from hdl.pwl import PiecewiseLinear
+    from fdcnn.hdl.pwl import PiecewiseLinear
     assert_parameter_error((PiecewiseLinearModel, PiecewiseLinear), parameters, error, message)
