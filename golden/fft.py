@@ -32,15 +32,18 @@ Output order: ``bit_reversed`` emits ``X[bit_reverse(p)]`` at position ``p``; ``
 emits ``X[p]``.
 """
 
+import dataclasses
 import math
 
 import numpy as np
 
 from fdcnn.golden.checks import integer_in, one_of
+from fdcnn.golden.config import BlockConfig, BlockModel, parameter
 from fdcnn.golden.fixed import (FixedFormat, check_rounding, integer_array, round_shift, saturate,
-                          signed_bounds)
+                                signed_bounds)
 
-__all__ = ["StreamingFFTModel", "bit_reverse", "DIRECTIONS", "OUTPUT_ORDERS"]
+__all__ = ["FFTConfig", "StreamingFFTModel", "bit_reverse", "twiddle_codes", "butterfly_stage",
+           "twiddle_stage", "DIRECTIONS", "OUTPUT_ORDERS"]
 
 DIRECTIONS = ("forward", "inverse", "runtime")
 OUTPUT_ORDERS = ("bit_reversed", "natural")
@@ -59,72 +62,75 @@ def bit_reverse(indices, bits):
     return result
 
 
-class StreamingFFTModel:
-    """Parameters, derived figures and integer model of the streaming FFT.
+def _scaling(text):
+    """``stage``, ``none`` or comma-separated shifts, from the command line."""
+    if text in ("stage", "none"):
+        return text
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        return text
 
-    Parameters
-    ----------
-    size : int
-        Transform size ``N``, a power of two from 4 to 65536.
-    data_width : int
-        Bits per input component (4 … 32).
-    twiddle_width : int
-        Bits per twiddle component (4 … 27), format Q1.(T−1).
-    scaling : str or sequence of int
-        ``"stage"`` (÷2 per stage), ``"none"`` (full growth) or one right shift per stage,
-        each 0, 1 or 2, first stage first.
-    rounding : str
-        ``"truncate"``, ``"half_up"`` or ``"convergent"``, applied at every scaling and
-        twiddle product.
-    direction : str
-        ``"forward"``, ``"inverse"`` or ``"runtime"`` (chosen per frame).
-    output_order : str
-        ``"bit_reversed"`` or ``"natural"``.
-    """
 
-    def __init__(self, *, size, data_width=16, twiddle_width=18, scaling="stage",
-                 rounding="convergent", direction="forward", output_order="bit_reversed"):
+@dataclasses.dataclass(frozen=True)
+class FFTConfig(BlockConfig):
+    """Parameters of the streaming FFT, validated, with the figures they imply."""
+
+    size: int = parameter(1024, "transform size N, a power of two from 4 to 65536")
+    data_width: int = parameter(16, "input bits per component (4 … 32)")
+    twiddle_width: int = parameter(18, "twiddle bits per component (4 … 27), format Q1.(T−1)")
+    scaling: str | tuple = parameter(
+        "stage", "'stage' (÷2 per stage), 'none' (full growth) or one right shift per stage, "
+                 "each 0, 1 or 2, first stage first (e.g. 1,1,0,1,…)", parse=_scaling)
+    rounding: str = parameter("convergent", "truncate, half_up or convergent, at every scaling "
+                                            "and twiddle product")
+    direction: str = parameter("forward", "forward, inverse or runtime (chosen per frame)")
+    output_order: str = parameter("bit_reversed", "bit_reversed or natural")
+
+    def __post_init__(self):
+        size = self.size
         if not isinstance(size, int) or isinstance(size, bool):
             raise TypeError(f"Transform size must be an integer, not {size!r}")
         if not (SIZE_RANGE[0] <= size <= SIZE_RANGE[1] and size & (size - 1) == 0):
             raise ValueError(f"Transform size must be a power of two from {SIZE_RANGE[0]} to "
                              f"{SIZE_RANGE[1]}, not {size}")
-        integer_in("Data width", data_width, *DATA_WIDTH_RANGE)
-        integer_in("Twiddle width", twiddle_width, *TWIDDLE_WIDTH_RANGE)
-        check_rounding(rounding)
-        one_of("Direction", direction, DIRECTIONS)
-        one_of("Output order", output_order, OUTPUT_ORDERS)
-        self.size = size
-        self.data_width = data_width
-        self.twiddle_width = twiddle_width
-        self.rounding = rounding
-        self.direction = direction
-        self.output_order = output_order
-        self.shifts = self._stage_shifts(scaling)
-        self.scaling = scaling if isinstance(scaling, str) else list(self.shifts)
+        integer_in("Data width", self.data_width, *DATA_WIDTH_RANGE)
+        integer_in("Twiddle width", self.twiddle_width, *TWIDDLE_WIDTH_RANGE)
+        check_rounding(self.rounding)
+        one_of("Direction", self.direction, DIRECTIONS)
+        one_of("Output order", self.output_order, OUTPUT_ORDERS)
+        self._check_scaling()
 
-    def _stage_shifts(self, scaling):
-        stages = self.stages
-        if scaling == "stage":
-            return (1,) * stages
-        if scaling == "none":
-            return (0,) * stages
-        if isinstance(scaling, (list, tuple)) and len(scaling) == stages and all(
+    def _check_scaling(self):
+        scaling = self.scaling
+        if scaling in ("stage", "none"):
+            return
+        if isinstance(scaling, (list, tuple)) and len(scaling) == self.stages and all(
                 isinstance(shift, int) and not isinstance(shift, bool) and shift in SHIFT_CHOICES
                 for shift in scaling):
-            return tuple(scaling)
-        raise ValueError(f"Scaling must be 'stage', 'none' or a list of {stages} per-stage "
+            self._set("scaling", tuple(scaling))
+            return
+        raise ValueError(f"Scaling must be 'stage', 'none' or a list of {self.stages} per-stage "
                          f"shifts, each 0, 1 or 2, not {scaling!r}")
 
     # Derived figures -----------------------------------------------------------------------
 
     @property
-    def stages(self):
+    def shifts(self) -> tuple:
+        """Right shift of each stage."""
+        if self.scaling == "stage":
+            return (1,) * self.stages
+        if self.scaling == "none":
+            return (0,) * self.stages
+        return self.scaling
+
+    @property
+    def stages(self) -> int:
         """Number of radix-2 stages, ``log2(size)``."""
         return self.size.bit_length() - 1
 
     @property
-    def stage_widths(self):
+    def stage_widths(self) -> tuple:
         """Component width entering each stage, and leaving the last (``stages + 1`` values)."""
         widths = [self.data_width + 1]
         for shift in self.shifts:
@@ -132,48 +138,111 @@ class StreamingFFTModel:
         return tuple(widths)
 
     @property
-    def output_width(self):
+    def output_width(self) -> int:
         """Bits per output component."""
         if self.scaling == "none":
             return self.data_width + self.stages + 1
         return self.data_width
 
     @property
-    def input_format(self):
+    def input_format(self) -> FixedFormat:
         """Q1.(B−1): input codes are fractions of full scale."""
         return FixedFormat(self.data_width, self.data_width - 1)
 
     @property
-    def output_format(self):
+    def output_format(self) -> FixedFormat:
         """Output codes share the input's LSB; the value is ``DFT(x) / 2**total_shift``."""
         return FixedFormat(self.output_width, self.data_width - 1)
 
     @property
-    def total_shift(self):
+    def total_shift(self) -> int:
         return sum(self.shifts)
 
     @property
-    def multiplier_stages(self):
+    def multiplier_stages(self) -> tuple:
         """Stages with a twiddle multiplier: those with ``L ≥ 4`` (all but the last two)."""
         return tuple(range(max(self.stages - 2, 0)))
 
-    def stage_span(self, stage):
+    def stage_span(self, stage: int) -> int:
         """Butterfly span ``L`` of a stage, which is also its delay line length."""
         return self.size >> (stage + 1)
 
-    def twiddles(self, stage):
-        """Twiddle codes ``(cos, sin)`` for butterfly indices ``0 … L−1`` of a stage.
+    def twiddles(self, stage: int):
+        """:func:`twiddle_codes` of a stage."""
+        return twiddle_codes(self.stage_span(stage), self.twiddle_width)
 
-        Entry 0 (``W = 1``) is stored but bypassed. Codes saturate to the ``T``-bit range,
-        which only changes that entry.
-        """
-        span = self.stage_span(stage)
-        scale = float(1 << (self.twiddle_width - 1))
-        angle = -2.0 * math.pi * np.arange(span) / (2 * span)
-        low, high = signed_bounds(self.twiddle_width)
-        cos = np.clip(np.round(scale * np.cos(angle)), low, high).astype(np.int64)
-        sin = np.clip(np.round(scale * np.sin(angle)), low, high).astype(np.int64)
-        return cos, sin
+
+def twiddle_codes(span: int, width: int):
+    """Twiddle codes ``(cos, sin)`` of ``W = exp(−2πj·n / (2·span))`` for ``n = 0 … span−1``
+    in Q1.(width−1), round half to even.
+
+    Entry 0 (``W = 1``) cannot be represented; it is stored saturated but always bypassed.
+    """
+    scale = float(1 << (width - 1))
+    angle = -2.0 * math.pi * np.arange(span) / (2 * span)
+    low, high = signed_bounds(width)
+    cos = np.clip(np.round(scale * np.cos(angle)), low, high).astype(np.int64)
+    sin = np.clip(np.round(scale * np.sin(angle)), low, high).astype(np.int64)
+    return cos, sin
+
+
+def _narrow(values, shift, width, rounding, overflow):
+    """Round away ``shift`` bits, saturate to ``width`` bits, OR saturation into ``overflow``
+    (one flag per frame: the first axis)."""
+    values, saturated = saturate(round_shift(values, shift, rounding), width)
+    overflow |= saturated.reshape(saturated.shape[0], -1).any(axis=1)
+    return values
+
+
+def _blocks(values, span):
+    """Frames split into blocks of ``2·span``: shape (frames, blocks, 2, span)."""
+    return values.reshape(values.shape[0], -1, 2, span)
+
+
+def butterfly_stage(real, imag, span, shift, width, rounding, overflow):
+    """One radix-2 butterfly stage on frames (integer arrays, shape (frames, size)).
+
+    In each block of ``2·span`` samples, ``a`` (first half) and ``b`` (second half) become
+    ``a + b`` then ``a − b``, each divided by ``2**shift`` with ``rounding`` and saturated to
+    ``width`` bits: the order in which the delay-feedback stage emits them (all sums of a
+    block, then all its differences). Saturation is ORed into ``overflow`` per frame.
+    """
+    (a_re, b_re), (a_im, b_im) = (np.moveaxis(_blocks(part, span), 2, 0) for part in (real, imag))
+    results = [_narrow(value, shift, width, rounding, overflow)
+               for value in (a_re + b_re, a_im + b_im, a_re - b_re, a_im - b_im)]
+    frames = real.shape[0]
+    real = np.stack([results[0], results[2]], axis=2).reshape(frames, -1)
+    imag = np.stack([results[1], results[3]], axis=2).reshape(frames, -1)
+    return real, imag
+
+
+def twiddle_stage(real, imag, span, twiddles, twiddle_width, width, rounding, overflow, inverse):
+    """The twiddle rotation after a butterfly stage: in each block of ``2·span`` samples the
+    differences (second half) at index ``n ≥ 1`` become ``diff · W[n]``, the exact complex
+    product shifted right by ``twiddle_width − 1`` with ``rounding`` and saturated to ``width``
+    bits; ``n = 0`` (``W = 1``) passes. ``twiddles`` are the ``(cos, sin)`` codes; frames with
+    ``inverse`` set use the conjugate. Saturation is ORed into ``overflow`` per frame.
+    """
+    cos, sin = twiddles
+    sin = np.where(inverse[:, None], -sin[None, :], sin[None, :])[:, None, :]
+    cos = cos[None, None, :]
+    if real.dtype == object:
+        cos, sin = cos.astype(object), sin.astype(object)
+    real, imag = _blocks(real, span).copy(), _blocks(imag, span).copy()
+    diff_re, diff_im = real[:, :, 1, :], imag[:, :, 1, :]
+    unity = twiddle_width - 1
+    product_re = _narrow(diff_re * cos - diff_im * sin, unity, width, rounding, overflow)
+    product_im = _narrow(diff_re * sin + diff_im * cos, unity, width, rounding, overflow)
+    diff_re[..., 1:], diff_im[..., 1:] = product_re[..., 1:], product_im[..., 1:]
+    frames = real.shape[0]
+    return real.reshape(frames, -1), imag.reshape(frames, -1)
+
+
+class StreamingFFTModel(BlockModel):
+    """Integer model of the streaming FFT, built from an :class:`FFTConfig` (or its fields as
+    keywords); the config's fields and derived figures read as the model's attributes."""
+
+    config_class = FFTConfig
 
     # The model -----------------------------------------------------------------------------
 
@@ -210,30 +279,15 @@ class StreamingFFTModel:
         overflow = np.zeros(frames, dtype=bool)
         widths = self.stage_widths
         for stage, shift in enumerate(self.shifts):
-            span = self.stage_span(stage)
-            width = widths[stage + 1]
-            a_re, b_re = self._halves(real, span)
-            a_im, b_im = self._halves(imag, span)
-            sum_re, sum_im, diff_re, diff_im = (
-                self._narrow(value, shift, width, overflow)
-                for value in (a_re + b_re, a_im + b_im, a_re - b_re, a_im - b_im))
+            span, width = self.stage_span(stage), widths[stage + 1]
+            real, imag = butterfly_stage(real, imag, span, shift, width, self.rounding, overflow)
             if span > 1:
-                cos, sin = self.twiddles(stage)
-                sin = np.where(inverse[:, None], -sin[None, :], sin[None, :])[:, None, :]
-                cos = cos[None, None, :]
-                if bits > 62:
-                    cos, sin = cos.astype(object), sin.astype(object)
-                product_re = self._narrow(diff_re * cos - diff_im * sin,
-                                          self.twiddle_width - 1, width, overflow)
-                product_im = self._narrow(diff_re * sin + diff_im * cos,
-                                          self.twiddle_width - 1, width, overflow)
-                # W = 1 at n = 0 bypasses the multiplier.
-                diff_re[..., 1:], diff_im[..., 1:] = product_re[..., 1:], product_im[..., 1:]
-            real = np.stack([sum_re, diff_re], axis=2).reshape(frames, self.size)
-            imag = np.stack([sum_im, diff_im], axis=2).reshape(frames, self.size)
+                real, imag = twiddle_stage(real, imag, span, self.twiddles(stage),
+                                           self.twiddle_width, width, self.rounding, overflow,
+                                           inverse)
         if self.output_width != widths[-1]:
-            real = self._narrow(real, 0, self.output_width, overflow)
-            imag = self._narrow(imag, 0, self.output_width, overflow)
+            real = _narrow(real, 0, self.output_width, self.rounding, overflow)
+            imag = _narrow(imag, 0, self.output_width, self.rounding, overflow)
         if self.output_order == "natural":
             order = bit_reverse(np.arange(self.size), self.stages)
             real, imag = real[:, order], imag[:, order]
@@ -250,14 +304,3 @@ class StreamingFFTModel:
         if inverse.shape != (frames,):
             raise ValueError(f"Per-frame directions must have shape ({frames},)")
         return inverse
-
-    @staticmethod
-    def _halves(values, span):
-        grouped = values.reshape(values.shape[0], -1, 2, span)
-        return grouped[:, :, 0, :], grouped[:, :, 1, :]
-
-    def _narrow(self, values, shift, width, overflow):
-        """Round away ``shift`` bits, saturate to ``width`` bits, note saturation per frame."""
-        values, saturated = saturate(round_shift(values, shift, self.rounding), width)
-        overflow |= saturated.reshape(saturated.shape[0], -1).any(axis=1)
-        return values

@@ -32,75 +32,106 @@ The weight update subtracts the accumulated ``dW`` divided by ``2**s`` with the 
 accumulation or the new weight saturated.
 """
 
+import dataclasses
 import math
 
 import numpy as np
 
 from fdcnn.golden.checks import integer_in, one_of
+from fdcnn.golden.cmult import MULTIPLIERS, complex_product, product_width
+from fdcnn.golden.config import BlockConfig, BlockModel, parameter
 from fdcnn.golden.fixed import check_rounding, round_shift, saturate
 
-__all__ = ["SpectralMACModel", "MODES", "MULTIPLIERS", "MAX_LEARNING_SHIFT"]
+__all__ = ["MACConfig", "SpectralMACModel", "MODES", "DEFAULT_MODES", "MULTIPLIERS",
+           "MAX_LEARNING_SHIFT"]
 
 MODES = ("forward", "backward_data", "weight_grad", "weight_update")
+#: The modes built unless ``modes`` says otherwise (the weight update is opt-in).
+DEFAULT_MODES = ("forward", "backward_data", "weight_grad")
 #: Largest learning-rate shift ``s`` of the weight update.
 MAX_LEARNING_SHIFT = 63
-MULTIPLIERS = ("4mult", "3mult")
 
 
-class SpectralMACModel:
-    """Parameters, derived widths and integer model of the MAC array.
+def _optional_int(text):
+    try:
+        return int(text)
+    except ValueError:
+        return text
 
-    Parameters
-    ----------
-    bins : int
-        Samples per channel spectrum (1 … 65536).
-    max_in_channels, max_out_channels : int
-        Largest channel counts (1 … 4096).
-    data_width, weight_width : int
-        Bits per component of the streamed and the stored operand (2 … 32).
-    accumulator_width : int, optional
-        Default exact: ``data_width + weight_width + 1 + ceil(log2(channels))``.
-    output_width : int, optional
-        Default ``data_width``.
-    output_shift : int, optional
-        Right shift from accumulator to output, default ``weight_width − 1`` (the stored operand
-        read as Q1.(weight_width−1), so the output keeps the streamed operand's scale).
-    rounding : str
-        ``truncate``, ``half_up`` or ``convergent``.
-    multiplier : str
-        ``4mult`` or ``3mult`` (same results, fewer multipliers).
-    """
 
-    def __init__(self, *, bins, max_in_channels, max_out_channels, data_width=16,
-                 weight_width=16, accumulator_width=None, output_width=None, output_shift=None,
-                 rounding="convergent", multiplier="4mult"):
-        integer_in("Bins", bins, 1, 65536)
-        integer_in("Input channels", max_in_channels, 1, 4096)
-        integer_in("Output channels", max_out_channels, 1, 4096)
-        integer_in("Data width", data_width, 2, 32)
-        integer_in("Weight width", weight_width, 2, 32)
-        check_rounding(rounding)
-        one_of("Multiplier", multiplier, MULTIPLIERS)
-        self.bins = bins
-        self.max_in_channels = max_in_channels
-        self.max_out_channels = max_out_channels
-        self.data_width = data_width
-        self.weight_width = weight_width
-        exact = self.product_width + math.ceil(math.log2(max(max_in_channels,
-                                                               max_out_channels)))
-        self.accumulator_width = exact if accumulator_width is None else accumulator_width
+def _modes_text(text):
+    return text.split(",")
+
+
+@dataclasses.dataclass(frozen=True)
+class MACConfig(BlockConfig):
+    """Parameters of the MAC array, validated, with the widths they imply. The ``None``
+    defaults are resolved when the config is made."""
+
+    lanes: int = parameter(4, "complex MAC units (1 … 64)")
+    modes: tuple = parameter(DEFAULT_MODES, "modes to build, comma-separated, from forward, "
+                                            "backward_data, weight_grad, weight_update (default: "
+                                            "all but weight_update); a tile asking for another "
+                                            "runs forward", parse=_modes_text)
+    bins: int = parameter(64, "samples per channel spectrum (1 … 65536)")
+    max_in_channels: int = parameter(16, "largest input channel count (1 … 4096)")
+    max_out_channels: int = parameter(16, "largest output channel count (1 … 4096)")
+    data_width: int = parameter(16, "bits per component of the streamed operand (2 … 32)")
+    weight_width: int = parameter(16, "bits per component of the stored operand (2 … 32)")
+    accumulator_width: int | None = parameter(
+        None, "accumulator bits (default: exact, data + weight + 1 + ceil(log2 channels))",
+        parse=_optional_int)
+    output_width: int | None = parameter(None, "output bits per component (default: data width)",
+                                         parse=_optional_int)
+    output_shift: int | None = parameter(
+        None, "right shift from accumulator to output (default: weight width − 1, the stored "
+              "operand read as Q1.(weight_width−1))", parse=_optional_int)
+    rounding: str = parameter("convergent", "truncate, half_up or convergent")
+    multiplier: str = parameter("4mult", "4mult or 3mult (same results, fewer multipliers)")
+
+    def __post_init__(self):
+        integer_in("Lanes", self.lanes, 1, 64)
+        modes = self.modes
+        if (not isinstance(modes, (tuple, list)) or not modes
+                or any(mode not in MODES for mode in modes)):
+            raise ValueError(f"Modes must be a non-empty list from {', '.join(MODES)}, "
+                             f"not {modes!r}")
+        self._set("modes", tuple(mode for mode in MODES if mode in modes))
+        integer_in("Bins", self.bins, 1, 65536)
+        integer_in("Input channels", self.max_in_channels, 1, 4096)
+        integer_in("Output channels", self.max_out_channels, 1, 4096)
+        integer_in("Data width", self.data_width, 2, 32)
+        integer_in("Weight width", self.weight_width, 2, 32)
+        check_rounding(self.rounding)
+        one_of("Multiplier", self.multiplier, MULTIPLIERS)
+        exact = self.product_width + math.ceil(math.log2(max(self.max_in_channels,
+                                                               self.max_out_channels)))
+        self._resolve("accumulator_width", exact)
         integer_in("Accumulator width", self.accumulator_width, 2, 96)
-        self.output_width = data_width if output_width is None else output_width
+        self._resolve("output_width", self.data_width)
         integer_in("Output width", self.output_width, 2, 64)
-        self.output_shift = weight_width - 1 if output_shift is None else output_shift
+        self._resolve("output_shift", self.weight_width - 1)
         integer_in("Output shift", self.output_shift, 0, self.accumulator_width)
-        self.rounding = rounding
-        self.multiplier = multiplier
+        if "weight_update" in self.modes and self.output_width < self.weight_width:
+            raise ValueError(f"Output width must be at least the weight width "
+                             f"({self.weight_width}) to carry updated weights, not "
+                             f"{self.output_width}")
+
+    def _resolve(self, name, default):
+        if getattr(self, name) is None:
+            self._set(name, default)
 
     @property
-    def product_width(self):
+    def product_width(self) -> int:
         """Bits of one component of a complex product (conjugation included)."""
-        return self.data_width + self.weight_width + 1
+        return product_width(self.data_width, self.weight_width)
+
+
+class SpectralMACModel(BlockModel):
+    """Integer model of the MAC array, built from a :class:`MACConfig` (or its fields as
+    keywords); the config's fields and derived widths read as the model's attributes."""
+
+    config_class = MACConfig
 
     # The model -----------------------------------------------------------------------------
 
@@ -117,16 +148,13 @@ class SpectralMACModel:
         """Σ over axis 0 of ``streamed[i] · (conj) stored[i]``, in order, saturating. Operands
         are (real, imag) pairs of object arrays. Returns the sums and their overflow flags."""
         (a, b), (c, d) = streamed, stored
-        if conjugate:
-            d = -d
         total_real = np.zeros(np.broadcast(a[0], c[0]).shape, dtype=object)
         total_imag = np.zeros_like(total_real)
         overflow = np.zeros(total_real.shape, dtype=bool)
         for term in range(a.shape[0]):
-            total_real, real_saturated = saturate(
-                total_real + a[term] * c[term] - b[term] * d[term], self.accumulator_width)
-            total_imag, imag_saturated = saturate(
-                total_imag + a[term] * d[term] + b[term] * c[term], self.accumulator_width)
+            real, imag = complex_product((a[term], b[term]), (c[term], d[term]), conjugate)
+            total_real, real_saturated = saturate(total_real + real, self.accumulator_width)
+            total_imag, imag_saturated = saturate(total_imag + imag, self.accumulator_width)
             overflow |= real_saturated | imag_saturated
         return (total_real, total_imag), overflow
 

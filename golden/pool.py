@@ -28,13 +28,16 @@ bit-reversed order of size ``n``: the FFT's native bit-reversed output pools wit
 and the pooled spectrum is ready for an inverse transform that takes bit-reversed input.
 """
 
+import dataclasses
+
 import numpy as np
 
 from fdcnn.golden.checks import integer_in, one_of
+from fdcnn.golden.config import BlockConfig, BlockModel, parameter
 from fdcnn.golden.fft import bit_reverse
 from fdcnn.golden.fixed import saturate
 
-__all__ = ["SpectralPoolModel", "axis_matrix", "NYQUIST_POLICIES", "ORDERS", "DIRECTIONS"]
+__all__ = ["PoolConfig", "SpectralPoolModel", "crop_matrix", "NYQUIST_POLICIES", "ORDERS", "DIRECTIONS"]
 
 NYQUIST_POLICIES = ("crop", "fold", "zero")
 ORDERS = ("natural", "bit_reversed")
@@ -48,7 +51,7 @@ def has_nyquist(size, pooled):
     return pooled % 2 == 0 and pooled < size
 
 
-def axis_matrix(size, pooled, nyquist):
+def crop_matrix(size, pooled, nyquist):
     """The 0/1 crop matrix of one axis, shape ``(pooled, size)``."""
     matrix = np.zeros((pooled, size), dtype=np.int64)
     for index in range(pooled):
@@ -71,59 +74,53 @@ def _shape(name, value):
     return value
 
 
-class SpectralPoolModel:
-    """Parameters, derived figures and integer model of the pooling unit.
+def _shape_text(text):
+    """``HxW`` (or ``N`` for a 1-D frame, ``1xN``) from the command line; anything else is left
+    for the check."""
+    try:
+        sizes = [int(part) for part in text.lower().split("x")]
+    except ValueError:
+        return text
+    return tuple([1] + sizes if len(sizes) == 1 else sizes)
 
-    Parameters
-    ----------
-    spectrum_shape : (int, int)
-        ``(H, W)``, the full spectrum; ``H = 1`` for 1-D frames.
-    pooled_shape : (int, int)
-        ``(h, w)`` with ``h ≤ H`` and ``w ≤ W``.
-    data_width : int
-        Bits per input component (2 … 32).
-    order : str
-        ``"natural"`` or ``"bit_reversed"`` (sizes must then be powers of two), both sides.
-    nyquist : str
-        ``"crop"``, ``"fold"`` or ``"zero"``.
-    fold_growth : bool
-        With ``nyquist="fold"``: widen the output by one bit per folded axis (True) or
-        saturate to ``data_width`` and flag ``overflow`` (False).
-    direction : str
-        ``"forward"`` (pool: ``H·W`` in, ``h·w`` out) or ``"backward"`` (unpool: ``h·w`` in,
-        ``H·W`` out).
-    """
 
-    def __init__(self, *, spectrum_shape, pooled_shape, data_width=16, order="natural",
-                 nyquist="crop", fold_growth=True, direction="forward"):
-        spectrum_shape = _shape("Spectrum shape", spectrum_shape)
-        pooled_shape = _shape("Pooled shape", pooled_shape)
+@dataclasses.dataclass(frozen=True)
+class PoolConfig(BlockConfig):
+    """Parameters of the pooling unit, validated, with the figures they imply."""
+
+    spectrum_shape: tuple = parameter((32, 32), "H×W of the full spectrum, e.g. 32x32, or N for "
+                                                "a 1-D frame (1×N)", parse=_shape_text)
+    pooled_shape: tuple = parameter((16, 16), "h×w kept, e.g. 16x16 (h ≤ H, w ≤ W)",
+                                    parse=_shape_text)
+    data_width: int = parameter(16, "bits per input component (2 … 32)")
+    order: str = parameter("natural", "natural or bit_reversed (power-of-two sizes), both sides")
+    nyquist: str = parameter("crop", "crop, fold or zero: what the Nyquist bin of an even crop "
+                                     "holds")
+    fold_growth: bool = parameter(True, "with fold: widen the output by one bit per folded axis "
+                                        "(default), or saturate and flag overflow", flag=True)
+    direction: str = parameter("forward", "forward (pool: H·W in, h·w out) or backward "
+                                          "(unpool: h·w in, H·W out)")
+
+    def __post_init__(self):
+        spectrum_shape = _shape("Spectrum shape", self.spectrum_shape)
+        pooled_shape = _shape("Pooled shape", self.pooled_shape)
         if any(pooled > size for pooled, size in zip(pooled_shape, spectrum_shape)):
             raise ValueError(f"Pooled shape must not exceed the spectrum shape on either axis, "
                              f"not {pooled_shape} from {spectrum_shape}")
-        integer_in("Data width", data_width, *DATA_WIDTH_RANGE)
-        one_of("Order", order, ORDERS)
-        one_of("Nyquist policy", nyquist, NYQUIST_POLICIES)
-        one_of("Direction", direction, DIRECTIONS)
-        if not isinstance(fold_growth, bool):
-            raise TypeError(f"Fold growth must be True or False, not {fold_growth!r}")
-        if order == "bit_reversed":
+        integer_in("Data width", self.data_width, *DATA_WIDTH_RANGE)
+        one_of("Order", self.order, ORDERS)
+        one_of("Nyquist policy", self.nyquist, NYQUIST_POLICIES)
+        one_of("Direction", self.direction, DIRECTIONS)
+        if not isinstance(self.fold_growth, bool):
+            raise TypeError(f"Fold growth must be True or False, not {self.fold_growth!r}")
+        if self.order == "bit_reversed":
             for size in spectrum_shape + pooled_shape:
                 if size & (size - 1):
                     raise ValueError(f"Bit-reversed order needs power-of-two sizes, not "
                                      f"{spectrum_shape} → {pooled_shape}")
-        self.spectrum_shape = spectrum_shape
-        self.pooled_shape = pooled_shape
-        self.data_width = data_width
-        self.order = order
-        self.nyquist = nyquist
-        self.fold_growth = fold_growth
-        self.direction = direction
-        self.matrices = tuple(axis_matrix(size, pooled, nyquist)
-                              for size, pooled in zip(spectrum_shape, pooled_shape))
 
     @property
-    def folded_axes(self):
+    def folded_axes(self) -> int:
         """Axes whose Nyquist bin sums two inputs."""
         if self.nyquist != "fold":
             return 0
@@ -131,18 +128,30 @@ class SpectralPoolModel:
                    for size, pooled in zip(self.spectrum_shape, self.pooled_shape))
 
     @property
-    def output_width(self):
+    def output_width(self) -> int:
         if self.direction == "forward" and self.fold_growth:
             return self.data_width + self.folded_axes
         return self.data_width
 
     @property
-    def input_shape(self):
+    def input_shape(self) -> tuple:
         return self.spectrum_shape if self.direction == "forward" else self.pooled_shape
 
     @property
-    def output_shape(self):
+    def output_shape(self) -> tuple:
         return self.pooled_shape if self.direction == "forward" else self.spectrum_shape
+
+
+class SpectralPoolModel(BlockModel):
+    """Integer model of the pooling unit, built from a :class:`PoolConfig` (or its fields as
+    keywords); the config's fields and derived figures read as the model's attributes."""
+
+    config_class = PoolConfig
+
+    def __init__(self, config=None, /, **parameters):
+        super().__init__(config, **parameters)
+        self.matrices = tuple(crop_matrix(size, pooled, self.nyquist)
+                              for size, pooled in zip(self.spectrum_shape, self.pooled_shape))
 
     def _to_natural(self, frames, shape):
         if self.order == "natural":

@@ -34,16 +34,19 @@ minimize the largest error: a binary search on the error level, with segments gr
 as far as each stays within it.
 """
 
+import dataclasses
+import functools
 import math
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
 from fdcnn.golden.checks import integer_in, one_of
+from fdcnn.golden.config import BlockConfig, BlockModel, parameter
 from fdcnn.golden.fixed import FixedFormat, check_rounding, round_shift, saturate
 
-__all__ = ["Activation", "ACTIVATIONS", "leaky_relu", "activation", "PiecewiseLinearModel",
+__all__ = ["PWLConfig", "Activation", "ACTIVATIONS", "leaky_relu", "activation", "PiecewiseLinearModel",
            "output_format_for", "MODES", "EXHAUSTIVE_BITS"]
 
 MODES = ("value", "derivative", "gradient")
@@ -134,91 +137,124 @@ def _format(name, value):
     return FixedFormat(*value)
 
 
-class PiecewiseLinearModel:
-    """Fitter and integer model of the PWL activation unit.
+def _pair(text):
+    """``16,12`` → (16, 12); ``-8,8.5`` → (-8, 8.5), from the command line; anything else is
+    left for the check."""
+    def number(part):
+        try:
+            return int(part)
+        except ValueError:
+            return float(part)
+    try:
+        return tuple(number(part) for part in text.split(","))
+    except ValueError:
+        return text
 
-    Parameters
-    ----------
-    function : str, Activation or callable
-        ``sigmoid``, ``tanh``, ``relu``, ``leaky_relu`` (``leaky_relu(alpha)`` for another
-        slope), ``silu``, ``gelu``, ``softplus``, or any vectorized callable.
-    input_format, output_format : (int, int)
-        ``(total bits, fraction bits)``, signed.
-    input_range : (float, float), optional
-        Fitted range; default the whole input format. Inputs outside are clamped.
-    segments : int
-        Number of segments: a power of two for uniform segments.
-    breakpoints : None, "fit" or sequence of float
-        ``None``: uniform segments; ``"fit"``: ``segments`` pieces placed by the fitter;
-        a sequence: these breakpoints (real values inside the range, ascending).
-    slope_width, intercept_width : int
-        Stored coefficient widths (2 … 32).
-    rounding : str
-        ``truncate``, ``half_up`` or ``convergent``, for the output.
-    mode : str
-        ``value`` (f), ``derivative`` (f′ of the fitted curve) or ``gradient`` (dY · f′, with
-        respect to the pre-stage's output when there is one).
-    affine : bool
-        Add the per-channel affine pre-stage.
-    channels : int
-        Channels of the pre-stage (1 … 4096).
-    gain_format : (int, int)
-        ``(width, fraction)`` of the gain codes.
+
+def function_from_text(text):
+    """``sigmoid``, or ``leaky_relu:0.2`` for a leaky ReLU with that slope."""
+    name, _, argument = text.partition(":")
+    if name == "leaky_relu" and argument:
+        try:
+            return leaky_relu(float(argument))
+        except ValueError:
+            return text
+    return text
+
+
+def _breakpoints_text(text):
+    if text == "uniform":
+        return None
+    if text == "fit":
+        return "fit"
+    try:
+        return tuple(float(part) for part in text.split(","))
+    except ValueError:
+        return text
+
+
+@dataclasses.dataclass(frozen=True)
+class PWLConfig(BlockConfig):
+    """Parameters of the PWL activation unit, validated, with the figures they imply.
+
+    After validation ``function`` holds the :class:`Activation`, the formats hold
+    :class:`~fdcnn.golden.fixed.FixedFormat` values, and ``output_format="auto"`` is resolved
+    (:func:`output_format_for`).
     """
 
-    def __init__(self, *, function="sigmoid", input_format=(16, 12), output_format=(16, 15),
-                 input_range=None, segments=16, breakpoints=None, slope_width=18,
-                 intercept_width=18, rounding="convergent", mode="value", affine=False,
-                 channels=1, gain_format=(18, 12)):
-        self.activation = activation(function)
-        self.input_format = _format("Input format", input_format)
-        self.output_format = _format("Output format", output_format)
-        integer_in("Segments", segments, 1, 1024)
-        integer_in("Slope width", slope_width, 2, 32)
-        integer_in("Intercept width", intercept_width, 2, 32)
-        check_rounding(rounding)
-        one_of("Mode", mode, MODES)
-        if not isinstance(affine, bool):
-            raise TypeError(f"Affine must be True or False, not {affine!r}")
-        integer_in("Channels", channels, 1, 4096)
-        self.gain_format = _format("Gain format", gain_format)
-        self.affine = affine
-        self.channels = channels
-        self.segments = segments
-        self.slope_width = slope_width
-        self.intercept_width = intercept_width
-        self.rounding = rounding
-        self.mode = mode
-        self.low, self.high = self._range_codes(input_range)
-        if self.high - self.low + 1 < segments:
-            raise ValueError(f"Input range {self._real((self.low, self.high))} holds "
-                             f"{self.high - self.low + 1} input codes, fewer than the "
-                             f"{segments} segments")
-        if breakpoints is None:
-            if segments & (segments - 1):
-                raise ValueError(f"Uniform segments must be a power of two, not {segments}")
-            self.placement = "uniform"
-            self.segment_shift = max(0, math.ceil(math.log2((self.high - self.low + 1)
-                                                            / segments)))
-            starts = self.low + (np.arange(segments) << self.segment_shift)
-            self.breakpoints = tuple(int(start) for start in starts[1:] if start <= self.high)
-        elif isinstance(breakpoints, str) and breakpoints == "fit":
-            self.placement = "fitted"
-            self.breakpoints = self._fit_breakpoints()
-        else:
-            self.placement = "explicit"
-            self.breakpoints = self._explicit_breakpoints(breakpoints)
-        self._check_output_range()
-        self.slopes, self.intercepts, self.slope_fraction, self.intercept_fraction = \
-            self._coefficients()
+    function: Any = parameter("sigmoid", "sigmoid, tanh, relu, leaky_relu[:alpha], silu, gelu, "
+                                         "softplus, or (from Python) a callable",
+                              parse=function_from_text)
+    input_format: Any = parameter((16, 12), "width,fraction of the input", parse=_pair)
+    output_format: Any = parameter((16, 15), "width,fraction of the output, or auto: 16 bits "
+                                             "with as many fraction bits as the function's range "
+                                             "allows", parse=_pair, cli_default="auto")
+    input_range: Any = parameter(None, "low,high fitted range (default: the whole input format); "
+                                       "inputs outside are clamped", parse=_pair)
+    segments: int = parameter(16, "number of segments (1 … 1024; a power of two for uniform)")
+    breakpoints: Any = parameter(None, "uniform (default), fit, or a comma-separated list of "
+                                       "segments − 1 ascending values", parse=_breakpoints_text)
+    slope_width: int = parameter(18, "stored slope bits (2 … 32)")
+    intercept_width: int = parameter(18, "stored intercept bits (2 … 32)")
+    rounding: str = parameter("convergent", "truncate, half_up or convergent, for the output")
+    mode: str = parameter("value", "value (f), derivative (f′ of the fitted curve) or gradient "
+                                   "(dY · f′)")
+    affine: bool = parameter(False, "per-channel pre-stage f(gain·x + offset), loaded at run "
+                                    "time", flag=True)
+    channels: int = parameter(1, "channels of the affine pre-stage (1 … 4096)")
+    gain_format: Any = parameter((18, 12), "width,fraction of the pre-stage gain", parse=_pair)
+    complex: bool = parameter(False, "split-complex samples: the function on the real and the "
+                                     "imaginary part", flag=True)
 
-    # Set-up -----------------------------------------------------------------------------------
+    def __post_init__(self):
+        self._set("function", activation(self.function))
+        self._set("input_format", _format("Input format", self.input_format))
+        if self.output_format == "auto":
+            self._set("output_format", output_format_for(
+                self.function, (self.input_format.width, self.input_format.fraction),
+                mode="value" if self.mode == "value" else "derivative"))
+        self._set("output_format", _format("Output format", self.output_format))
+        integer_in("Segments", self.segments, 1, 1024)
+        integer_in("Slope width", self.slope_width, 2, 32)
+        integer_in("Intercept width", self.intercept_width, 2, 32)
+        check_rounding(self.rounding)
+        one_of("Mode", self.mode, MODES)
+        if not isinstance(self.affine, bool):
+            raise TypeError(f"Affine must be True or False, not {self.affine!r}")
+        integer_in("Channels", self.channels, 1, 4096)
+        self._set("gain_format", _format("Gain format", self.gain_format))
+        if not isinstance(self.complex, bool):
+            raise TypeError(f"Complex must be True or False, not {self.complex!r}")
+        low, high = self.range_codes
+        if high - low + 1 < self.segments:
+            raise ValueError(f"Input range {self._real((low, high))} holds {high - low + 1} "
+                             f"input codes, fewer than the {self.segments} segments")
+        if self.breakpoints is None and self.segments & (self.segments - 1):
+            raise ValueError(f"Uniform segments must be a power of two, not {self.segments}")
+        if self.placement == "explicit":
+            self.explicit_breakpoints   # noqa: B018 (validates)
+        self._check_output_range()
+
+    @property
+    def activation(self) -> Activation:
+        return self.function
+
+    @property
+    def placement(self) -> str:
+        """``uniform``, ``fitted`` or ``explicit`` breakpoints."""
+        if self.breakpoints is None:
+            return "uniform"
+        if isinstance(self.breakpoints, str) and self.breakpoints == "fit":
+            return "fitted"
+        return "explicit"
 
     def _real(self, codes):
         return tuple(float(code) * self.input_format.lsb for code in codes)
 
-    def _range_codes(self, input_range):
-        fmt = self.input_format
+    @functools.cached_property
+    def range_codes(self) -> tuple:
+        """``(low, high)``: the fitted range in input codes."""
+        fmt, input_range = self.input_format, self.input_range
         if input_range is None:
             return fmt.min_code, fmt.max_code
         if (not isinstance(input_range, (tuple, list)) or len(input_range) != 2
@@ -233,20 +269,25 @@ class PiecewiseLinearModel:
                              f"{tuple(input_range)}")
         return low, high
 
-    def _explicit_breakpoints(self, breakpoints):
+    @functools.cached_property
+    def explicit_breakpoints(self) -> tuple:
+        """The given breakpoints as input codes."""
+        breakpoints = self.breakpoints
         try:
             codes = [math.ceil(float(point) / self.input_format.lsb) for point in breakpoints]
         except (TypeError, ValueError):
             raise TypeError(f"Breakpoints must be None, 'fit' or a sequence of numbers, not "
                             f"{breakpoints!r}") from None
+        low, high = self.range_codes
         if (len(codes) != self.segments - 1 or codes != sorted(set(codes))
-                or (codes and not self.low < codes[0] <= codes[-1] <= self.high)):
+                or (codes and not low < codes[0] <= codes[-1] <= high)):
             raise ValueError(f"Breakpoints must be {self.segments - 1} ascending values inside "
                              f"the input range, not {list(breakpoints)!r}")
         return tuple(codes)
 
     def _check_output_range(self):
-        codes = np.arange(self.low, self.high + 1)
+        low, high = self.range_codes
+        codes = np.arange(low, high + 1)
         if self.mode == "value":
             values = self.activation(codes * self.input_format.lsb)
         else:
@@ -257,6 +298,29 @@ class PiecewiseLinearModel:
             raise ValueError(f"Output format {fmt} cannot hold the {what} of "
                              f"{self.activation.name} on the input range: "
                              f"[{values.min():.4g}, {values.max():.4g}]")
+
+
+class PiecewiseLinearModel(BlockModel):
+    """Fitter and integer model of the PWL activation unit, built from a :class:`PWLConfig` (or
+    its fields as keywords); the config's fields and derived figures read as the model's
+    attributes."""
+
+    config_class = PWLConfig
+
+    def __init__(self, config=None, /, **parameters):
+        super().__init__(config, **parameters)
+        self.low, self.high = self.range_codes
+        if self.placement == "uniform":
+            self.segment_shift = max(0, math.ceil(math.log2((self.high - self.low + 1)
+                                                            / self.segments)))
+            starts = self.low + (np.arange(self.segments) << self.segment_shift)
+            self.breakpoints = tuple(int(start) for start in starts[1:] if start <= self.high)
+        elif self.placement == "fitted":
+            self.breakpoints = self._fit_breakpoints()
+        else:
+            self.breakpoints = self.explicit_breakpoints
+        self.slopes, self.intercepts, self.slope_fraction, self.intercept_fraction = \
+            self._coefficients()
 
     # Fitting -------------------------------------------------------------------------------
 

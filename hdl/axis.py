@@ -15,7 +15,7 @@ payload's bits from bit 0, padded to whole bytes, with ``tvalid`` and ``tready``
 import re
 
 from amaranth.back import verilog
-from amaranth.hdl import Cat, Module, Signal, signed
+from amaranth.hdl import Cat, Module, Shape, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -49,6 +49,32 @@ def _prefix(name, flow):
     return base if name in ("i", "o") else f"{base}_{name}"
 
 
+def _top_members(block):
+    """The Verilog top's signature members for ``block``, and its streams' AXI prefixes (block
+    member name → prefix)."""
+    streams, members = {}, {}
+    for name, member in block.signature.members.items():
+        if not is_stream_member(member):
+            members[name] = member
+            continue
+        port = getattr(block, name)
+        flow, back = (In, Out) if member.flow is In else (Out, In)
+        prefix = streams[name] = _prefix(name, flow)
+        if _is_sample(port):
+            width = len(components(port)) * FixedFormat(component_width(port)).padded_width
+        else:
+            width = FixedFormat(port.payload.shape().size).padded_width
+        members[f"{prefix}_tdata"] = flow(width)
+        members[f"{prefix}_tvalid"] = flow(1)
+        members[f"{prefix}_tready"] = back(1)
+        if not _is_sample(port):
+            continue
+        members[f"{prefix}_tlast"] = flow(1)
+        if _has_user(port):
+            members[f"{prefix}_tuser"] = flow(port.payload.user.shape().width)
+    return members, streams
+
+
 class AXIStreamTop(wiring.Component):
     """Wraps ``block`` so its streams appear as AXI4-Stream ports.
 
@@ -60,28 +86,7 @@ class AXIStreamTop(wiring.Component):
 
     def __init__(self, block):
         self.block = block
-        self.streams = {}       # block member name → AXI prefix
-        members = {}
-        for name, member in block.signature.members.items():
-            if not is_stream_member(member):
-                members[name] = member
-                continue
-            port = getattr(block, name)
-            flow, back = (In, Out) if member.flow is In else (Out, In)
-            prefix = self.streams[name] = _prefix(name, flow)
-            if not _is_sample(port):
-                members[f"{prefix}_tdata"] = flow(
-                    FixedFormat(port.payload.shape().size).padded_width)
-                members[f"{prefix}_tvalid"] = flow(1)
-                members[f"{prefix}_tready"] = back(1)
-                continue
-            width = FixedFormat(component_width(port)).padded_width
-            members[f"{prefix}_tdata"] = flow(len(components(port)) * width)
-            members[f"{prefix}_tvalid"] = flow(1)
-            members[f"{prefix}_tready"] = back(1)
-            members[f"{prefix}_tlast"] = flow(1)
-            if _has_user(port):
-                members[f"{prefix}_tuser"] = flow(port.payload.user.shape().width)
+        members, self.streams = _top_members(block)
         super().__init__(members)
 
     def elaborate(self, platform):
@@ -158,15 +163,14 @@ def describe(block, name):
     packing, and whatever the block's ``describe()`` adds (latency, formats, order)."""
     details = block.describe()
     meanings = dict(_STANDARD_PORTS, **details.pop("port_descriptions", {}))
-    top = AXIStreamTop(block)
+    members, _ = _top_members(block)
     ports = [{"name": "clk", "direction": "input", "width": 1, "description": meanings["clk"]},
              {"name": "rst", "direction": "input", "width": 1, "description": meanings["rst"]}]
-    for port_name, member in top.signature.members.items():
+    for port_name, member in members.items():
         ports.append({"name": port_name,
                       "direction": "input" if member.flow is In else "output",
-                      "width": len(getattr(top, port_name)),
+                      "width": Shape.cast(member.shape).width,
                       "description": meanings.get(port_name, "")})
-    top._MustUse__silence = True    # only inspected, never elaborated
     return {"module": name, "generator": "fdcnn", **details,
             "data_packing": "each component sign-extended to a whole number of bytes; real "
                             "part in the low half of tdata, imaginary part in the high half",

@@ -42,8 +42,6 @@ class Chain(wiring.Component):
             payloads = (member.signature.members["payload"].shape
                         for member in (out_member, in_member))
             if next(payloads) != next(payloads):
-                for unused in [self] + [block for _, block in self.blocks]:
-                    unused._MustUse__silence = True     # none of them will be elaborated
                 raise ValueError(f"{name} emits {_describe_stream(out_member)} but {next_name} "
                                  f"takes {_describe_stream(in_member)}")
         (_, first), (_, last) = self.blocks[0], self.blocks[-1]

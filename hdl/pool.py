@@ -3,7 +3,7 @@
 The arithmetic and orders are exactly :class:`golden.pool.SpectralPoolModel`'s (read its
 docstring). Frames are row-major, ``H × W`` spectra and ``h × w`` pooled spectra.
 
-Forward (``H·W`` in, ``h·w`` out, one input sample per clock): a position counter per axis gives
+Forward (``H·W`` in, ``h·w`` out, one input sample per clock): a position counter per dimension gives
 each sample's natural index (its position, or the position's bits reversed), and comparisons
 decide whether it is kept. Kept samples leave in arrival order, which is already the output's
 natural or bit-reversed order, so the crop needs no memory.
@@ -30,16 +30,17 @@ from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 
-from fdcnn.golden.pool import SpectralPoolModel, has_nyquist
+from fdcnn.golden.pool import PoolConfig, SpectralPoolModel, has_nyquist
 from fdcnn.hdl.fixed import saturate
-from fdcnn.hdl.stream import (FramedOutput, check_tlast, complex_layout, frame_block_members,
-                        input_register_slice, validated)
+from fdcnn.hdl.stream import (INPUT_SLICE_LATENCY, FramedOutput, check_tlast,
+                              complex_layout, frame_block_members, input_register_slice)
 
 __all__ = ["SpectralPool"]
 
 
-class _Axis:
-    """Position counter of one axis and what the position's natural index means there."""
+class _DimensionCounter:
+    """Position counter of one dimension (rows or columns) and what the position's natural
+    index means there."""
 
     def __init__(self, m, name, size, pooled, order, nyquist):
         self.size = size
@@ -59,7 +60,7 @@ class _Axis:
         self.zero = nyquist == "zero" and special
 
     def step(self, m, enable):
-        """Advance on ``enable``; the expression is true when this step wraps the axis."""
+        """Advance on ``enable``; the expression is true when this step wraps the dimension."""
         with m.If(enable):
             m.d.sync += self.position.eq(Mux(self.at_end, 0, self.position + 1))
         return enable & self.at_end
@@ -68,9 +69,10 @@ class _Axis:
 class SpectralPool(wiring.Component):
     """Spectral pooling (``direction="forward"``) or unpooling (``"backward"``).
 
-    Parameters are those of :class:`golden.pool.SpectralPoolModel` (validated there), all
-    keyword-only: ``spectrum_shape``, ``pooled_shape``, ``data_width``, ``order``, ``nyquist``,
-    ``fold_growth``, ``direction``.
+    Parameters
+    ----------
+    config : PoolConfig
+        The unit (validated when it was made).
 
     Members
     -------
@@ -86,30 +88,27 @@ class SpectralPool(wiring.Component):
         is taken in.
     """
 
-    def __init__(self, **parameters):
-        self.model = validated(self, lambda: SpectralPoolModel(**parameters))
-        super().__init__(frame_block_members(self.model.data_width, self.model.output_width))
+    def __init__(self, config: PoolConfig):
+        self.model = SpectralPoolModel(config)
+        super().__init__(frame_block_members(config.data_width, config.output_width))
 
     @property
-    def output_width(self):
+    def output_width(self) -> int:
         return self.model.output_width
 
     @property
-    def latency(self):
+    def latency(self) -> int:
         """Clock cycles from an input sample's handshake to that of the output sample it makes
-        (forward) or starts (backward), with no gaps or stalls."""
-        return 3
+        (forward) or starts (backward), with no gaps or stalls: the input register slice, the
+        classification register, the output register slice."""
+        return INPUT_SLICE_LATENCY + 1 + FramedOutput.latency
 
     def describe(self):
         """What a user of the generated Verilog needs besides the ports' names (for JSON)."""
         model = self.model
         frame = "{0[0]}×{0[1]} samples, row-major"
         return {
-            "parameters": {"spectrum_shape": list(model.spectrum_shape),
-                           "pooled_shape": list(model.pooled_shape),
-                           "data_width": model.data_width, "order": model.order,
-                           "nyquist": model.nyquist, "fold_growth": model.fold_growth,
-                           "direction": model.direction},
+            "parameters": self.model.config.parameters(),
             "latency_cycles": self.latency,
             "throughput": ("1 input sample per clock" if model.direction == "forward"
                            else "1 output sample per clock"),
@@ -136,7 +135,7 @@ class SpectralPool(wiring.Component):
         wiring.connect(m, wiring.flipped(self.o), output.o)
         m.d.comb += self.overflow.eq(output.overflow)
 
-        rows, columns = (_Axis(m, name, size, pooled, model.order, model.nyquist)
+        rows, columns = (_DimensionCounter(m, name, size, pooled, model.order, model.nyquist)
                          for name, size, pooled in zip(("row", "column"), model.spectrum_shape,
                                                        model.pooled_shape))
         row_buffer = None
@@ -210,13 +209,13 @@ class SpectralPool(wiring.Component):
         model = self.model
         width = model.data_width
 
-        def takes(axis):     # the position takes an input sample; with fold, the first
-            if axis.fold:    # Nyquist position takes it and the second repeats it
-                return (axis.kept & ~axis.second) | axis.first
-            return axis.kept
+        def takes(dimension):     # the position takes an input sample; with fold, the first
+            if dimension.fold:    # Nyquist position takes it and the second repeats it
+                return (dimension.kept & ~dimension.second) | dimension.first
+            return dimension.kept
 
-        def replays(axis):   # fold's second Nyquist position repeats the first
-            return axis.second if axis.fold else Const(0)
+        def replays(dimension):   # fold's second Nyquist position repeats the first
+            return dimension.second if dimension.fold else Const(0)
 
         consume = takes(rows) & takes(columns)
         active = (takes(rows) | replays(rows)) & (takes(columns) | replays(columns))

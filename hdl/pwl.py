@@ -31,22 +31,27 @@ from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from fdcnn.golden.pwl import PiecewiseLinearModel
+from fdcnn.golden.pwl import PiecewiseLinearModel, PWLConfig
 from fdcnn.hdl.fixed import round_shift, saturate
-from fdcnn.hdl.stream import FramedOutput, complex_stream, input_register_slice, validated
+from fdcnn.hdl.stream import (INPUT_SLICE_LATENCY, FramedOutput, complex_stream,
+                              input_register_slice)
 
 __all__ = ["PiecewiseLinear"]
 
-LATENCY = 6
+#: Registers of the activation proper: clamp; coefficient ROM read beside the operand
+#: register; product; sum with the intercept.
+PWL_STAGES = 4
+#: Registers of the affine pre-stage: table read; product; rounding and saturation.
 AFFINE_STAGES = 3
 
 
 class PiecewiseLinear(wiring.Component):
     """Streaming PWL activation.
 
-    Parameters are :class:`golden.pwl.PiecewiseLinearModel`'s (``function``, ``input_format``,
-    ``output_format``, ``input_range``, ``segments``, ``breakpoints``, ``slope_width``,
-    ``intercept_width``, ``rounding``, ``mode``), plus ``complex`` (bool), all keyword-only.
+    Parameters
+    ----------
+    config : PWLConfig
+        The unit (validated when it was made).
 
     Members
     -------
@@ -63,14 +68,9 @@ class PiecewiseLinear(wiring.Component):
         With each output sample: an output of this frame (since the last ``last``) saturated.
     """
 
-    def __init__(self, *, complex=False, **parameters):
-        def build():
-            if not isinstance(complex, bool):
-                raise TypeError(f"Complex must be True or False, not {complex!r}")
-            return PiecewiseLinearModel(**parameters)
-        self.model = validated(self, build)
-        self.complex = complex
-        model = self.model
+    def __init__(self, config: PWLConfig):
+        self.model = model = PiecewiseLinearModel(config)
+        self.complex = complex = config.complex
         channel_bits = (model.channels - 1).bit_length() if model.affine else 0
         members = {"i": In(complex_stream(model.input_format.width, complex=complex,
                                           user_width=channel_bits))}
@@ -86,8 +86,10 @@ class PiecewiseLinear(wiring.Component):
 
     @property
     def latency(self):
-        """Clock cycles from an input handshake to its result's handshake, without stalls."""
-        return LATENCY + (AFFINE_STAGES if self.model.affine else 0)
+        """Clock cycles from an input handshake to its result's handshake, without stalls: the
+        input register slice, the pre-stage, the stages, the output register slice."""
+        return (INPUT_SLICE_LATENCY + (AFFINE_STAGES if self.model.affine else 0) + PWL_STAGES
+                + FramedOutput.latency)
 
     @property
     def multipliers(self):
@@ -97,19 +99,10 @@ class PiecewiseLinear(wiring.Component):
     def describe(self):
         model = self.model
         return {
-            "parameters": {"function": model.activation.name,
-                           "input_format": [model.input_format.width, model.input_format.fraction],
-                           "output_format": [model.output_format.width,
-                                             model.output_format.fraction],
-                           "input_range": [model.low * model.input_format.lsb,
-                                           model.high * model.input_format.lsb],
-                           "segments": model.segments, "placement": model.placement,
-                           "slope_width": model.slope_width,
-                           "intercept_width": model.intercept_width,
-                           "rounding": model.rounding, "mode": model.mode,
-                           "complex": self.complex, "affine": model.affine,
-                           "channels": model.channels,
-                           "gain_format": [model.gain_format.width, model.gain_format.fraction]},
+            "parameters": dict(self.model.config.parameters(),
+                               input_range=[model.low * model.input_format.lsb,
+                                            model.high * model.input_format.lsb],
+                               placement=model.placement),
             "latency_cycles": self.latency,
             "throughput": "1 sample per clock",
             "multipliers": self.multipliers,
@@ -154,7 +147,7 @@ class PiecewiseLinear(wiring.Component):
             m.d.comb += fifo.r_en.eq(take)
 
         rom = self._coefficient_rom(m)
-        depth = 4 + (AFFINE_STAGES if model.affine else 0)
+        depth = PWL_STAGES + (AFFINE_STAGES if model.affine else 0)
         flags = data.StructLayout({"valid": 1, "last": 1, "overflow": 1})
         stages = [Signal(flags, name=f"stage{index}") for index in range(1, depth + 1)]
         with m.If(advance):

@@ -10,25 +10,12 @@ from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.wiring import In, Out
 
 __all__ = ["complex_layout", "complex_stream", "is_stream_member", "frame_block_members",
-           "input_register_slice", "FramedOutput", "check_tlast", "validated"]
+           "input_register_slice", "INPUT_SLICE_LATENCY", "FramedOutput", "check_tlast"]
 
 
 def is_stream_member(member):
     """Whether a signature member is a stream (rather than a port)."""
     return not member.is_port and isinstance(member.signature, stream.Signature)
-
-
-def validated(component, build):
-    """``build()`` (a block's golden model, which checks the parameters) for ``component``.
-
-    If the parameters are bad, ``component`` will never be elaborated: it is marked so that
-    Amaranth does not also warn that it was created and never used, and the error propagates.
-    """
-    try:
-        return build()
-    except (TypeError, ValueError):
-        component._MustUse__silence = True
-        raise
 
 
 def complex_layout(width, *, complex=True):
@@ -58,6 +45,10 @@ def frame_block_members(input_width, output_width, *, user_width=0):
             "overflow": Out(1), "tlast_missing": Out(1), "tlast_unexpected": Out(1)}
 
 
+#: Clock cycles from a handshake on the input register slice to its sample at the head.
+INPUT_SLICE_LATENCY = 1
+
+
 def input_register_slice(m, name, port):
     """A two-entry register slice on the input stream ``port``: ``port.ready`` comes from a
     register, so nothing combinational reaches back to the sender. Returns the FIFO (read it
@@ -78,6 +69,9 @@ class FramedOutput(wiring.Component):
     presents ``overflow``: the running OR of ``w_overflow`` over the output frame so far,
     complete on the ``last`` sample.
     """
+
+    #: Clock cycles from a write to that sample's handshake on ``o`` (``o.ready`` high).
+    latency = 1
 
     def __init__(self, width, frame_size, *, complex=True, depth=2):
         self.frame_size = frame_size

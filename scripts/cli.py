@@ -5,6 +5,8 @@ Bad parameters print one line, ``fdcnn: error: …``, and exit with status 2.
 
 import argparse
 import csv
+import dataclasses
+import importlib
 import json
 import subprocess
 import sys
@@ -31,181 +33,53 @@ class ParameterError(Exception):
 
 # Blocks -------------------------------------------------------------------------------------
 
-def _scaling(text):
-    if text in ("stage", "none"):
-        return text
-    try:
-        return [int(part) for part in text.split(",")]
-    except ValueError:
-        return text
+#: block name → (module of its config, config class, module of its generator, component class)
+BLOCKS = {"fft": ("fdcnn.golden.fft", "FFTConfig", "fdcnn.hdl.fft", "StreamingFFT"),
+          "mac": ("fdcnn.golden.mac", "MACConfig", "fdcnn.hdl.mac", "SpectralMAC"),
+          "pool": ("fdcnn.golden.pool", "PoolConfig", "fdcnn.hdl.pool", "SpectralPool"),
+          "pwl": ("fdcnn.golden.pwl", "PWLConfig", "fdcnn.hdl.pwl", "PiecewiseLinear")}
 
 
-def _fft_arguments(parser):
-    parser.add_argument("--size", type=int, default=1024, help="transform size N (default 1024)")
-    parser.add_argument("--data-width", type=int, default=16, help="input bits per component")
-    parser.add_argument("--twiddle-width", type=int, default=18, help="twiddle bits per component")
-    parser.add_argument("--scaling", type=_scaling, default="stage",
-                        help="'stage' (÷2 per stage), 'none' (full growth) or per-stage shifts "
-                             "such as 1,1,0,1,… (first stage first)")
-    parser.add_argument("--rounding", default="convergent",
-                        help="truncate, half_up or convergent")
-    parser.add_argument("--direction", default="forward", help="forward, inverse or runtime")
-    parser.add_argument("--output-order", default="bit_reversed", help="bit_reversed or natural")
+def _class(module, name):
+    return getattr(importlib.import_module(module), name)
 
 
-def _fft(arguments):
-    from fdcnn.hdl.fft import StreamingFFT
-    return StreamingFFT(size=arguments.size, data_width=arguments.data_width,
-                        twiddle_width=arguments.twiddle_width, scaling=arguments.scaling,
-                        rounding=arguments.rounding, direction=arguments.direction,
-                        output_order=arguments.output_order)
+def config_class(block):
+    """The config dataclass of ``block``."""
+    return _class(*BLOCKS[block][:2])
 
 
-def _shape(text):
-    """``HxW`` (or ``N`` for a 1-D frame, ``1xN``); anything else is left for the check."""
-    try:
-        sizes = [int(part) for part in text.lower().split("x")]
-    except ValueError:
-        return text
-    return tuple([1] + sizes if len(sizes) == 1 else sizes)
+def _shown(value):
+    if isinstance(value, tuple):
+        return ",".join(str(item) for item in value)
+    return str(value)
 
 
-def _pool_arguments(parser):
-    parser.add_argument("--spectrum-shape", type=_shape, default=(32, 32),
-                        help="H×W of the full spectrum, e.g. 32x32, or N for 1-D (default 32x32)")
-    parser.add_argument("--pooled-shape", type=_shape, default=(16, 16),
-                        help="h×w kept, e.g. 16x16 (default 16x16)")
-    parser.add_argument("--data-width", type=int, default=16, help="bits per component")
-    parser.add_argument("--order", default="natural", help="natural or bit_reversed")
-    parser.add_argument("--nyquist", default="crop", help="crop, fold or zero")
-    parser.add_argument("--fold-growth", action=argparse.BooleanOptionalAction, default=True,
-                        help="fold widens the output (default) or saturates (--no-fold-growth)")
-    parser.add_argument("--direction", default="forward", help="forward (pool) or backward")
+def add_config_options(parser, config):
+    """One option per field of the ``config`` dataclass: ``--field-name``, parsed by the
+    field's ``parse`` (or its type), with its default and help."""
+    for field in dataclasses.fields(config):
+        meta = field.metadata
+        option = "--" + field.name.replace("_", "-")
+        default = meta.get("cli_default", field.default)
+        if meta["flag"]:
+            parser.add_argument(option, action=argparse.BooleanOptionalAction, default=default,
+                                help=meta["help"])
+            continue
+        parse = meta["parse"] or (int if field.type is int else str)
+        shown = "" if default is None else f" (default {_shown(default)})"
+        parser.add_argument(option, type=parse, default=default, help=meta["help"] + shown)
 
 
-def _pool(arguments):
-    from fdcnn.hdl.pool import SpectralPool
-    return SpectralPool(spectrum_shape=arguments.spectrum_shape,
-                        pooled_shape=arguments.pooled_shape, data_width=arguments.data_width,
-                        order=arguments.order, nyquist=arguments.nyquist,
-                        fold_growth=arguments.fold_growth, direction=arguments.direction)
+def config_from(config, arguments):
+    """A ``config`` dataclass from the parsed options that :func:`add_config_options` made."""
+    return config(**{field.name: getattr(arguments, field.name)
+                     for field in dataclasses.fields(config)})
 
 
-def _pair(text):
-    """``16,12`` → (16, 12); ``-8,8.5`` → (-8, 8.5); anything else is left for the check."""
-    def number(part):
-        try:
-            return int(part)
-        except ValueError:
-            return float(part)
-    try:
-        return tuple(number(part) for part in text.split(","))
-    except ValueError:
-        return text
-
-
-def _function(text):
-    """``sigmoid``, or ``leaky_relu:0.2`` for a leaky ReLU with that slope."""
-    from fdcnn.golden.pwl import leaky_relu
-    name, _, argument = text.partition(":")
-    if name == "leaky_relu" and argument:
-        try:
-            return leaky_relu(float(argument))
-        except ValueError:
-            return text
-    return text
-
-
-def _breakpoints(text):
-    if text == "uniform":
-        return None
-    if text == "fit":
-        return "fit"
-    try:
-        return [float(part) for part in text.split(",")]
-    except ValueError:
-        return text
-
-
-def _pwl_arguments(parser):
-    parser.add_argument("--function", type=_function, default="sigmoid",
-                        help="sigmoid, tanh, relu, leaky_relu[:alpha], silu, gelu, softplus")
-    parser.add_argument("--input-format", type=_pair, default=(16, 12),
-                        help="width,fraction of the input (default 16,12)")
-    parser.add_argument("--output-format", type=_pair, default="auto",
-                        help="width,fraction of the output, or auto: 16 bits with as many "
-                             "fraction bits as the function's range allows (default)")
-    parser.add_argument("--input-range", type=_pair, default=None,
-                        help="low,high fitted range (default: the whole input format)")
-    parser.add_argument("--segments", type=int, default=16)
-    parser.add_argument("--breakpoints", type=_breakpoints, default=None,
-                        help="uniform (default), fit, or a comma-separated list")
-    parser.add_argument("--slope-width", type=int, default=18)
-    parser.add_argument("--intercept-width", type=int, default=18)
-    parser.add_argument("--rounding", default="convergent")
-    parser.add_argument("--mode", default="value", help="value, derivative or gradient")
-    parser.add_argument("--complex", action="store_true", help="split-complex samples")
-    parser.add_argument("--affine", action="store_true",
-                        help="per-channel pre-stage f(gain·x + offset), loaded at run time")
-    parser.add_argument("--channels", type=int, default=1, help="channels of the pre-stage")
-    parser.add_argument("--gain-format", type=_pair, default=(18, 12),
-                        help="width,fraction of the pre-stage gain (default 18,12)")
-
-
-def _pwl_parameters(arguments):
-    from fdcnn.golden.pwl import output_format_for
-    output_format = arguments.output_format
-    if output_format == "auto":
-        output_format = output_format_for(arguments.function, arguments.input_format,
-                                          mode="value" if arguments.mode == "value"
-                                          else "derivative")
-    return dict(function=arguments.function, input_format=arguments.input_format,
-                output_format=output_format, input_range=arguments.input_range,
-                segments=arguments.segments, breakpoints=arguments.breakpoints,
-                slope_width=arguments.slope_width, intercept_width=arguments.intercept_width,
-                rounding=arguments.rounding, mode=arguments.mode, affine=arguments.affine,
-                channels=arguments.channels, gain_format=arguments.gain_format)
-
-
-def _pwl(arguments):
-    from fdcnn.hdl.pwl import PiecewiseLinear
-    return PiecewiseLinear(complex=arguments.complex, **_pwl_parameters(arguments))
-
-
-def _mac_arguments(parser):
-    parser.add_argument("--lanes", type=int, default=4)
-    parser.add_argument("--bins", type=int, default=64, help="samples per channel spectrum")
-    parser.add_argument("--max-in-channels", type=int, default=16)
-    parser.add_argument("--max-out-channels", type=int, default=16)
-    parser.add_argument("--data-width", type=int, default=16)
-    parser.add_argument("--weight-width", type=int, default=16)
-    parser.add_argument("--accumulator-width", type=int, default=None, help="default: exact")
-    parser.add_argument("--output-width", type=int, default=None, help="default: data width")
-    parser.add_argument("--output-shift", type=int, default=None,
-                        help="default: weight width − 1")
-    parser.add_argument("--rounding", default="convergent")
-    parser.add_argument("--multiplier", default="4mult", help="4mult or 3mult")
-    parser.add_argument("--modes", type=lambda text: text.split(","), default=None,
-                        help="modes to build, comma-separated, from forward, backward_data, "
-                             "weight_grad, weight_update (default: all but weight_update)")
-
-
-def _mac(arguments):
-    from fdcnn.hdl.mac import DEFAULT_MODES, SpectralMAC
-    modes = DEFAULT_MODES if arguments.modes is None else arguments.modes
-    return SpectralMAC(lanes=arguments.lanes, modes=modes, bins=arguments.bins,
-                       max_in_channels=arguments.max_in_channels,
-                       max_out_channels=arguments.max_out_channels,
-                       data_width=arguments.data_width, weight_width=arguments.weight_width,
-                       accumulator_width=arguments.accumulator_width,
-                       output_width=arguments.output_width,
-                       output_shift=arguments.output_shift, rounding=arguments.rounding,
-                       multiplier=arguments.multiplier)
-
-
-#: block name → (adds its parameters to a parser, builds it from parsed arguments)
-BLOCKS = {"fft": (_fft_arguments, _fft), "mac": (_mac_arguments, _mac),
-          "pool": (_pool_arguments, _pool), "pwl": (_pwl_arguments, _pwl)}
+def _build(block, arguments):
+    config = config_from(config_class(block), arguments)
+    return _class(*BLOCKS[block][2:])(config)
 
 
 def _checked(check, *arguments):
@@ -217,7 +91,7 @@ def _checked(check, *arguments):
 
 
 def _block(arguments):
-    return _checked(BLOCKS[arguments.block][1], arguments)
+    return _checked(_build, arguments.block, arguments)
 
 
 def _write_outputs(block, name, verilog_path):
@@ -283,26 +157,22 @@ def synth(arguments):
 
 def fit_pwl(arguments):
     """Error table of PWL fits, uniform against fitted breakpoints; optionally a plot."""
-    from fdcnn.golden.pwl import PiecewiseLinearModel
+    from fdcnn.golden.pwl import PiecewiseLinearModel, PWLConfig, function_from_text
     functions = arguments.function or ["sigmoid", "tanh", "silu"]
-    def fit(namespace):
-        parameters = _pwl_parameters(namespace)
-        return parameters, PiecewiseLinearModel(**parameters)
 
     rows, fits = [], []
     for function in functions:
         for segments in arguments.segments or [8, 16, 32, 64]:
             for placement in ("uniform", "fit"):
                 namespace = argparse.Namespace(**vars(arguments))
-                namespace.function, namespace.segments = _function(function), segments
+                namespace.function, namespace.segments = function_from_text(function), segments
                 namespace.breakpoints = None if placement == "uniform" else "fit"
                 namespace.mode = "value"
-                parameters, model = _checked(fit, namespace)
+                model = PiecewiseLinearModel(_checked(config_from, PWLConfig, namespace))
                 errors = model.errors()
+                output = model.output_format
                 rows.append((model.activation.name, segments, model.placement,
-                             "Q{}.{}".format(parameters["output_format"][0]
-                                             - parameters["output_format"][1],
-                                             parameters["output_format"][1]),
+                             f"Q{output.width - output.fraction}.{output.fraction}",
                              errors["max"], errors["rms"], model.error_bound(),
                              errors["derivative_max"], errors["derivative_rms"]))
                 fits.append(model)
@@ -427,9 +297,9 @@ def _parser():
     synth_parser = commands.add_parser("synth", help="synthesize with Yosys, print utilization")
     for command, parser_ in (("generate", generate_parser), ("synth", synth_parser)):
         blocks = parser_.add_subparsers(dest="block", required=True)
-        for block, (add_arguments, _) in BLOCKS.items():
+        for block in BLOCKS:
             block_parser = blocks.add_parser(block)
-            add_arguments(block_parser)
+            add_config_options(block_parser, config_class(block))
             block_parser.add_argument("--name", help="Verilog module name (default: block)")
             if command == "generate":
                 block_parser.add_argument("-o", "--output", default=f"build/{block}.v",
@@ -449,7 +319,7 @@ def _parser():
     fit_parser = commands.add_parser("fit-pwl", conflict_handler="resolve",
                                      help="error table of PWL fits (uniform against fitted "
                                           "breakpoints)")
-    _pwl_arguments(fit_parser)
+    add_config_options(fit_parser, config_class("pwl"))
     fit_parser.set_defaults(function=None, segments=None)
     fit_parser.add_argument("--function", action="append", dest="function",
                             help="repeat for several (default sigmoid, tanh, silu)")

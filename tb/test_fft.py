@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from cocotb.triggers import RisingEdge
 
-from fdcnn.golden.fft import StreamingFFTModel, bit_reverse
+from fdcnn.golden.fft import FFTConfig, StreamingFFTModel, bit_reverse
 from tb.bench import StreamBench, beats_for
 from tb.checks import assert_parameter_error
 
@@ -189,7 +189,7 @@ SLOW_CASES = [_rtl_case(4096), _rtl_case(16384, output_order="natural")]
 def _run(parameters, testcase, **bench):
     from fdcnn.hdl.fft import StreamingFFT
     from tb.runner import SIM_ROOT, build_name, simulate
-    block = StreamingFFT(**parameters)
+    block = StreamingFFT(FFTConfig(**parameters))
     name = build_name(f"fft_{testcase}", parameters)
     simulate(block, toplevel="fft", test_module="tb.test_fft", testcase=testcase,
              build_dir=SIM_ROOT / name,
@@ -426,8 +426,7 @@ def test_golden_output_orders_agree():
      "Output order must be one of 'bit_reversed', 'natural', not 'reversed'"),
 ])
 def test_parameter_errors(parameters, error, message):
-    from fdcnn.hdl.fft import StreamingFFT
-    assert_parameter_error((StreamingFFTModel, StreamingFFT), parameters, error, message)
+    assert_parameter_error((FFTConfig, StreamingFFTModel), parameters, error, message)
 
 
 def test_stimulus_kinds_are_all_exercised():
@@ -447,7 +446,7 @@ def test_synthesis_has_the_minimum_multipliers(size, tmp_path):
     from fdcnn.hdl.axis import emit
     from fdcnn.hdl.fft import StreamingFFT
     from fdcnn.scripts.synth import synthesize
-    block = StreamingFFT(size=size)
+    block = StreamingFFT(FFTConfig(size=size))
     row = synthesize(emit(block, "fft", zero_ram_init=False), "fft", "generic", tmp_path)
     assert row["DSP"] == block.multipliers == 4 * (size.bit_length() - 1 - 2)
 

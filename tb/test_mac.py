@@ -18,13 +18,11 @@ import numpy as np
 import pytest
 from cocotb.triggers import RisingEdge
 
-from fdcnn.golden.mac import MODES, SpectralMACModel
+from fdcnn.golden.mac import MODES, MACConfig, SpectralMACModel
 from tb.axis import AxisSource, Beat
 from tb.bench import StreamBench
 from tb.checks import assert_parameter_error
 
-MODEL_KEYS = ("bins", "max_in_channels", "max_out_channels", "data_width", "weight_width",
-              "accumulator_width", "output_shift", "rounding", "multiplier")
 
 
 def _pad(values, axis, size):
@@ -154,7 +152,7 @@ async def drive_config(dut, configs, frames_bits, gap_rng, gap):
 async def mac_tiles_match_golden(dut):
     from tb.runner import case
     parameters = case()
-    model = SpectralMACModel(**{key: parameters[key] for key in MODEL_KEYS})
+    model = SpectralMACModel(MACConfig.from_mapping(parameters))
     rng = np.random.default_rng(parameters["seed"])
     tiles = []
     for mode, full_scale in parameters["layers"]:
@@ -171,7 +169,7 @@ async def mac_full_rate_and_latency(dut):
     frame."""
     from tb.runner import case
     parameters = dict(case(), gap=0.0, stall=0.0)
-    model = SpectralMACModel(**{key: parameters[key] for key in MODEL_KEYS})
+    model = SpectralMACModel(MACConfig.from_mapping(parameters))
     rng = np.random.default_rng(5)
     lanes, channels = parameters["lanes"], parameters["channels_in"]
     tiles = tile_plan(model, lanes, "forward", channels, lanes, 1, rng, False)
@@ -332,8 +330,7 @@ def test_weight_update_is_a_rounded_gradient_step():
      "Input channels must be an integer, not 4.0"),
 ])
 def test_parameter_errors(parameters, error, message):
-    from fdcnn.hdl.mac import SpectralMAC
-    assert_parameter_error((SpectralMACModel, SpectralMAC), parameters, error, message)
+    assert_parameter_error((MACConfig, SpectralMACModel), parameters, error, message)
 
 
 @pytest.mark.parametrize("parameters, message", [
@@ -343,8 +340,7 @@ def test_parameter_errors(parameters, error, message):
      "width (16) to carry updated weights, not 12"),
 ])
 def test_generator_parameter_errors(parameters, message):
-    from fdcnn.hdl.mac import SpectralMAC
-    assert_parameter_error((SpectralMAC,), dict(bins=8, max_in_channels=2, max_out_channels=2,
+    assert_parameter_error((MACConfig,), dict(bins=8, max_in_channels=2, max_out_channels=2,
                                                 **parameters), ValueError, message)
 
 
@@ -398,8 +394,7 @@ def _case_id(parameters):
 def _run(parameters, testcase, **bench):
     from fdcnn.hdl.mac import SpectralMAC
     from tb.runner import SIM_ROOT, simulate
-    block = SpectralMAC(lanes=parameters["lanes"], modes=parameters["modes"],
-                        **{key: parameters[key] for key in MODEL_KEYS})
+    block = SpectralMAC(MACConfig.from_mapping(parameters))
     frames_bits = block.config_layout["frames"].width
     simulate(block, toplevel="mac", test_module="tb.test_mac", testcase=testcase,
              build_dir=SIM_ROOT / f"mac_{testcase}_{_case_id(parameters)}",

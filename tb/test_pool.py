@@ -14,19 +14,14 @@ import pytest
 import scipy.signal
 from cocotb.triggers import RisingEdge
 
-from fdcnn.golden.pool import NYQUIST_POLICIES, SpectralPoolModel
+from fdcnn.golden.pool import NYQUIST_POLICIES, PoolConfig, SpectralPoolModel
 from tb.bench import StreamBench, beats_for
 from tb.checks import assert_parameter_error
 
-GENERATOR_KEYS = ("spectrum_shape", "pooled_shape", "data_width", "order", "nyquist",
-                  "fold_growth", "direction")
 
 
 def _model(parameters):
-    arguments = {key: parameters[key] for key in GENERATOR_KEYS}
-    arguments["spectrum_shape"] = tuple(arguments["spectrum_shape"])
-    arguments["pooled_shape"] = tuple(arguments["pooled_shape"])
-    return SpectralPoolModel(**arguments)
+    return SpectralPoolModel(PoolConfig.from_mapping(parameters))
 
 
 def stimulus(model, frames, seed):
@@ -146,16 +141,14 @@ RTL_CASES += [pytest.param(_case((32, 32), (16, 16)), marks=pytest.mark.quick), 
 
 
 def _case_id(parameters):
-    return "-".join(str(parameters[key]).replace(" ", "").replace(",", "x")
-                    for key in GENERATOR_KEYS)
+    return "-".join(str(value).replace(" ", "").replace(",", "x")
+                    for value in parameters.values())
 
 
 def _run(parameters, testcase, **bench):
     from fdcnn.hdl.pool import SpectralPool
     from tb.runner import SIM_ROOT, build_name, simulate
-    arguments = dict(parameters, spectrum_shape=tuple(parameters["spectrum_shape"]),
-                     pooled_shape=tuple(parameters["pooled_shape"]))
-    block = SpectralPool(**arguments)
+    block = SpectralPool(PoolConfig.from_mapping(parameters))
     simulate(block, toplevel="pool", test_module="tb.test_pool", testcase=testcase,
              build_dir=SIM_ROOT / build_name(f"pool_{testcase}", parameters),
              parameters=dict(parameters, latency=block.latency, **bench))
@@ -275,5 +268,4 @@ def test_golden_fold_saturation_is_flagged():
      "Fold growth must be True or False, not 'yes'"),
 ])
 def test_parameter_errors(parameters, error, message):
-    from fdcnn.hdl.pool import SpectralPool
-    assert_parameter_error((SpectralPoolModel, SpectralPool), parameters, error, message)
+    assert_parameter_error((PoolConfig, SpectralPoolModel), parameters, error, message)

@@ -14,25 +14,16 @@ import numpy as np
 import pytest
 from cocotb.triggers import RisingEdge
 
-from fdcnn.golden.pwl import ACTIVATIONS, PiecewiseLinearModel
+from fdcnn.golden.pwl import ACTIVATIONS, PiecewiseLinearModel, PWLConfig
 from tb.axis import AxisSource, Beat
 from tb.bench import StreamBench, beats_for
 from tb.checks import assert_parameter_error
 
 FRAME = 64
-GENERATOR_KEYS = ("function", "input_format", "output_format", "segments", "breakpoints",
-                  "rounding", "mode", "affine", "channels")
-
-
-def _arguments(parameters):
-    arguments = {key: parameters[key] for key in GENERATOR_KEYS}
-    arguments["input_format"] = tuple(arguments["input_format"])
-    arguments["output_format"] = tuple(arguments["output_format"])
-    return arguments
 
 
 def _model(parameters):
-    return PiecewiseLinearModel(**_arguments(parameters))
+    return PiecewiseLinearModel(PWLConfig.from_mapping(parameters))
 
 
 def channel_table(model, seed):
@@ -184,14 +175,14 @@ RTL_CASES += [
 
 
 def _case_id(parameters):
-    return "-".join(str(parameters[key]).replace(" ", "").replace(",", ".")
-                    for key in GENERATOR_KEYS + ("complex",))
+    return "-".join(str(value).replace(" ", "").replace(",", ".")
+                    for value in parameters.values())
 
 
 def _run(parameters, testcase, **bench):
     from fdcnn.hdl.pwl import PiecewiseLinear
     from tb.runner import SIM_ROOT, build_name, simulate
-    block = PiecewiseLinear(complex=parameters["complex"], **_arguments(parameters))
+    block = PiecewiseLinear(PWLConfig.from_mapping(parameters))
     simulate(block, toplevel="pwl", test_module="tb.test_pwl", testcase=testcase,
              build_dir=SIM_ROOT / build_name(testcase, parameters),
              parameters=dict(parameters, latency=block.latency, **bench))
@@ -297,5 +288,4 @@ def test_outputs_saturate_instead_of_wrapping():
      "Breakpoints must be 3 ascending values inside the input range, not [1.0, -1.0, 2.0]"),
 ])
 def test_parameter_errors(parameters, error, message):
-    from fdcnn.hdl.pwl import PiecewiseLinear
-    assert_parameter_error((PiecewiseLinearModel, PiecewiseLinear), parameters, error, message)
+    assert_parameter_error((PWLConfig, PiecewiseLinearModel), parameters, error, message)

@@ -60,23 +60,21 @@ or 3 with ``multiplier="3mult"``.
 """
 
 
-from amaranth.hdl import Module, Mux, Signal, signed
+from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import data, enum, stream, wiring
-from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from fdcnn.golden.checks import integer_in
-from fdcnn.golden.mac import MAX_LEARNING_SHIFT, MODES, SpectralMACModel
+from fdcnn.golden.mac import MAX_LEARNING_SHIFT, MODES, MACConfig, SpectralMACModel
 from fdcnn.hdl.fixed import round_shift, round_shift_by, saturate
-from fdcnn.hdl.stream import FramedOutput, complex_layout, complex_stream, validated
+from fdcnn.hdl.mac.lane import ACCUMULATE_STAGES, MACLane
+from fdcnn.hdl.mac.lane import accumulator_layout as lane_accumulator_layout
+from fdcnn.hdl.stream import FramedOutput, complex_layout, complex_stream
 
-__all__ = ["SpectralMAC", "DEFAULT_MODES"]
+__all__ = ["SpectralMAC"]
 
-#: The modes built unless ``modes`` says otherwise (the weight update is opt-in).
-DEFAULT_MODES = ("forward", "backward_data", "weight_grad")
-
-#: Enabled cycles between accepting a streamed sample and writing its accumulation.
-ACCUMULATE_STAGES = 5
+#: Cycles from a drain read's issue (the cycle after the final write it waits for) to its
+#: word in the output register slice: the RAM read, the lane multiplexer's register.
+DRAIN_STAGES = 2
 #: Up to this many bins the accumulator can be read again before its last two writes land,
 #: so those writes are forwarded.
 FORWARDED_BINS = 2
@@ -91,11 +89,10 @@ class _State(enum.Enum):
 class SpectralMAC(wiring.Component):
     """The MAC array.
 
-    Parameters are :class:`golden.mac.SpectralMACModel`'s (``bins``, ``max_in_channels``,
-    ``max_out_channels``, ``data_width``, ``weight_width``, ``accumulator_width``,
-    ``output_width``, ``output_shift``, ``rounding``, ``multiplier``), plus ``lanes`` (1 … 64)
-    and ``modes`` (the modes to build; a tile asking for another one runs forward), all
-    keyword-only.
+    Parameters
+    ----------
+    config : MACConfig
+        The array (validated when it was made).
 
     Members
     -------
@@ -110,22 +107,10 @@ class SpectralMAC(wiring.Component):
         With each output sample: its accumulation or output saturated (complete on ``last``).
     """
 
-    def __init__(self, *, lanes=4, modes=DEFAULT_MODES, **parameters):
-        def build():
-            integer_in("Lanes", lanes, 1, 64)
-            if (not isinstance(modes, (tuple, list)) or not modes
-                    or any(mode not in MODES for mode in modes)):
-                raise ValueError(f"Modes must be a non-empty list from {', '.join(MODES)}, "
-                                 f"not {modes!r}")
-            model = SpectralMACModel(**parameters)
-            if "weight_update" in modes and model.output_width < model.weight_width:
-                raise ValueError(f"Output width must be at least the weight width "
-                                 f"({model.weight_width}) to carry updated weights, not "
-                                 f"{model.output_width}")
-            return model
-        self.model = validated(self, build)
-        self.lanes = lanes
-        self.modes = tuple(mode for mode in MODES if mode in modes)
+    def __init__(self, config: MACConfig):
+        self.model = SpectralMACModel(config)
+        self.lanes = config.lanes
+        self.modes = config.modes
         model = self.model
         self.max_frames = max(model.max_in_channels, model.max_out_channels)
         self.config_layout = data.StructLayout({
@@ -149,19 +134,11 @@ class SpectralMAC(wiring.Component):
         ``weight_grad``) to its first result's handshake, with no other tile draining: the
         accumulation pipeline, the drain's RAM read and lane register, and the output register
         slice."""
-        return ACCUMULATE_STAGES + 4
+        return (ACCUMULATE_STAGES + 1 + DRAIN_STAGES + FramedOutput.latency)
 
     def describe(self):
-        model = self.model
         return {
-            "parameters": {"lanes": self.lanes, "bins": model.bins,
-                           "max_in_channels": model.max_in_channels,
-                           "max_out_channels": model.max_out_channels,
-                           "data_width": model.data_width, "weight_width": model.weight_width,
-                           "accumulator_width": model.accumulator_width,
-                           "output_width": model.output_width,
-                           "output_shift": model.output_shift, "rounding": model.rounding,
-                           "multiplier": model.multiplier, "modes": list(self.modes)},
+            "parameters": self.model.config.parameters(),
             "latency_cycles": self.latency,
             "throughput": "1 streamed sample per clock, across tiles of at least `lanes` "
                           "frames",
@@ -345,9 +322,7 @@ class SpectralMAC(wiring.Component):
                      drained.eq(read_stage)]
 
         # Lanes ----------------------------------------------------------------------------
-        accumulator_layout = data.StructLayout({
-            "real": signed(model.accumulator_width), "imag": signed(model.accumulator_width),
-            "overflow": 1})
+        accumulator_layout = lane_accumulator_layout(model.accumulator_width)
         updated = Signal(complex_layout(model.weight_width))
         operand_read_address = Mux(update_drain, drain_address, operand_address)
         m.d.comb += [in_flight.eq(read_stage.valid + drained.valid),
@@ -355,16 +330,29 @@ class SpectralMAC(wiring.Component):
                                  | (drained.valid & drained.update))]
         accumulators, operands = [], []
         for lane in range(lanes):
-            operand_write = {
-                "en": (loading & (load_lane == lane))
-                      | (drained.valid & drained.update & (drained.lane == lane)),
-                "addr": Mux(drained.update, drained.address, operand_load_address),
-                "data": Mux(drained.update, updated, self.weight.payload.data)}
-            accumulator, operand = self._lane(
-                m, lane, streamed, stages, operand_read_address, operand_write,
-                accumulator_layout, accumulator_depth, drain_bank, drain_address)
-            accumulators.append(accumulator)
-            operands.append(operand)
+            unit = MACLane(data_width=model.data_width, weight_width=model.weight_width,
+                           accumulator_width=model.accumulator_width,
+                           multiplier=model.multiplier, operand_depth=self._operand_depth,
+                           accumulator_depth=accumulator_depth,
+                           forwarded=bins <= FORWARDED_BINS)
+            m.submodules[f"lane{lane}"] = unit
+            reading, writing = stages[-3], stages[-1]
+            m.d.comb += [
+                unit.streamed.eq(streamed), unit.operand_address.eq(operand_read_address),
+                unit.conjugate.eq(stages[0].conjugate),
+                unit.read.bank.eq(reading.bank), unit.read.address.eq(reading.address),
+                unit.write.valid.eq(writing.valid), unit.write.first.eq(writing.first),
+                unit.write.bank.eq(writing.bank), unit.write.address.eq(writing.address),
+                unit.operand_write.en.eq(
+                    (loading & (load_lane == lane))
+                    | (drained.valid & drained.update & (drained.lane == lane))),
+                unit.operand_write.addr.eq(Mux(drained.update, drained.address,
+                                               operand_load_address)),
+                unit.operand_write.data.eq(Mux(drained.update, updated,
+                                               self.weight.payload.data)),
+                unit.drain.bank.eq(drain_bank), unit.drain.address.eq(drain_address)]
+            accumulators.append(unit.drained)
+            operands.append(unit.operand)
         word = Signal(accumulator_layout)
         weight = Signal(complex_layout(model.weight_width))
         with m.Switch(read_stage.lane):
@@ -395,102 +383,3 @@ class SpectralMAC(wiring.Component):
         m.d.comb += [output.w_en.eq(drained.valid), output.w_data.eq(result),
                      output.w_overflow.eq(word.overflow | result_saturated)]
         return m
-
-    def _lane(self, m, lane, streamed, stages, operand_read_address, operand_write,
-              accumulator_layout, accumulator_depth, drain_bank, drain_address):
-        """One lane's operand RAM, multiplier and accumulator RAM. ``operand_write`` gives the
-        operand RAM write port's ``en``, ``addr`` and ``data``. Returns the drain's reads of the
-        accumulator and of the operand RAM (valid the cycle after the drain issued them)."""
-        model = self.model
-        name = f"lane{lane}"
-        operands = Memory(shape=complex_layout(model.weight_width), depth=self._operand_depth,
-                          init=[])
-        m.submodules[f"{name}_operands"] = operands
-        write = operands.write_port()
-        m.d.comb += [getattr(write, port).eq(value) for port, value in operand_write.items()]
-        read = operands.read_port(transparent_for=())
-        m.d.comb += [read.addr.eq(operand_read_address), read.en.eq(1)]
-        # Operands go from the RAMs straight into registers; the conjugate changes the signs
-        # in the sums after the products (with Gauss's form, also which pre-adder feeds them).
-        width = model.weight_width
-        a = Signal(signed(model.data_width), name=f"{name}_a")
-        b = Signal(signed(model.data_width), name=f"{name}_b")
-        c = Signal(signed(width), name=f"{name}_c")
-        d = Signal(signed(width), name=f"{name}_d")
-        m.d.sync += [a.eq(streamed.real), b.eq(streamed.imag), c.eq(read.data.real),
-                     d.eq(read.data.imag)]
-        operands_conjugate, products_conjugate = stages[1].conjugate, stages[2].conjugate
-        product_real = Signal(signed(model.product_width + 2), name=f"{name}_product_real")
-        product_imag = Signal(signed(model.product_width + 2), name=f"{name}_product_imag")
-        if model.multiplier == "4mult":
-            # (a + jb)(c ± jd) = (ac ∓ bd) + j(bc ± ad)
-            products = [Signal(signed(model.data_width + width), name=f"{name}_p{index}")
-                        for index in range(4)]
-            m.d.sync += [products[0].eq(a * c), products[1].eq(b * d),
-                         products[2].eq(a * d), products[3].eq(b * c)]
-            m.d.sync += [
-                product_real.eq(Mux(products_conjugate, products[0] + products[1],
-                                    products[0] - products[1])),
-                product_imag.eq(Mux(products_conjugate, products[3] - products[2],
-                                    products[3] + products[2]))]
-        else:
-            # Gauss: k1 = c(a + b), k2 = a(d − c), k3 = b(c + d); real k1 − k3, imag k1 + k2.
-            # Conjugated (d → −d): k2 = −a(c + d), k3 = b(c − d).
-            products = [Signal(signed(model.data_width + width + 2), name=f"{name}_k{index}")
-                        for index in range(1, 4)]
-            m.d.sync += [products[0].eq(c * (a + b)),
-                         products[1].eq(a * Mux(operands_conjugate, c + d, d - c)),
-                         products[2].eq(b * Mux(operands_conjugate, c - d, c + d))]
-            m.d.sync += [product_real.eq(products[0] - products[2]),
-                         product_imag.eq(Mux(products_conjugate, products[0] - products[1],
-                                             products[0] + products[1]))]
-
-        accumulators = Memory(shape=accumulator_layout, depth=2 * accumulator_depth, init=[])
-        m.submodules[f"{name}_accumulators"] = accumulators
-        accumulate_write = accumulators.write_port()
-        accumulate_read = accumulators.read_port(transparent_for=())
-        drain_read = accumulators.read_port(transparent_for=())
-        # Read-modify-write over three cycles: the read issued two stages before the write, its
-        # data registered, so no RAM output feeds the adder directly. The word read misses the
-        # two writes just before its own; only one bin (or two) can make those the same word.
-        reading, last = stages[-3], stages[-1]
-        m.d.comb += [accumulate_read.addr.eq(reading.bank * accumulator_depth + reading.address),
-                     accumulate_read.en.eq(1)]
-        old = Signal(accumulator_layout, name=f"{name}_old")
-        m.d.sync += old.eq(accumulate_read.data)
-        write_address = last.bank * accumulator_depth + last.address
-        if model.bins <= FORWARDED_BINS:
-            old = self._forward(m, name, old, accumulate_write, write_address)
-        addend_real = Signal.like(product_real, name=f"{name}_addend_real")
-        addend_imag = Signal.like(product_imag, name=f"{name}_addend_imag")
-        m.d.sync += [addend_real.eq(product_real), addend_imag.eq(product_imag)]
-        total_real, real_saturated = saturate(Mux(last.first, 0, old.real) + addend_real,
-                                              model.accumulator_width)
-        total_imag, imag_saturated = saturate(Mux(last.first, 0, old.imag) + addend_imag,
-                                              model.accumulator_width)
-        m.d.comb += [accumulate_write.addr.eq(write_address),
-                     accumulate_write.en.eq(last.valid),
-                     accumulate_write.data.real.eq(total_real),
-                     accumulate_write.data.imag.eq(total_imag),
-                     accumulate_write.data.overflow.eq((~last.first & old.overflow)
-                                                       | real_saturated | imag_saturated)]
-        m.d.comb += [drain_read.addr.eq(drain_bank * accumulator_depth + drain_address),
-                     drain_read.en.eq(1)]
-        return drain_read.data, read.data
-
-    @staticmethod
-    def _forward(m, name, old, write, address):
-        """``old``, or the newer word for ``address`` from one of the two writes before."""
-        layout = data.StructLayout({"en": 1, "addr": len(write.addr), "data": write.data.shape()})
-        previous = Signal(layout, name=f"{name}_previous_write")
-        before_previous = Signal(layout, name=f"{name}_before_previous_write")
-        m.d.sync += [previous.en.eq(write.en), previous.addr.eq(write.addr),
-                     previous.data.eq(write.data), before_previous.eq(previous)]
-        word = Signal.like(old, name=f"{name}_forwarded")
-        with m.If(previous.en & (previous.addr == address)):
-            m.d.comb += word.eq(previous.data)
-        with m.Elif(before_previous.en & (before_previous.addr == address)):
-            m.d.comb += word.eq(before_previous.data)
-        with m.Else():
-            m.d.comb += word.eq(old)
-        return word

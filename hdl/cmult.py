@@ -1,0 +1,105 @@
+"""Pipelined complex multiplier, shared by the FFT's twiddle stages and the MAC array's lanes.
+
+The product is exact: :func:`fdcnn.golden.cmult.complex_product` is its model.
+"""
+
+from amaranth.hdl import Module, Mux, Signal, signed
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from fdcnn.golden.checks import integer_in, one_of
+from fdcnn.golden.cmult import MULTIPLIERS, product_width, real_multipliers
+from fdcnn.hdl.stream import complex_layout
+
+__all__ = ["ComplexMultiplier"]
+
+
+class ComplexMultiplier(wiring.Component):
+    """``p = a · c``, or ``a · conj(c)``, or ``a · 1``, exactly, three enabled cycles later.
+
+    Pipeline (each step a register that moves when ``en`` is high), in the shape DSP blocks
+    (DSP48E1, MULT18X18D, SB_MAC16) take with their own registers: the operands; the real
+    products; their sums. ``4mult`` forms ``ac ∓ bd`` and ``bc ± ad`` from four products;
+    ``3mult`` (Gauss) forms ``k1 = c(a + b)``, ``k2 = a(d − c)``, ``k3 = b(c + d)`` (conjugated:
+    ``k2 = −a(c + d)``, ``k3 = b(c − d)``, the pre-adders in the operand stage's output), real
+    ``k1 − k3`` and imaginary ``k1 + k2`` (``k1 − k2`` conjugated): the same integers.
+
+    Parameters
+    ----------
+    a_width, c_width : int
+        Bits per component of the operands ``a`` and ``c`` (2 … 64).
+    multiplier : str
+        ``"4mult"`` or ``"3mult"``.
+
+    Members
+    -------
+    en : In(1)
+        Clock enable of the whole pipeline.
+    a : In(complex_layout(a_width))
+    c : In(complex_layout(c_width))
+    conjugate : In(1)
+        Sampled with the operands: multiply by ``conj(c)``.
+    unity : In(1)
+        Sampled with the operands: ``p = a · 2**(c_width − 1)``, which is ``a · 1`` when ``c``
+        is read as Q1.(c_width − 1), a value that format cannot hold (a twiddle ``W = 1``).
+    p : Out(complex_layout(product_width))
+        ``a_width + c_width + 1`` bits per component: every product, conjugated or not, fits.
+    """
+
+    #: Enabled cycles from the operands to their product.
+    latency = 3
+
+    def __init__(self, *, a_width: int, c_width: int, multiplier: str = "4mult"):
+        integer_in("Operand width", a_width, 2, 64)
+        integer_in("Operand width", c_width, 2, 64)
+        one_of("Multiplier", multiplier, MULTIPLIERS)
+        self.a_width, self.c_width, self.multiplier = a_width, c_width, multiplier
+        super().__init__({"en": In(1), "a": In(complex_layout(a_width)),
+                          "c": In(complex_layout(c_width)), "conjugate": In(1), "unity": In(1),
+                          "p": Out(complex_layout(self.product_width))})
+
+    @property
+    def product_width(self) -> int:
+        return product_width(self.a_width, self.c_width)
+
+    @property
+    def multipliers(self) -> int:
+        """Real multipliers: 4 or 3."""
+        return real_multipliers(self.multiplier)
+
+    def elaborate(self, platform):
+        m = Module()
+        a, b = (Signal(signed(self.a_width), name=f"operand_{part}") for part in "ab")
+        c, d = (Signal(signed(self.c_width), name=f"operand_{part}") for part in "cd")
+        flags = [Signal(2, name=f"flags{step}") for step in range(3)]   # conjugate, unity
+        passed = [Signal(complex_layout(self.a_width), name=f"passed{step}") for step in range(2)]
+        with m.If(self.en):
+            m.d.sync += [a.eq(self.a.real), b.eq(self.a.imag), c.eq(self.c.real),
+                         d.eq(self.c.imag), flags[0].eq(Mux(self.unity, 0b10, self.conjugate)),
+                         flags[1].eq(flags[0]), passed[0].eq(self.a), passed[1].eq(passed[0])]
+        real, imag = (self._four if self.multiplier == "4mult" else self._three)(
+            m, a, b, c, d, flags[0][0], flags[1][0])
+        unity = self.c_width - 1
+        with m.If(self.en):
+            m.d.sync += [
+                self.p.real.eq(Mux(flags[1][1], passed[1].real << unity, real)),
+                self.p.imag.eq(Mux(flags[1][1], passed[1].imag << unity, imag))]
+        return m
+
+    def _products(self, m, values, width):
+        products = [Signal(signed(width), name=f"product{index}") for index in range(len(values))]
+        with m.If(self.en):
+            m.d.sync += [product.eq(value) for product, value in zip(products, values)]
+        return products
+
+    def _four(self, m, a, b, c, d, _operands_conjugate, conjugate):
+        # (a + jb)(c ± jd) = (ac ∓ bd) + j(bc ± ad)
+        ac, bd, ad, bc = self._products(m, [a * c, b * d, a * d, b * c],
+                                        self.a_width + self.c_width)
+        return Mux(conjugate, ac + bd, ac - bd), Mux(conjugate, bc - ad, bc + ad)
+
+    def _three(self, m, a, b, c, d, operands_conjugate, conjugate):
+        k1, k2, k3 = self._products(m, [c * (a + b), a * Mux(operands_conjugate, c + d, d - c),
+                                        b * Mux(operands_conjugate, c - d, c + d)],
+                                    self.a_width + self.c_width + 2)
+        return k1 - k3, Mux(conjugate, k1 - k2, k1 + k2)

@@ -1,0 +1,22 @@
+"""The sample that travels down the FFT pipeline: data plus the tags that go with it."""
+
+from amaranth.hdl import signed
+from amaranth.lib import data
+
+__all__ = ["sample_layout", "copy_sample"]
+
+
+def sample_layout(width: int) -> data.StructLayout:
+    """``real``/``imag`` (``width`` bits), ``valid`` (not a flush or reset filler),
+    ``inverse`` (the frame's direction) and ``overflow`` (something saturated on its way)."""
+    return data.StructLayout({"real": signed(width), "imag": signed(width), "valid": 1,
+                              "inverse": 1, "overflow": 1})
+
+
+def copy_sample(target, source, *, real=None, imag=None, overflow=0):
+    """Statements copying ``source`` to ``target`` field by field (widths may differ),
+    optionally with new data and more saturation ORed into ``overflow``."""
+    return [target.real.eq(source.real if real is None else real),
+            target.imag.eq(source.imag if imag is None else imag),
+            target.valid.eq(source.valid), target.inverse.eq(source.inverse),
+            target.overflow.eq(source.overflow | overflow)]

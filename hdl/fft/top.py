@@ -1,0 +1,252 @@
+"""Streaming radix-2 single-path delay feedback (R2SDF) FFT/iFFT generator.
+
+The pipeline is built from parts that each have a golden counterpart in
+:mod:`fdcnn.golden.fft` and a unit test: :class:`~fdcnn.hdl.fft.butterfly.ButterflyStage`
+(:func:`~fdcnn.golden.fft.butterfly_stage`), :class:`~fdcnn.hdl.fft.twiddle.TwiddleMultiplier`
+with its :class:`~fdcnn.hdl.fft.twiddle.TwiddleROM` (:func:`~fdcnn.golden.fft.twiddle_stage`),
+and :class:`~fdcnn.hdl.fft.reorder.ReorderBuffer`; :class:`StreamingFFT` composes them.
+
+Architecture
+------------
+Decimation in frequency, one complex sample per clock in and out. Stage ``s`` of
+``m = log2(N)`` has a delay line of ``L = N / 2**(s+1)`` words (``N − 1`` words in all): for
+the first ``L`` samples of each ``2L`` block it stores the input and emits the previous block's
+pending differences; for the next ``L`` it forms ``sum``/``diff`` with the stored samples,
+emits the sum and stores the difference. Stages with ``L ≥ 4`` multiply the differences by
+twiddles from a ROM (4 real multipliers each, ``4·(m − 2)`` in all); the ``L = 2`` stage's
+``−j`` is a swap and negate; the ``L = 1`` stage needs neither. The arithmetic is exactly
+:class:`fdcnn.golden.fft.StreamingFFTModel`'s (read its docstring for formats, rounding and
+saturation).
+
+Each multiplier stage is pipelined as a DSP block wants it: the butterfly register beside the
+twiddle ROM's read register, registered operands, registered products, registered sum, then a
+register after rounding and saturation. Delay lines of 64 words and more are RAM (block RAM),
+shorter ones shift registers; ``output_order="natural"`` adds one ``N``-word RAM that is
+written and read in place, alternating linear and bit-reversed addressing per frame.
+
+The inverse transform swaps real and imaginary parts at the input and at the output, which is
+exactly the forward pipeline with conjugated twiddles, so the runtime direction costs two
+multiplexers.
+
+Flow control
+------------
+The whole pipeline is one clock-enabled chain that advances by one sample when an input sample
+is accepted, or when a *flush* sample is inserted, and only while the output register can take
+a sample. When the input has no sample at a frame boundary and results are still inside, the
+core inserts a flush frame (``N`` zero samples, never emitted), so the last frame leaves
+without waiting for another. A frame that arrives during a flush frame waits until it ends (at
+most ``N`` cycles). Within a frame, input gaps and output stalls just hold the pipeline.
+
+Both ports have a two-entry register slice, so the clock enable of the whole pipeline is a
+function of registered state only: no combinational path runs from ``s_axis_tvalid`` or
+``m_axis_tready`` into the pipeline or to the other port.
+"""
+
+from amaranth.hdl import Module, Mux, Signal
+from amaranth.lib import wiring
+
+from fdcnn.golden.fft import FFTConfig, StreamingFFTModel
+from fdcnn.hdl.fft.butterfly import ButterflyStage
+from fdcnn.hdl.fft.reorder import ReorderBuffer
+from fdcnn.hdl.fft.sample import sample_layout
+from fdcnn.hdl.fft.twiddle import TwiddleMultiplier
+from fdcnn.hdl.fixed import saturate
+from fdcnn.hdl.stream import (INPUT_SLICE_LATENCY, FramedOutput, check_tlast,
+                              frame_block_members, input_register_slice)
+
+__all__ = ["StreamingFFT"]
+
+
+def _format(fixed):
+    return {"width": fixed.width, "fraction": fixed.fraction, "tdata_bits": fixed.padded_width}
+
+
+class StreamingFFT(wiring.Component):
+    """Streaming R2SDF FFT/iFFT, one complex sample per clock.
+
+    Parameters
+    ----------
+    config : FFTConfig
+        The transform (validated when it was made).
+
+    Members
+    -------
+    i : In(complex_stream(data_width, user_width=1 if direction == "runtime"))
+        Input samples in natural order. ``user[0]`` (runtime direction only) is sampled with
+        each frame's first sample: 1 selects the inverse transform for that frame. ``last`` is
+        only checked: frames are always ``size`` samples.
+    o : Out(complex_stream(output_width))
+        Results in ``output_order``; ``last`` marks each frame's final sample.
+    overflow : Out(1)
+        Valid with each output sample: whether anything saturated in that output frame so far;
+        on the sample with ``last`` it covers the whole frame.
+    tlast_missing, tlast_unexpected : Out(1)
+        One-cycle pulses when an input sample that should have had ``last`` set and did not,
+        or had it set before the frame's final sample, enters the pipeline (two cycles after
+        its handshake unless the pipeline is stalled).
+    """
+
+    def __init__(self, config: FFTConfig):
+        self.model = StreamingFFTModel(config)
+        user_width = 1 if config.direction == "runtime" else 0
+        super().__init__(frame_block_members(config.data_width, config.output_width,
+                                             user_width=user_width))
+
+    @property
+    def output_width(self) -> int:
+        return self.model.output_width
+
+    @property
+    def multipliers(self) -> int:
+        """Real multipliers in the design: 4 per twiddle stage."""
+        return 4 * len(self.model.multiplier_stages)
+
+    def describe(self) -> dict:
+        """What a user of the generated Verilog needs besides the ports' names (for JSON)."""
+        config = self.model.config
+        return {
+            "parameters": config.parameters(),
+            "latency_cycles": self.latency,
+            "throughput": "1 sample per clock, frames back to back",
+            "multipliers": self.multipliers,
+            "stage_shifts": list(config.shifts),
+            "input_format": _format(config.input_format),
+            "output_format": _format(config.output_format),
+            "output": (f"{'IDFT' if config.direction == 'inverse' else 'DFT'}(x) / "
+                       f"2**{config.total_shift}" + (", inverse per frame (s_axis_tuser)"
+                                                      if config.direction == "runtime" else "")),
+            "output_order": config.output_order,
+            "port_descriptions": {
+                "s_axis_tuser": "bit 0 with a frame's first sample: 1 = inverse transform",
+                "overflow": "with each m_axis beat: a sum, product or output of this output "
+                            "frame saturated (so far; complete on the tlast beat)",
+                "tlast_missing": "1-cycle pulse: an input frame's last sample had no tlast",
+                "tlast_unexpected": "1-cycle pulse: tlast before an input frame's last sample",
+            },
+        }
+
+    def _stage_delay(self, stage: int) -> int:
+        """Enabled cycles through a stage: its delay line, then the twiddle multiplier or (no
+        multiplier) one register."""
+        rotation = (TwiddleMultiplier.latency if stage in self.model.multiplier_stages else 1)
+        return self.model.stage_span(stage) + rotation
+
+    @property
+    def _stages_delay(self) -> int:
+        """Enabled cycles from a frame's first sample in the input register to its first
+        result in the last stage's output register."""
+        return sum(self._stage_delay(stage) for stage in range(self.model.stages))
+
+    @property
+    def latency(self) -> int:
+        """Clock cycles from the handshake of a frame's first input sample to the handshake of
+        its first result, with no input gaps and ``m_axis_tready`` high: the input register
+        slice, the input register, the stages, the reorder buffer (natural order), and the
+        output register slice."""
+        reorder = (ReorderBuffer.delay(self.model.size)
+                   if self.model.output_order == "natural" else 0)
+        return (INPUT_SLICE_LATENCY + 1 + self._stages_delay + reorder
+                + FramedOutput.latency)
+
+    def elaborate(self, platform):
+        m = Module()
+        config = self.model.config
+        # Two-entry register slices on both ports: the pipeline's clock enable then depends on
+        # registered FIFO levels only, never combinationally on s_axis_tvalid or m_axis_tready.
+        input_slice, head = input_register_slice(m, "input_slice", self.i)
+        m.submodules.output = output = FramedOutput(config.output_width, config.size)
+        wiring.connect(m, wiring.flipped(self.o), output.o)
+        m.d.comb += self.overflow.eq(output.overflow)
+
+        pending = Signal(range(self.latency + config.size + 2))  # accepted, not yet output
+        advance, accept, slot = self._flow_control(m, input_slice, output, pending)
+        check_tlast(m, accept, slot == config.size - 1, head.last, self.tlast_missing,
+                    self.tlast_unexpected)
+        sample = self._input_register(m, head, accept, advance, slot)
+        offset = 0
+        for stage in range(config.stages):
+            sample = self._stage(m, stage, sample, offset, advance)
+            offset += self._stage_delay(stage)
+        if config.output_order == "natural":
+            m.submodules.reorder = reorder = ReorderBuffer(
+                size=config.size, width=config.stage_widths[-1], offset=offset)
+            m.d.comb += [reorder.en.eq(advance), reorder.i.eq(sample)]
+            sample = reorder.o
+        self._output(m, sample, advance, accept, pending, output)
+        return m
+
+    def _flow_control(self, m, input_slice, output, pending):
+        """The pipeline's clock enable ``advance``: a sample accepted or a flush sample
+        inserted, while the output slice has room. Returns ``advance``, ``accept`` and the
+        position ``slot`` of the next input sample in its frame."""
+        size = self.model.size
+        advance, slot = Signal(), Signal(range(size))
+        flushing = Signal()                 # inside an inserted flush frame
+        can_advance = output.w_rdy
+        insert_flush = Mux(slot == 0, ~input_slice.r_rdy & (pending != 0), flushing)
+        accept = input_slice.r_rdy & can_advance & ((slot == 0) | ~flushing)
+        m.d.comb += [input_slice.r_en.eq(accept),
+                     advance.eq(can_advance & (accept | insert_flush))]
+        with m.If(advance):
+            m.d.sync += slot.eq(Mux(slot == size - 1, 0, slot + 1))
+            with m.If(slot == 0):
+                m.d.sync += flushing.eq(~accept)
+        return advance, accept, slot
+
+    def _input_register(self, m, head, accept, advance, slot):
+        """The accepted sample (zero when flushing), real and imaginary parts swapped for the
+        inverse transform, into the first pipeline register."""
+        config = self.model.config
+        inverse = Signal()
+        if config.direction == "runtime":
+            frame_inverse = Signal()
+            m.d.comb += inverse.eq(Mux(slot == 0, head.user[0], frame_inverse))
+            with m.If(accept & (slot == 0)):
+                m.d.sync += frame_inverse.eq(head.user[0])
+        else:
+            m.d.comb += inverse.eq(config.direction == "inverse")
+        sample = Signal(sample_layout(config.stage_widths[0]))
+        real = Mux(accept, head.data.real, 0)
+        imag = Mux(accept, head.data.imag, 0)
+        with m.If(advance):
+            m.d.sync += [sample.real.eq(Mux(inverse, imag, real)),
+                         sample.imag.eq(Mux(inverse, real, imag)),
+                         sample.valid.eq(accept), sample.inverse.eq(inverse),
+                         sample.overflow.eq(0)]
+        return sample
+
+    def _stage(self, m, stage, sample, offset, advance):
+        """Stage ``stage``: the butterfly, then the twiddle multiplier or a register;
+        ``sample`` shows a frame's first sample after enabled cycle ``offset``."""
+        config = self.model.config
+        span, width = config.stage_span(stage), config.stage_widths[stage + 1]
+        butterfly = ButterflyStage(span=span, input_width=config.stage_widths[stage], width=width,
+                                   shift=config.shifts[stage], rounding=config.rounding,
+                                   offset=offset)
+        m.submodules[f"stage{stage}"] = butterfly
+        m.d.comb += [butterfly.en.eq(advance), butterfly.i.eq(sample)]
+        if stage not in config.multiplier_stages:
+            result = Signal(sample_layout(width), name=f"stage{stage}_out")
+            with m.If(advance):
+                m.d.sync += result.eq(butterfly.o)
+            return result
+        rotator = TwiddleMultiplier(span=span, width=width, twiddle_width=config.twiddle_width,
+                                    rounding=config.rounding)
+        m.submodules[f"stage{stage}_twiddle"] = rotator
+        m.d.comb += [rotator.en.eq(advance), rotator.i.eq(butterfly.o),
+                     rotator.index.eq(butterfly.index), rotator.rotate.eq(butterfly.rotate)]
+        return rotator.o
+
+    def _output(self, m, sample, advance, accept, pending, output):
+        """Saturate to the output width and undo the inverse's swap into the framed output."""
+        config = self.model.config
+        real, real_saturated = saturate(sample.real, config.output_width)
+        imag, imag_saturated = saturate(sample.imag, config.output_width)
+        retired = advance & sample.valid
+        m.d.sync += pending.eq(pending + accept - retired)
+        m.d.comb += [
+            output.w_en.eq(retired),
+            output.w_data.real.eq(Mux(sample.inverse, imag, real)),
+            output.w_data.imag.eq(Mux(sample.inverse, real, imag)),
+            output.w_overflow.eq(sample.overflow | real_saturated | imag_saturated),
+        ]
