@@ -36,6 +36,7 @@ import dataclasses
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from fdcnn.golden.checks import integer_in, one_of
 from fdcnn.golden.config import BlockConfig, BlockModel, parameter
@@ -173,7 +174,7 @@ class FFTConfig(BlockConfig):
 
 
 def twiddle_codes(span: int, width: int):
-    """Twiddle codes ``(cos, sin)`` of ``W = exp(−2πj·n / (2·span))`` for ``n = 0 … span−1``
+    """Twiddle codes ``(cos, sin)`` of ``W = exp(−2πj·n / (2·span))``, ``n = 0 … span−1``,
     in Q1.(width−1), round half to even.
 
     Entry 0 (``W = 1``) cannot be represented; it is stored saturated but always bypassed.
@@ -246,7 +247,8 @@ class StreamingFFTModel(BlockModel):
 
     # The model -----------------------------------------------------------------------------
 
-    def transform(self, real, imag, inverse=None):
+    def transform(self, real: ArrayLike, imag: ArrayLike,
+                  inverse: ArrayLike | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Transform frames of integer samples.
 
         Parameters

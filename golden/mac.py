@@ -36,6 +36,7 @@ import dataclasses
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from fdcnn.golden.checks import integer_in, one_of
 from fdcnn.golden.cmult import MULTIPLIERS, complex_product, product_width
@@ -50,6 +51,9 @@ MODES = ("forward", "backward_data", "weight_grad", "weight_update")
 DEFAULT_MODES = ("forward", "backward_data", "weight_grad")
 #: Largest learning-rate shift ``s`` of the weight update.
 MAX_LEARNING_SHIFT = 63
+
+#: A complex operand: its real and imaginary parts, integer arrays of one shape.
+Pair = tuple[ArrayLike, ArrayLike]
 
 
 def _optional_int(text):
@@ -170,7 +174,7 @@ class SpectralMACModel(BlockModel):
             outputs.append(output.astype(np.int64))
         return outputs[0], outputs[1], overflow.any(axis=-1)
 
-    def forward(self, x, w):
+    def forward(self, x: Pair, w: Pair) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``x``: (real, imag), each (C, bins); ``w``: each (O, C, bins). Returns ``Y`` real and
         imaginary parts (O, bins) and an overflow flag per output channel."""
         channels = np.asarray(x[0]).shape[0]
@@ -181,7 +185,7 @@ class SpectralMACModel(BlockModel):
                   .transpose(1, 0, 2) for part in w]
         return self._accumulate(streamed, stored, conjugate=False)
 
-    def backward_data(self, w, dy):
+    def backward_data(self, w: Pair, dy: Pair) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``w``: each (O, C, bins); ``dy``: each (O, bins). Returns ``dX`` (C, bins) and a flag
         per input channel."""
         outputs, channels = np.asarray(w[0]).shape[:2]
@@ -200,12 +204,13 @@ class SpectralMACModel(BlockModel):
                   [:, None, :, :] for part in x]
         return streamed, stored
 
-    def weight_grad(self, x, dy):
+    def weight_grad(self, x: Pair, dy: Pair) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``x``: each (B, C, bins); ``dy``: each (B, O, bins). Returns ``dW`` (O, C, bins) and a
         flag per (output, input) channel pair."""
         return self._accumulate(*self._gradient_sums(x, dy), conjugate=True)
 
-    def weight_update(self, w, x, dy, learning_shift):
+    def weight_update(self, w: Pair, x: Pair, dy: Pair,
+                      learning_shift: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One stochastic-gradient step: ``w`` each (O, C, bins), ``x`` and ``dy`` as for
         :meth:`weight_grad`. Returns the new ``W`` (O, C, bins) and a flag per channel pair."""
         integer_in("Learning-rate shift", learning_shift, 0, MAX_LEARNING_SHIFT)

@@ -31,13 +31,15 @@ and the pooled spectrum is ready for an inverse transform that takes bit-reverse
 import dataclasses
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from fdcnn.golden.checks import integer_in, one_of
 from fdcnn.golden.config import BlockConfig, BlockModel, parameter
 from fdcnn.golden.fft import bit_reverse
 from fdcnn.golden.fixed import saturate
 
-__all__ = ["PoolConfig", "SpectralPoolModel", "crop_matrix", "NYQUIST_POLICIES", "ORDERS", "DIRECTIONS"]
+__all__ = ["PoolConfig", "SpectralPoolModel", "crop_matrix", "NYQUIST_POLICIES", "ORDERS",
+           "DIRECTIONS"]
 
 NYQUIST_POLICIES = ("crop", "fold", "zero")
 ORDERS = ("natural", "bit_reversed")
@@ -162,7 +164,7 @@ class SpectralPoolModel(BlockModel):
     # Bit reversal is an involution: the same permutation maps natural order back to stream order.
     _to_stream = _to_natural
 
-    def map_natural(self, frames):
+    def map_natural(self, frames: np.ndarray) -> np.ndarray:
         """The linear map on frames in natural order, shape (frames, rows, columns), any dtype
         (complex floats included): ``A_r · X · A_cᵀ`` forward, ``A_rᵀ · Y · A_c`` backward."""
         row_matrix, column_matrix = self.matrices
@@ -170,7 +172,8 @@ class SpectralPoolModel(BlockModel):
             row_matrix, column_matrix = row_matrix.T, column_matrix.T
         return np.einsum("ij,fjk,lk->fil", row_matrix, frames, column_matrix)
 
-    def transform(self, real, imag):
+    def transform(self, real: ArrayLike,
+                  imag: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Pool (or unpool) frames given in stream order.
 
         Parameters

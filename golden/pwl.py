@@ -41,13 +41,15 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from fdcnn.golden.checks import integer_in, one_of
 from fdcnn.golden.config import BlockConfig, BlockModel, parameter
 from fdcnn.golden.fixed import FixedFormat, check_rounding, round_shift, saturate
 
-__all__ = ["PWLConfig", "Activation", "ACTIVATIONS", "leaky_relu", "activation", "PiecewiseLinearModel",
-           "output_format_for", "MODES", "EXHAUSTIVE_BITS"]
+__all__ = ["PWLConfig", "Activation", "ACTIVATIONS", "leaky_relu", "activation",
+           "function_from_text", "PiecewiseLinearModel", "output_format_for", "MODES",
+           "EXHAUSTIVE_BITS"]
 
 MODES = ("value", "derivative", "gradient")
 #: Error reports visit every input code up to this width, a sample of codes beyond it.
@@ -293,7 +295,8 @@ class PWLConfig(BlockConfig):
         else:
             values = self.activation.derivative(codes * self.input_format.lsb)
         fmt = self.output_format
-        if values.min() < (fmt.min_code - 1) * fmt.lsb or values.max() > (fmt.max_code + 1) * fmt.lsb:
+        if (values.min() < (fmt.min_code - 1) * fmt.lsb
+                or values.max() > (fmt.max_code + 1) * fmt.lsb):
             what = "values" if self.mode == "value" else "derivative"
             raise ValueError(f"Output format {fmt} cannot hold the {what} of "
                              f"{self.activation.name} on the input range: "
@@ -437,7 +440,8 @@ class PiecewiseLinearModel(BlockModel):
     def _derivative(self, codes):
         return self._rescale(self._segment_slopes(codes)[1], self.slope_fraction)
 
-    def evaluate(self, codes, gradient=None):
+    def evaluate(self, codes: ArrayLike,
+                 gradient: ArrayLike | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The unit's output for input codes (and ``dY`` codes in gradient mode): output codes,
         and where the output saturated."""
         if self.mode == "value":
@@ -449,7 +453,7 @@ class PiecewiseLinearModel(BlockModel):
 
     # Affine pre-stage ------------------------------------------------------------------------
 
-    def normalization(self, mean, std):
+    def normalization(self, mean: float, std: float) -> tuple[int, int]:
         """Gain and offset codes for ``z = (x − mean) / std`` (real units of the input)."""
         gain = int(round(2 ** self.gain_format.fraction / std))
         offset = int(round(-mean / (std * self.input_format.lsb)))
@@ -458,7 +462,8 @@ class PiecewiseLinearModel(BlockModel):
             raise ValueError(f"Gain 1/{std} does not fit the gain format {self.gain_format}")
         return gain, int(np.clip(offset, self.input_format.min_code, self.input_format.max_code))
 
-    def pre_stage(self, codes, gains, offsets):
+    def pre_stage(self, codes: ArrayLike, gains: ArrayLike,
+                  offsets: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """``z`` codes for input codes with their channels' gain and offset codes, and where
         ``z`` saturated."""
         fraction = self.gain_format.fraction
@@ -477,7 +482,7 @@ class PiecewiseLinearModel(BlockModel):
                                          for delta in (-1, 0, 1)]
         return np.unique(np.concatenate([rng.integers(self.low, self.high + 1, 1 << 20), edges]))
 
-    def errors(self):
+    def errors(self) -> dict:
         """Max and RMS error in output LSBs, over the range, of the value and of the
         derivative (the fitted slope against f′, in output LSBs)."""
         codes = self.report_codes()
@@ -490,7 +495,7 @@ class PiecewiseLinearModel(BlockModel):
                 "derivative_max": float(np.max(np.abs(derivative_error)) / lsb),
                 "derivative_rms": float(np.sqrt(np.mean(derivative_error ** 2)) / lsb)}
 
-    def error_bound(self):
+    def error_bound(self) -> float:
         """Bound on the value's max error in output LSBs, from theory.
 
         Per segment of width ``h``: linear interpolation errs by at most ``h²/8 · max|f″|``

@@ -128,7 +128,8 @@ class SpectralPool(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         model = self.model
-        input_slice, head = input_register_slice(m, "input_slice", self.i)
+        input_slice = input_register_slice(m, "input_slice", self.i)
+        head = input_slice.payload
         output_rows, output_columns = model.output_shape
         m.submodules.output = output = FramedOutput(model.output_width,
                                                     output_rows * output_columns)
@@ -161,8 +162,8 @@ class SpectralPool(wiring.Component):
         model = self.model
         width = model.data_width
         advance = output.w_rdy
-        step = advance & input_slice.r_rdy
-        m.d.comb += input_slice.r_en.eq(step)
+        step = advance & input_slice.valid
+        m.d.comb += input_slice.ready.eq(step)
         wrapped = columns.step(m, step)
         rows.step(m, wrapped)
         check_tlast(m, step, rows.at_end & columns.at_end, head.last,
@@ -221,9 +222,9 @@ class SpectralPool(wiring.Component):
         active = (takes(rows) | replays(rows)) & (takes(columns) | replays(columns))
         dropped = (rows.zero & rows.second) | (columns.zero & columns.second)
         advance = output.w_rdy
-        step = advance & (~consume | input_slice.r_rdy)
+        step = advance & (~consume | input_slice.valid)
         taken = step & consume
-        m.d.comb += input_slice.r_en.eq(taken)
+        m.d.comb += input_slice.ready.eq(taken)
         wrapped = columns.step(m, step)
         rows.step(m, wrapped)
         column = self._column_counter(m, step & takes(columns), wrapped)

@@ -128,23 +128,22 @@ class PiecewiseLinear(wiring.Component):
         model = self.model
         lanes = ("real", "imag") if self.complex else ("real",)
 
-        slices, heads = {}, {}
-        for name in ("i", "grad") if model.mode == "gradient" else ("i",):
-            slices[name], heads[name] = input_register_slice(m, f"{name}_slice",
-                                                             getattr(self, name))
-        head, gradient = heads["i"], heads.get("grad")
+        slices = {name: input_register_slice(m, f"{name}_slice", getattr(self, name))
+                  for name in (("i", "grad") if model.mode == "gradient" else ("i",))}
+        head = slices["i"].payload
+        gradient = slices["grad"].payload if "grad" in slices else None
 
         m.submodules.output = output = FramedOutput(model.output_format.width, None,
                                                     complex=self.complex)
         wiring.connect(m, wiring.flipped(self.o), output.o)
         m.d.comb += self.overflow.eq(output.overflow)
         advance = output.w_rdy
-        available = slices["i"].r_rdy
+        available = slices["i"].valid
         if gradient is not None:
-            available &= slices["grad"].r_rdy
+            available &= slices["grad"].valid
         take = advance & available
-        for fifo in slices.values():
-            m.d.comb += fifo.r_en.eq(take)
+        for head_stream in slices.values():
+            m.d.comb += head_stream.ready.eq(take)
 
         rom = self._coefficient_rom(m)
         depth = PWL_STAGES + (AFFINE_STAGES if model.affine else 0)

@@ -4,13 +4,14 @@ Blocks connect with :func:`complex_stream` signatures (``amaranth.lib.stream``),
 them is wiring. ``hdl.axis`` turns the same signature into AXI4-Stream ports at a Verilog top.
 """
 
-from amaranth.hdl import Module, Mux, Signal, signed
+from amaranth.hdl import Module, Mux, Shape, Signal, signed
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.wiring import In, Out
 
 __all__ = ["complex_layout", "complex_stream", "is_stream_member", "frame_block_members",
-           "input_register_slice", "INPUT_SLICE_LATENCY", "FramedOutput", "check_tlast"]
+           "RegisterSlice", "input_register_slice", "INPUT_SLICE_LATENCY", "FramedOutput",
+           "check_tlast"]
 
 
 def is_stream_member(member):
@@ -49,14 +50,42 @@ def frame_block_members(input_width, output_width, *, user_width=0):
 INPUT_SLICE_LATENCY = 1
 
 
+class RegisterSlice(wiring.Component):
+    """A ``depth``-entry FIFO between two streams of ``layout`` payloads: ``i.ready`` and
+    ``o.valid`` come from registers, so no combinational path crosses it.
+
+    Members
+    -------
+    i : In(stream.Signature(layout))
+    o : Out(stream.Signature(layout))
+    level : Out(range(depth + 1))
+        Entries held.
+    """
+
+    def __init__(self, layout, *, depth: int = 2):
+        self.depth = depth
+        super().__init__({"i": In(stream.Signature(layout)), "o": Out(stream.Signature(layout)),
+                          "level": Out(range(depth + 1))})
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.fifo = fifo = SyncFIFO(width=Shape.cast(self.i.payload.shape()).width,
+                                            depth=self.depth)
+        writes, reads = fifo.w_stream, fifo.r_stream
+        m.d.comb += [writes.payload.eq(self.i.payload), writes.valid.eq(self.i.valid),
+                     self.i.ready.eq(writes.ready),
+                     self.o.payload.eq(reads.payload), self.o.valid.eq(reads.valid),
+                     reads.ready.eq(self.o.ready), self.level.eq(fifo.level)]
+        return m
+
+
 def input_register_slice(m, name, port):
-    """A two-entry register slice on the input stream ``port``: ``port.ready`` comes from a
-    register, so nothing combinational reaches back to the sender. Returns the FIFO (read it
-    with ``r_rdy``/``r_en``) and a view of its head sample in ``port``'s payload layout."""
-    m.submodules[name] = fifo = SyncFIFO(width=port.payload.shape().size, depth=2)
-    m.d.comb += [fifo.w_data.eq(port.payload), fifo.w_en.eq(port.valid),
-                 port.ready.eq(fifo.w_rdy)]
-    return fifo, port.payload.shape()(fifo.r_data)
+    """A two-entry :class:`RegisterSlice` behind the input stream ``port``, so nothing
+    combinational reaches back to the sender. Returns the slice's output stream: its head
+    sample (``payload``, in ``port``'s layout), ``valid``, and ``ready`` to take it."""
+    m.submodules[name] = register_slice = RegisterSlice(port.payload.shape())
+    wiring.connect(m, wiring.flipped(port), register_slice.i)
+    return register_slice.o
 
 
 class FramedOutput(wiring.Component):
@@ -86,26 +115,28 @@ class FramedOutput(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         entry_layout = data.StructLayout({"data": self.w_data.shape(), "last": 1, "overflow": 1})
-        m.submodules.fifo = fifo = SyncFIFO(width=entry_layout.size, depth=self.depth)
+        m.submodules.slice = register_slice = RegisterSlice(entry_layout, depth=self.depth)
+        entries = register_slice.i
         running = Signal()      # OR of the frame's earlier samples' overflow
-        entry = Signal(entry_layout)
+        entry = entries.payload
         m.d.comb += [entry.data.eq(self.w_data), entry.overflow.eq(self.w_overflow | running)]
         if self.frame_size is None:
             m.d.comb += entry.last.eq(self.w_last)
         else:
             index = Signal(range(self.frame_size))
             m.d.comb += entry.last.eq(index == self.frame_size - 1)
-            with m.If(self.w_en & fifo.w_rdy):
+            with m.If(self.w_en & entries.ready):
                 m.d.sync += index.eq(Mux(entry.last, 0, index + 1))
-        with m.If(self.w_en & fifo.w_rdy):
+        with m.If(self.w_en & entries.ready):
             m.d.sync += running.eq(entry.overflow & ~entry.last)
-        queued = entry_layout(fifo.r_data)
+        queued = register_slice.o
         m.d.comb += [
-            fifo.w_data.eq(entry), fifo.w_en.eq(self.w_en), self.w_rdy.eq(fifo.w_rdy),
-            self.w_level.eq(fifo.level),
-            self.o.valid.eq(fifo.r_rdy), fifo.r_en.eq(self.o.ready),
-            self.o.payload.data.eq(queued.data), self.o.payload.last.eq(queued.last),
-            self.overflow.eq(queued.overflow),
+            entries.valid.eq(self.w_en), self.w_rdy.eq(entries.ready),
+            self.w_level.eq(register_slice.level),
+            self.o.valid.eq(queued.valid), queued.ready.eq(self.o.ready),
+            self.o.payload.data.eq(queued.payload.data),
+            self.o.payload.last.eq(queued.payload.last),
+            self.overflow.eq(queued.payload.overflow),
         ]
         return m
 

@@ -8,6 +8,14 @@ every beat it accepts, with the clock cycle it was accepted on.
 Both sample handshakes right after the rising edge, where the values read are those the edge
 sampled. ``tdata`` packing is fdcnn's: components sign-extended to whole bytes, real low; a
 real stream (``components=1``) has the real part only.
+
+Why not cocotbext-axi: its ``AxiStreamSource``/``AxiStreamSink`` (0.1.28) do work under
+cocotb 2.1 (checked with pause generators on the pooling unit), but the scoreboard needs what
+its sink does not record: the clock cycle on which each beat was accepted (the latency, zero
+bubble and throughput checks count cycles exactly) and side-band flags sampled with each
+output beat (``overflow``). Its frames are byte buffers delimited by ``tlast``, while these
+benches drive samples with per-beat ``tuser`` and deliberately wrong ``tlast``. Using it for
+the source alone would leave two drivers' conventions in one bench, so both stay here.
 """
 
 import random

@@ -153,7 +153,8 @@ class StreamingFFT(wiring.Component):
         config = self.model.config
         # Two-entry register slices on both ports: the pipeline's clock enable then depends on
         # registered FIFO levels only, never combinationally on s_axis_tvalid or m_axis_tready.
-        input_slice, head = input_register_slice(m, "input_slice", self.i)
+        input_slice = input_register_slice(m, "input_slice", self.i)
+        head = input_slice.payload
         m.submodules.output = output = FramedOutput(config.output_width, config.size)
         wiring.connect(m, wiring.flipped(self.o), output.o)
         m.d.comb += self.overflow.eq(output.overflow)
@@ -183,9 +184,9 @@ class StreamingFFT(wiring.Component):
         advance, slot = Signal(), Signal(range(size))
         flushing = Signal()                 # inside an inserted flush frame
         can_advance = output.w_rdy
-        insert_flush = Mux(slot == 0, ~input_slice.r_rdy & (pending != 0), flushing)
-        accept = input_slice.r_rdy & can_advance & ((slot == 0) | ~flushing)
-        m.d.comb += [input_slice.r_en.eq(accept),
+        insert_flush = Mux(slot == 0, ~input_slice.valid & (pending != 0), flushing)
+        accept = input_slice.valid & can_advance & ((slot == 0) | ~flushing)
+        m.d.comb += [input_slice.ready.eq(accept),
                      advance.eq(can_advance & (accept | insert_flush))]
         with m.If(advance):
             m.d.sync += slot.eq(Mux(slot == size - 1, 0, slot + 1))

@@ -61,29 +61,22 @@ or 3 with ``multiplier="3mult"``.
 
 
 from amaranth.hdl import Module, Mux, Signal
-from amaranth.lib import data, enum, stream, wiring
+from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from fdcnn.golden.mac import MAX_LEARNING_SHIFT, MODES, MACConfig, SpectralMACModel
-from fdcnn.hdl.fixed import round_shift, round_shift_by, saturate
+from fdcnn.golden.mac import MACConfig, SpectralMACModel
+from fdcnn.hdl.mac.drain import DRAIN_STAGES, Drain
 from fdcnn.hdl.mac.lane import ACCUMULATE_STAGES, MACLane
-from fdcnn.hdl.mac.lane import accumulator_layout as lane_accumulator_layout
+from fdcnn.hdl.mac.tile import PASSES_BITS, TileControl, tile_config_layout
 from fdcnn.hdl.stream import FramedOutput, complex_layout, complex_stream
 
 __all__ = ["SpectralMAC"]
 
-#: Cycles from a drain read's issue (the cycle after the final write it waits for) to its
-#: word in the output register slice: the RAM read, the lane multiplexer's register.
-DRAIN_STAGES = 2
+#: Entries of the output FIFO (room for the drain's words in flight).
+OUTPUT_DEPTH = 4
 #: Up to this many bins the accumulator can be read again before its last two writes land,
 #: so those writes are forwarded.
 FORWARDED_BINS = 2
-
-
-class _State(enum.Enum):
-    CONFIG = 0
-    LOAD = 1
-    STREAM = 2
 
 
 class SpectralMAC(wiring.Component):
@@ -113,9 +106,7 @@ class SpectralMAC(wiring.Component):
         self.modes = config.modes
         model = self.model
         self.max_frames = max(model.max_in_channels, model.max_out_channels)
-        self.config_layout = data.StructLayout({
-            "mode": 2, "frames": range(self.max_frames + 1), "passes": 16, "load": 1,
-            "learning_shift": range(MAX_LEARNING_SHIFT + 1)})
+        self.config_layout = tile_config_layout(self.max_frames)
         super().__init__({
             "config": In(stream.Signature(self.config_layout)),
             "weight": In(complex_stream(model.weight_width)),
@@ -132,8 +123,8 @@ class SpectralMAC(wiring.Component):
     def latency(self):
         """Cycles from accepting the first sample of a tile's last frame (of its last pass in
         ``weight_grad``) to its first result's handshake, with no other tile draining: the
-        accumulation pipeline, the drain's RAM read and lane register, and the output register
-        slice."""
+        accumulation pipeline, the drain's issue after the final write, its RAM read and lane
+        register, and the output register slice."""
         return (ACCUMULATE_STAGES + 1 + DRAIN_STAGES + FramedOutput.latency)
 
     def describe(self):
@@ -146,7 +137,7 @@ class SpectralMAC(wiring.Component):
             "config_fields": {"mode": "bits 0-1: 0 forward, 1 backward_data, 2 weight_grad, "
                                       "3 weight_update",
                               "frames": f"next {self.config_layout['frames'].width} bits",
-                              "passes": "next 16 bits", "load": "next bit",
+                              "passes": f"next {PASSES_BITS} bits", "load": "next bit",
                               "learning_shift": "next 6 bits (weight_update)"},
             "port_descriptions": {
                 "s_axis_config_tdata": "tile configuration: mode, frames, passes, load, "
@@ -176,210 +167,77 @@ class SpectralMAC(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        model, lanes, bins = self.model, self.lanes, self.model.bins
-        accumulator_depth = self._accumulator_frames * bins
-        updating_built = "weight_update" in self.modes
-
-        m.submodules.output = output = FramedOutput(model.output_width, bins, depth=4)
+        model, bins = self.model, self.model.bins
+        m.submodules.output = output = FramedOutput(model.output_width, bins,
+                                                    depth=OUTPUT_DEPTH)
         wiring.connect(m, wiring.flipped(self.o), output.o)
         m.d.comb += self.overflow.eq(output.overflow)
-
-        # Tile control ----------------------------------------------------------------------
-        state = Signal(_State)
-        mode = Signal(2)                     # a built mode: requests for others run forward
-        load = Signal()
-        learning_shift = Signal(self.config_layout["learning_shift"].shape)
-        passes_left = Signal(16)             # passes after the current one
-        first_pass = Signal()
-        words_range = range(self.max_frames * bins)
-        stream_last = Signal(words_range)    # the last streamed word of a pass
-        final_start = Signal(words_range)    # the first word of a pass's last frame
-        operand_last = Signal(words_range)   # the last operand word of a lane
-        bank = Signal()                      # accumulator bank of the tile being streamed
-        bank_free = Signal(2, init=0b11)
-        bank_update = Signal(2)              # the bank's tile is a weight update
-        bank_frames = [Signal(range(self._accumulator_frames + 1), name=f"bank{index}_frames")
-                       for index in range(2)]
-        weight_grad = mode[1]                # weight_grad or weight_update
-        conjugate = mode != 0
-
-        load_lane = Signal(range(lanes))
-        load_address = Signal(range(self.max_frames * bins))
-        stream_address = Signal(range(self.max_frames * bins))
-        stream_bin = Signal(range(bins))
-
-        m.d.comb += self.weight.ready.eq(state == _State.LOAD)
-        loading = self.weight.valid & self.weight.ready
-        with m.If(loading):
-            with m.If(load_address == operand_last):
-                m.d.sync += [load_address.eq(0), load_lane.eq(load_lane + 1)]
-                with m.If(load_lane == lanes - 1):
-                    m.d.sync += [load_lane.eq(0), state.eq(_State.STREAM)]
-            with m.Else():
-                m.d.sync += load_address.eq(load_address + 1)
-
-        m.d.comb += self.i.ready.eq(state == _State.STREAM)
-        taking = self.i.valid & self.i.ready
-        pass_end = stream_address == stream_last
-        tile_end = pass_end & (passes_left == 0)
-        with m.If(taking):
-            m.d.sync += [stream_address.eq(Mux(pass_end, 0, stream_address + 1)),
-                         stream_bin.eq(Mux(stream_bin == bins - 1, 0, stream_bin + 1))]
-            with m.If(tile_end):
-                m.d.sync += [state.eq(_State.CONFIG), bank.eq(~bank)]
-            with m.Elif(pass_end):
-                m.d.sync += [passes_left.eq(passes_left - 1), first_pass.eq(0),
-                             state.eq(Mux(load, _State.LOAD, _State.STREAM))]
-
-        # The next tile's configuration is taken in CONFIG, or together with the current tile's
-        # last sample, so back-to-back tiles leave no bubble; after a weight update, only once
-        # the update is written (the update uses the operand RAM's ports).
-        next_bank = Mux(state == _State.CONFIG, bank, ~bank)
-        updating = Signal()                  # a weight update is not yet written back
-        m.d.comb += self.config.ready.eq(
-            ((state == _State.CONFIG) | (taking & tile_end)) & bank_free.bit_select(next_bank, 1)
-            & ~updating)
-        with m.If(self.config.valid & self.config.ready):
-            payload = self.config.payload
-            built = payload.mode.matches(*(MODES.index(name) for name in self.modes))
-            mode_value = Mux(built, payload.mode, 0)
-            frames_value = Mux(payload.frames == 0, 1, payload.frames)
-            words = frames_value * bins
-            m.d.sync += [mode.eq(mode_value), stream_last.eq(words - 1),
-                         final_start.eq(words - bins),
-                         operand_last.eq(Mux(mode_value[1], bins, words) - 1),
-                         passes_left.eq(Mux(payload.passes == 0, 0, payload.passes - 1)),
-                         first_pass.eq(1),
-                         load.eq(payload.load), learning_shift.eq(payload.learning_shift),
-                         bank_free.bit_select(next_bank, 1).eq(0),
-                         bank_update.bit_select(next_bank, 1).eq(mode_value == 3),
-                         load_lane.eq(0), load_address.eq(0), stream_address.eq(0),
-                         stream_bin.eq(0),
-                         state.eq(Mux(payload.load, _State.LOAD, _State.STREAM))]
-            for index, count in enumerate(bank_frames):
-                with m.If(next_bank == index):
-                    m.d.sync += count.eq(Mux(mode_value[1], frames_value, 1))
-
-        # Accumulation pipeline (never stalls; samples carry a valid bit) -------------------
-        # ``final`` marks the last write to an accumulator word in its tile: the tile's last
-        # frame (last pass in the gradient modes), which writes the words in address order.
-        first = Mux(weight_grad, first_pass, stream_address < bins)
-        final = Mux(weight_grad, passes_left == 0, stream_address >= final_start)
-        accumulator_offset = Mux(weight_grad, stream_address, stream_bin)
-        operand_address = Mux(weight_grad, self._gradient_base + stream_bin, stream_address)
-        operand_load_address = Mux(weight_grad, self._gradient_base + load_address, load_address)
-        tags = data.StructLayout({"valid": 1, "first": 1, "final": 1, "bank": 1,
-                                  "conjugate": 1, "address": range(accumulator_depth)})
-        stages = [Signal(tags, name=f"accumulate{index}") for index in range(ACCUMULATE_STAGES)]
-        m.d.sync += [stages[0].valid.eq(taking), stages[0].first.eq(first),
-                     stages[0].final.eq(final), stages[0].bank.eq(bank),
-                     stages[0].conjugate.eq(conjugate), stages[0].address.eq(accumulator_offset)]
-        m.d.sync += [later.eq(earlier) for earlier, later in zip(stages, stages[1:])]
+        m.submodules.tiles = tiles = TileControl(
+            lanes=self.lanes, bins=bins, max_frames=self.max_frames, modes=self.modes,
+            accumulator_frames=self._accumulator_frames, gradient_base=self._gradient_base)
+        wiring.connect(m, wiring.flipped(self.config), tiles.config)
+        m.d.comb += [tiles.weight_valid.eq(self.weight.valid),
+                     self.weight.ready.eq(tiles.weight_ready),
+                     tiles.sample_valid.eq(self.i.valid), self.i.ready.eq(tiles.sample_ready)]
+        m.submodules.drain = drain = Drain(
+            lanes=self.lanes, bins=bins, accumulator_frames=self._accumulator_frames,
+            accumulator_width=model.accumulator_width, weight_width=model.weight_width,
+            output_width=model.output_width, output_shift=model.output_shift,
+            rounding=model.rounding, update="weight_update" in self.modes,
+            output_depth=OUTPUT_DEPTH)
+        m.d.comb += [drain.bank_frames.eq(tiles.bank_frames),
+                     drain.bank_update.eq(tiles.bank_update),
+                     drain.learning_shift.eq(tiles.learning_shift),
+                     drain.output_level.eq(output.w_level),
+                     tiles.release.eq(drain.release), tiles.release_bank.eq(drain.release_bank),
+                     tiles.update_in_flight.eq(drain.update_in_flight),
+                     output.w_en.eq(drain.result_valid), output.w_data.eq(drain.result),
+                     output.w_overflow.eq(drain.result_overflow)]
+        stages = self._accumulation_tags(m, tiles)
+        m.d.comb += [drain.final_write.valid.eq(stages[-1].valid),
+                     drain.final_write.final.eq(stages[-1].final),
+                     drain.final_write.bank.eq(stages[-1].bank)]
         streamed = Signal(complex_layout(model.data_width))
         m.d.sync += streamed.eq(self.i.payload.data)
-
-        # Drain sequencer ----------------------------------------------------------------------
-        # Lane 0's word k leaves as soon as its final write is done, so a bank drains while its
-        # tile's last frame is still accumulating; the other lanes follow once it is complete.
-        # A weight update drains only once complete: it reads and writes the operand RAM.
-        drain_bank = Signal()                # the bank drained now, or next
-        drain_lane = Signal(range(lanes))
-        drain_address = Signal(range(accumulator_depth))
-        drain_words = Signal(range(accumulator_depth + 1))
-        final_written = [Signal(range(accumulator_depth + 1), name=f"bank{index}_final_written")
-                         for index in range(2)]
-        m.d.comb += drain_words.eq(Mux(drain_bank, bank_frames[1], bank_frames[0]) * bins)
-        with m.If(stages[-1].valid & stages[-1].final):
-            for index, count in enumerate(final_written):
-                with m.If(stages[-1].bank == index):
-                    m.d.sync += count.eq(count + 1)
-        written = Mux(drain_bank, final_written[1], final_written[0])
-        complete = written == drain_words
-        draining_update = bank_update.bit_select(drain_bank, 1)
-        update_drain = draining_update & complete
-        in_flight = Signal(range(3))
-        issue = (((drain_lane != 0) | Mux(draining_update, complete, drain_address < written))
-                 & (output.w_level + in_flight < output.depth))
-        with m.If(issue):
-            with m.If(drain_address == drain_words - 1):
-                m.d.sync += [drain_address.eq(0), drain_lane.eq(drain_lane + 1)]
-                with m.If(drain_lane == lanes - 1):
-                    m.d.sync += [drain_lane.eq(0), drain_bank.eq(~drain_bank),
-                                 bank_free.bit_select(drain_bank, 1).eq(1),
-                                 bank_update.bit_select(drain_bank, 1).eq(0)]
-                    for index, count in enumerate(final_written):
-                        with m.If(drain_bank == index):
-                            m.d.sync += count.eq(0)
-            with m.Else():
-                m.d.sync += drain_address.eq(drain_address + 1)
-        # Two stages after the issue: the RAM read (then the lane multiplexer into a register),
-        # then the output arithmetic. Words in flight reserve their place in the output FIFO.
-        drain_tags = data.StructLayout({"valid": 1, "update": 1, "lane": range(lanes),
-                                        "address": range(accumulator_depth)})
-        read_stage, drained = Signal(drain_tags), Signal(drain_tags)
-        m.d.sync += [read_stage.valid.eq(issue), read_stage.update.eq(update_drain),
-                     read_stage.lane.eq(drain_lane), read_stage.address.eq(drain_address),
-                     drained.eq(read_stage)]
-
-        # Lanes ----------------------------------------------------------------------------
-        accumulator_layout = lane_accumulator_layout(model.accumulator_width)
-        updated = Signal(complex_layout(model.weight_width))
-        operand_read_address = Mux(update_drain, drain_address, operand_address)
-        m.d.comb += [in_flight.eq(read_stage.valid + drained.valid),
-                     updating.eq(bank_update.any() | (read_stage.valid & read_stage.update)
-                                 | (drained.valid & drained.update))]
-        accumulators, operands = [], []
-        for lane in range(lanes):
-            unit = MACLane(data_width=model.data_width, weight_width=model.weight_width,
-                           accumulator_width=model.accumulator_width,
-                           multiplier=model.multiplier, operand_depth=self._operand_depth,
-                           accumulator_depth=accumulator_depth,
-                           forwarded=bins <= FORWARDED_BINS)
-            m.submodules[f"lane{lane}"] = unit
-            reading, writing = stages[-3], stages[-1]
-            m.d.comb += [
-                unit.streamed.eq(streamed), unit.operand_address.eq(operand_read_address),
-                unit.conjugate.eq(stages[0].conjugate),
-                unit.read.bank.eq(reading.bank), unit.read.address.eq(reading.address),
-                unit.write.valid.eq(writing.valid), unit.write.first.eq(writing.first),
-                unit.write.bank.eq(writing.bank), unit.write.address.eq(writing.address),
-                unit.operand_write.en.eq(
-                    (loading & (load_lane == lane))
-                    | (drained.valid & drained.update & (drained.lane == lane))),
-                unit.operand_write.addr.eq(Mux(drained.update, drained.address,
-                                               operand_load_address)),
-                unit.operand_write.data.eq(Mux(drained.update, updated,
-                                               self.weight.payload.data)),
-                unit.drain.bank.eq(drain_bank), unit.drain.address.eq(drain_address)]
-            accumulators.append(unit.drained)
-            operands.append(unit.operand)
-        word = Signal(accumulator_layout)
-        weight = Signal(complex_layout(model.weight_width))
-        with m.Switch(read_stage.lane):
-            for lane, (accumulator, operand) in enumerate(zip(accumulators, operands)):
-                with m.Case(lane):
-                    m.d.sync += [word.eq(accumulator), weight.eq(operand)]
-
-        # Output stage: the rounded, saturated sum, or the updated weight ---------------------
-        result = Signal(complex_layout(model.output_width))
-        saturated = []
-        for part in ("real", "imag"):
-            value, value_saturated = saturate(round_shift(word[part], model.output_shift,
-                                                          model.rounding), model.output_width)
-            m.d.comb += result[part].eq(value)
-            saturated.append(value_saturated)
-        result_saturated = Signal()
-        m.d.comb += result_saturated.eq(saturated[0] | saturated[1])
-        if updating_built:
-            update_saturated = []
-            for part in ("real", "imag"):
-                step = round_shift_by(word[part], learning_shift, model.rounding)
-                value, value_saturated = saturate(weight[part] - step, model.weight_width)
-                m.d.comb += updated[part].eq(value)
-                update_saturated.append(value_saturated)
-            with m.If(drained.update):
-                m.d.comb += [result.real.eq(updated.real), result.imag.eq(updated.imag),
-                             result_saturated.eq(update_saturated[0] | update_saturated[1])]
-        m.d.comb += [output.w_en.eq(drained.valid), output.w_data.eq(result),
-                     output.w_overflow.eq(word.overflow | result_saturated)]
+        for lane in range(self.lanes):
+            self._lane(m, lane, streamed, tiles, drain, stages)
         return m
+
+    def _accumulation_tags(self, m, tiles):
+        """The taken samples' tags, one register per accumulation stage (never stalls; a
+        ``valid`` bit marks samples)."""
+        layout = data.StructLayout({"valid": 1, **tiles.tags.shape().members})
+        stages = [Signal(layout, name=f"accumulate{index}") for index in range(ACCUMULATE_STAGES)]
+        m.d.sync += [stages[0].valid.eq(tiles.taking),
+                     *(getattr(stages[0], name).eq(getattr(tiles.tags, name))
+                       for name in tiles.tags.shape().members)]
+        m.d.sync += [later.eq(earlier) for earlier, later in zip(stages, stages[1:])]
+        return stages
+
+    def _lane(self, m, lane, streamed, tiles, drain, stages):
+        """Lane ``lane``: its streamed sample, accumulation, operand loads and write-back."""
+        model = self.model
+        unit = MACLane(data_width=model.data_width, weight_width=model.weight_width,
+                       accumulator_width=model.accumulator_width, multiplier=model.multiplier,
+                       operand_depth=self._operand_depth,
+                       accumulator_depth=self._accumulator_frames * model.bins,
+                       forwarded=model.bins <= FORWARDED_BINS)
+        m.submodules[f"lane{lane}"] = unit
+        reading, writing = stages[-3], stages[-1]
+        write_back = drain.write_back
+        m.d.comb += [
+            unit.streamed.eq(streamed),
+            unit.operand_address.eq(Mux(drain.update_read, drain.read.address,
+                                        tiles.operand_address)),
+            unit.conjugate.eq(stages[0].conjugate),
+            unit.read.bank.eq(reading.bank), unit.read.address.eq(reading.address),
+            unit.write.valid.eq(writing.valid), unit.write.first.eq(writing.first),
+            unit.write.bank.eq(writing.bank), unit.write.address.eq(writing.address),
+            unit.operand_write.en.eq((tiles.loading & (tiles.load_lane == lane))
+                                     | (write_back.en & (write_back.lane == lane))),
+            unit.operand_write.addr.eq(Mux(write_back.en, write_back.address,
+                                           tiles.load_address)),
+            unit.operand_write.data.eq(Mux(write_back.en, write_back.data,
+                                           self.weight.payload.data)),
+            unit.drain.eq(drain.read),
+            drain.words[lane].eq(unit.drained), drain.operands[lane].eq(unit.operand)]

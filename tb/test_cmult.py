@@ -1,0 +1,92 @@
+# amaranth: UnusedElaboratable=no
+"""The shared complex multiplier: bit-exact against :func:`fdcnn.golden.cmult.complex_product`
+in both forms, conjugated or not, and by unity, over full-range operands; its latency; and the
+DSP blocks it takes on each target.
+
+A multiplier rejected by its parameter check is never elaborated (the first line silences
+Amaranth's warning about that).
+"""
+
+import itertools
+
+import numpy as np
+import pytest
+from amaranth.back import verilog
+from amaranth.sim import Simulator
+
+from fdcnn.golden.cmult import MULTIPLIERS, complex_product
+from fdcnn.hdl.cmult import ComplexMultiplier
+
+
+def _operands(width, count, seed):
+    """Random full-range codes, with every corner (most negative, largest, 0, ±1) in front."""
+    low, high = -(1 << (width - 1)), (1 << (width - 1)) - 1
+    corners = [low, high, 0, 1, -1]
+    pairs = np.array(list(itertools.product(corners, repeat=2)))
+    rng = np.random.default_rng(seed)
+    return np.concatenate([pairs, rng.integers(low, high + 1, (count, 2))])
+
+
+def _simulate(dut, a, c, conjugate, unity):
+    """Drive one operand pair per cycle (``en`` high throughout); collect ``p`` after the
+    pipeline latency."""
+    results = []
+
+    async def bench(ctx):
+        ctx.set(dut.en, 1)
+        for index in range(len(a) + dut.latency):
+            if index < len(a):
+                ctx.set(dut.a.real, int(a[index][0]))
+                ctx.set(dut.a.imag, int(a[index][1]))
+                ctx.set(dut.c.real, int(c[index][0]))
+                ctx.set(dut.c.imag, int(c[index][1]))
+                ctx.set(dut.conjugate, int(conjugate[index]))
+                ctx.set(dut.unity, int(unity[index]))
+            await ctx.tick()
+            if index >= dut.latency - 1:
+                results.append((ctx.get(dut.p.real), ctx.get(dut.p.imag)))
+
+    simulator = Simulator(dut)
+    simulator.add_clock(1e-8)
+    simulator.add_testbench(bench)
+    simulator.run()
+    return np.array(results[:len(a)], dtype=object)
+
+
+@pytest.mark.parametrize("multiplier", MULTIPLIERS)
+@pytest.mark.parametrize("a_width, c_width", [(16, 16), (17, 18), (8, 5)])
+def test_products_are_exact(multiplier, a_width, c_width):
+    a = _operands(a_width, 200, 1)
+    c = _operands(c_width, len(a) - 25, 2)
+    a, c = np.concatenate([a, a]), np.concatenate([c, c[::-1]])     # every corner meets every
+    count = len(a)
+    rng = np.random.default_rng(3)
+    conjugate = np.arange(count) % 2 == 1
+    unity = rng.random(count) < 0.1
+    dut = ComplexMultiplier(a_width=a_width, c_width=c_width, multiplier=multiplier)
+    got = _simulate(dut, a, c, conjugate, unity)
+    a_obj, c_obj = a.astype(object), c.astype(object)
+    real, imag = complex_product((a_obj[:, 0], a_obj[:, 1]), (c_obj[:, 0], c_obj[:, 1]),
+                                 conjugate)
+    scale = 1 << (c_width - 1)
+    want_real = np.where(unity, a_obj[:, 0] * scale, real)
+    want_imag = np.where(unity, a_obj[:, 1] * scale, imag)
+    assert list(got[:, 0]) == list(want_real)
+    assert list(got[:, 1]) == list(want_imag)
+
+
+def test_operand_width_is_checked():
+    with pytest.raises(ValueError, match="Operand width must be from 2 to 64, not 1"):
+        ComplexMultiplier(a_width=1, c_width=16)
+
+
+@pytest.mark.parametrize("target, multiplier, dsp", [
+    ("ice40", "4mult", 4), ("ice40", "3mult", 3), ("ecp5", "4mult", 4), ("ecp5", "3mult", 3),
+    ("xc7", "4mult", 4), ("xc7", "3mult", 3)])
+def test_dsp_blocks_per_target(target, multiplier, dsp, tmp_path):
+    """16×16 operands: one DSP block per real product on every target (the conjugation and
+    Gauss's pre-adders do not widen the operands past what one block takes)."""
+    from fdcnn.scripts.synth import synthesize
+    dut = ComplexMultiplier(a_width=16, c_width=16, multiplier=multiplier)
+    text = verilog.convert(dut, name="cmult", emit_src=False)
+    assert synthesize(text, "cmult", target, tmp_path)["DSP"] == dsp

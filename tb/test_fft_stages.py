@@ -1,0 +1,142 @@
+"""Unit tests of the FFT's parts, each against its golden counterpart in Amaranth's simulator:
+:class:`ButterflyStage` (:func:`butterfly_stage`), :class:`TwiddleMultiplier`
+(:func:`twiddle_stage`), :class:`ReorderBuffer` (bit reversal). Inputs are held on random
+cycles with ``en`` low, as the pipeline's clock enable does."""
+
+import numpy as np
+import pytest
+
+from fdcnn.golden.fft import bit_reverse, butterfly_stage, twiddle_codes, twiddle_stage
+from fdcnn.hdl.fft.butterfly import ButterflyStage
+from fdcnn.hdl.fft.reorder import ReorderBuffer
+from fdcnn.hdl.fft.twiddle import TwiddleMultiplier
+from tb.simulation import run_cycles
+
+
+def _enables(count, seed, idle=0.3):
+    """Cycle-by-cycle ``en`` with ``count`` enabled cycles and random idle ones between."""
+    rng = np.random.default_rng(seed)
+    enables = []
+    while sum(enables) < count:
+        enables.append(int(rng.random() >= idle))
+    return enables
+
+
+def _drive_samples(dut, real, imag, enables, extra=None):
+    """A driver presenting sample ``k`` (valid) from the ``k``-th enabled cycle on, zeros
+    (invalid) after the last; ``extra(ctx, k)`` sets more inputs for sample ``k``."""
+    positions = np.cumsum([0] + enables[:-1])
+
+    def drive(ctx, cycle):
+        index = int(positions[cycle])
+        ctx.set(dut.en, enables[cycle])
+        valid = index < len(real)
+        ctx.set(dut.i.real, int(real[index]) if valid else 0)
+        ctx.set(dut.i.imag, int(imag[index]) if valid else 0)
+        ctx.set(dut.i.valid, int(valid))
+        if extra is not None:
+            extra(ctx, index)
+    return drive
+
+
+def _enabled_outputs(dut, enables):
+    """A sampler returning ``o`` on enabled cycles (``None`` otherwise)."""
+    def sample(ctx, cycle):
+        if not enables[cycle]:
+            return None
+        return (ctx.get(dut.o.real), ctx.get(dut.o.imag), ctx.get(dut.o.valid),
+                ctx.get(dut.o.overflow))
+    return sample
+
+
+def _frames(rng, frames, size, width):
+    low, high = -(1 << (width - 1)), (1 << (width - 1)) - 1
+    values = rng.integers(low, high + 1, (2, frames, size))
+    values[:, -1, : size // 2] = high            # a frame that saturates
+    values[:, -1, size // 2:] = low
+    return values[0], values[1]
+
+
+@pytest.mark.parametrize("span, shift, width_change, rounding", [
+    (1, 1, 0, "convergent"), (2, 0, 1, "truncate"), (2, 1, 0, "half_up"), (8, 1, 0, "convergent"),
+    (8, 0, 0, "truncate"), (64, 2, -1, "convergent")])
+def test_butterfly_stage_matches_golden(span, shift, width_change, rounding):
+    """``o`` carries the golden stage's output ``span`` enabled cycles after ``i`` carries its
+    input (with ``span = 2``, the ``−j`` of index 1 included)."""
+    input_width = 10
+    width = input_width + 1 - shift + width_change
+    rng = np.random.default_rng(span + shift)
+    real, imag = _frames(rng, 3, 4 * span, input_width)
+    overflow = np.zeros(3, dtype=bool)
+    want_real, want_imag = butterfly_stage(real, imag, span, shift, width, rounding, overflow)
+    if span == 2:
+        want_real, want_imag = twiddle_stage(want_real, want_imag, span, twiddle_codes(span, 18),
+                                             18, width, rounding, overflow, np.zeros(3, bool))
+    dut = ButterflyStage(span=span, input_width=input_width, width=width, shift=shift,
+                         rounding=rounding, offset=-1)   # i shows sample 0 from the start
+    samples = real.size
+    enables = _enables(samples + span, span)
+    outputs = [output for output in run_cycles(dut, len(enables), _drive_samples(
+        dut, real.ravel(), imag.ravel(), enables), _enabled_outputs(dut, enables))
+        if output is not None][span:]
+    got = np.array(outputs, dtype=object)
+    assert list(got[:, 0]) == list(want_real.ravel())
+    assert list(got[:, 1]) == list(want_imag.ravel())
+    assert all(got[:, 2])
+    flags = np.array(got[:, 3], dtype=bool).reshape(3, -1).any(axis=1)
+    assert list(flags) == list(overflow)
+
+
+@pytest.mark.parametrize("span, twiddle_width, rounding, inverse", [
+    (4, 18, "convergent", False), (8, 8, "half_up", False), (16, 12, "truncate", True)])
+def test_twiddle_multiplier_matches_golden(span, twiddle_width, rounding, inverse):
+    """Differences (second half of each block, the butterfly's ``rotate``) are multiplied by
+    ``W[index]``, everything else passes, :attr:`TwiddleMultiplier.latency` cycles later;
+    ``inverse`` samples arrive with real and imaginary parts swapped, as the FFT feeds them."""
+    width = 12
+    rng = np.random.default_rng(span)
+    real, imag = _frames(rng, 2, 2 * span, width)
+    overflow = np.zeros(2, dtype=bool)
+    want_real, want_imag = twiddle_stage(real, imag, span, twiddle_codes(span, twiddle_width),
+                                         twiddle_width, width, rounding, overflow,
+                                         np.full(2, inverse))
+    if inverse:     # conj(W) on (re, im) is W on (im, re) with the result swapped back
+        swapped = np.zeros(2, dtype=bool)
+        swap_real, swap_imag = twiddle_stage(imag, real, span, twiddle_codes(span, twiddle_width),
+                                             twiddle_width, width, rounding, swapped,
+                                             np.zeros(2, bool))
+        assert np.array_equal(swap_imag, want_real) and np.array_equal(swap_real, want_imag)
+        real, imag, want_real, want_imag = imag, real, swap_real, swap_imag
+    dut = TwiddleMultiplier(span=span, width=width, twiddle_width=twiddle_width,
+                            rounding=rounding)
+    position = np.arange(real.size) % (2 * span)
+
+    def extra(ctx, index):
+        ctx.set(dut.index, int(position[index % real.size] % span))
+        ctx.set(dut.rotate, int(position[index % real.size] >= span + 1))
+
+    enables = _enables(real.size + dut.latency, span + 1)
+    outputs = [output for output in run_cycles(dut, len(enables), _drive_samples(
+        dut, real.ravel(), imag.ravel(), enables, extra), _enabled_outputs(dut, enables))
+        if output is not None][dut.latency:]
+    got = np.array(outputs, dtype=object)
+    assert list(got[:, 0]) == list(want_real.ravel())
+    assert list(got[:, 1]) == list(want_imag.ravel())
+
+
+@pytest.mark.parametrize("size", [4, 16, 64])
+def test_reorder_buffer_emits_natural_order(size):
+    """Bit-reversed frames in, natural frames out, ``size + 1`` enabled cycles later, frames
+    back to back."""
+    rng = np.random.default_rng(size)
+    frames = rng.integers(-512, 512, (3, size))
+    stream = frames[:, bit_reverse(np.arange(size), size.bit_length() - 1)].ravel()
+    dut = ReorderBuffer(size=size, width=10, offset=-1)
+    enables = _enables(stream.size + ReorderBuffer.delay(size), size)
+    outputs = [output for output in run_cycles(dut, len(enables), _drive_samples(
+        dut, stream, -stream, enables), _enabled_outputs(dut, enables))
+        if output is not None]
+    got = np.array(outputs[ReorderBuffer.delay(size):][:stream.size], dtype=object)
+    assert list(got[:, 0]) == list(frames.ravel())
+    assert list(got[:, 1]) == list(-frames.ravel())
+    assert all(got[:, 2])

@@ -1,0 +1,149 @@
+"""Unit tests of the parts every block shares, in Amaranth's simulator: :class:`DelayLine`
+(shift register and RAM forms), :class:`ReadFirstBuffer`, :class:`FramedOutput`, and the
+AXI4-Stream top's ports and ``tdata`` packing."""
+
+import numpy as np
+import pytest
+from amaranth.hdl import signed
+from amaranth.lib import data
+
+from fdcnn.golden.pool import PoolConfig
+from fdcnn.hdl.axis import AXIStreamTop, describe
+from fdcnn.hdl.buffers import RAM_MIN_DEPTH, DelayLine, ReadFirstBuffer
+from fdcnn.hdl.pool import SpectralPool
+from fdcnn.hdl.stream import FramedOutput
+from tb.simulation import run_cycles
+
+LAYOUT = data.StructLayout({"value": signed(12), "valid": 1})
+
+
+def _enables(cycles, seed):
+    return [int(bit) for bit in np.random.default_rng(seed).random(cycles) >= 0.3]
+
+
+@pytest.mark.parametrize("depth", [1, 3, RAM_MIN_DEPTH - 1, RAM_MIN_DEPTH, 100])
+def test_delay_line_delays_by_enabled_cycles(depth):
+    """``o`` is ``i`` of ``depth`` enabled cycles ago; ``o.valid`` stays low until then."""
+    dut = DelayLine(LAYOUT, depth)
+    cycles = 3 * depth + 40
+    enables = _enables(cycles, depth)
+    values = np.random.default_rng(depth).integers(-2048, 2048, cycles)
+
+    def drive(ctx, cycle):
+        ctx.set(dut.en, enables[cycle])
+        ctx.set(dut.i.value, int(values[cycle]))
+        ctx.set(dut.i.valid, 1)
+
+    shown = run_cycles(dut, cycles, drive,
+                       lambda ctx, cycle: (ctx.get(dut.o.value), ctx.get(dut.o.valid)))
+    history = []          # the input at each enabled cycle
+    for cycle in range(cycles):
+        steps = len(history)
+        if steps >= depth:
+            assert shown[cycle] == (history[steps - depth], 1), f"cycle {cycle}"
+        else:
+            assert shown[cycle][1] == 0, f"valid at cycle {cycle} after {steps} steps"
+        if enables[cycle]:
+            history.append(int(values[cycle]))
+
+
+def test_read_first_buffer_reads_the_old_word():
+    """Each enabled cycle ``o`` becomes the word at ``addr`` and ``i`` replaces it;
+    ``o.valid`` is low for the first ``depth`` enabled cycles after reset. Addresses visit
+    every word once per ``depth`` enabled cycles (in a new order each time), as the FFT's
+    reorder buffer does."""
+    depth = 8
+    dut = ReadFirstBuffer(LAYOUT, depth)
+    cycles = 60
+    enables = _enables(cycles, 1)
+    rng = np.random.default_rng(2)
+    addresses = np.concatenate([rng.permutation(depth) for _ in range(cycles)])[:cycles]
+    values = rng.integers(-2048, 2048, cycles)
+
+    positions = np.cumsum([0] + enables[:-1])
+
+    def drive(ctx, cycle):
+        ctx.set(dut.en, enables[cycle])
+        ctx.set(dut.addr, int(addresses[positions[cycle]]))
+        ctx.set(dut.i.value, int(values[cycle]))
+        ctx.set(dut.i.valid, 1)
+
+    shown = run_cycles(dut, cycles, drive,
+                       lambda ctx, cycle: (ctx.get(dut.o.value), ctx.get(dut.o.valid)))
+    memory, read, steps = {}, None, 0
+    for cycle in range(cycles):
+        if read is not None:
+            value, whole = read
+            assert shown[cycle][1] == int(whole)
+            if whole:
+                assert shown[cycle][0] == value
+        if enables[cycle]:
+            address = int(addresses[steps])
+            read = (memory.get(address), steps >= depth)
+            memory[address] = int(values[cycle])
+            steps += 1
+
+
+def test_framed_output_frames_and_flags():
+    """Samples leave in order under random ``o.ready``; ``last`` on every ``frame_size``-th;
+    ``overflow`` is the running OR over the frame; ``w_rdy`` only while there is room."""
+    frame, count = 5, 40
+    dut = FramedOutput(10, frame)
+    rng = np.random.default_rng(3)
+    values = rng.integers(-512, 512, count)
+    flags = rng.random(count) < 0.15
+    ready = rng.random(400) < 0.5
+    state = {"written": 0}
+    taken = []
+
+    def drive(ctx, cycle):
+        index = state["written"]
+        writing = index < count and ctx.get(dut.w_rdy)
+        ctx.set(dut.w_en, int(writing))
+        ctx.set(dut.w_data.real, int(values[index]) if index < count else 0)
+        ctx.set(dut.w_data.imag, -int(values[index]) if index < count else 0)
+        ctx.set(dut.w_overflow, int(flags[index]) if index < count else 0)
+        ctx.set(dut.o.ready, int(ready[cycle]))
+        if writing:
+            state["written"] += 1
+
+    def sample(ctx, cycle):
+        if ctx.get(dut.o.valid) and ctx.get(dut.o.ready):
+            taken.append((ctx.get(dut.o.payload.data.real), ctx.get(dut.o.payload.data.imag),
+                          ctx.get(dut.o.payload.last), ctx.get(dut.overflow)))
+
+    run_cycles(dut, 400, drive, sample)
+    assert [beat[0] for beat in taken] == list(values)
+    assert [beat[1] for beat in taken] == list(-values)
+    assert [beat[2] for beat in taken] == [int(i % frame == frame - 1) for i in range(count)]
+    running = [int(flags[i - i % frame:i + 1].any()) for i in range(count)]
+    assert [beat[3] for beat in taken] == running
+
+
+def test_axi_stream_top_ports_and_packing():
+    """Ports as the sidecar lists them; each component sign-extended to whole bytes, real in
+    the low half of ``tdata``."""
+    block = SpectralPool(PoolConfig(spectrum_shape=(1, 4), pooled_shape=(1, 4), data_width=12))
+    ports = {port["name"]: port["width"] for port in describe(block, "pool")["ports"]}
+    assert ports["s_axis_tdata"] == ports["m_axis_tdata"] == 32
+    dut = AXIStreamTop(block)
+    assert all(len(getattr(dut, name)) == width for name, width in ports.items()
+               if name not in ("clk", "rst"))
+    samples = [(-2048, 2047), (1, -1), (-5, 300), (0, -2048)]
+
+    def drive(ctx, cycle):
+        real, imag = samples[cycle % 4]
+        ctx.set(dut.s_axis_tdata, ((real & 0xFFFF) | ((imag & 0xFFFF) << 16)))
+        ctx.set(dut.s_axis_tvalid, int(cycle < 4))
+        ctx.set(dut.s_axis_tlast, int(cycle == 3))
+        ctx.set(dut.m_axis_tready, 1)
+
+    def sample(ctx, cycle):
+        if ctx.get(dut.m_axis_tvalid):
+            word = ctx.get(dut.m_axis_tdata)
+            return word & 0xFFFF, word >> 16, ctx.get(dut.m_axis_tlast)
+        return None
+
+    beats = [beat for beat in run_cycles(dut, 12, drive, sample) if beat is not None]
+    assert beats == [(real & 0xFFFF, imag & 0xFFFF, int(index == 3))
+                     for index, (real, imag) in enumerate(samples)]
