@@ -21,7 +21,7 @@ What needs buffering, and why — only ``nyquist="fold"`` buffers anything:
   until row ``N − n/2`` adds them; backward it holds the input's Nyquist row, which is emitted
   at both row positions.
 
-Pipeline: input register slice, one stage of classification (and the row RAM's synchronous
+Pipeline: input register slice, one register of classification (and the row RAM's synchronous
 read), one register, output register slice (all in ``hdl.stream``): latency 3 cycles from an
 input handshake to the handshake of the output sample it makes (or starts).
 """
@@ -182,28 +182,30 @@ class SpectralPool(wiring.Component):
                              value.imag.eq(head.data.imag + held.imag)]
         emit = rows.kept & columns.kept
 
-        stage = Signal(data.StructLayout({"value": complex_layout(width + 1), "valid": 1,
-                                          "add_row": 1, "zero": 1}))
+        classified = Signal(data.StructLayout({"value": complex_layout(width + 1), "valid": 1,
+                                               "add_row": 1, "zero": 1}))
         with m.If(advance):
-            m.d.sync += [stage.value.eq(value), stage.valid.eq(step & emit),
-                         stage.add_row.eq(rows.fold & rows.second),
-                         stage.zero.eq((rows.zero & rows.second) | (columns.zero & columns.second))]
-        result_real, result_imag = stage.value.real, stage.value.imag
+            m.d.sync += [classified.value.eq(value), classified.valid.eq(step & emit),
+                         classified.add_row.eq(rows.fold & rows.second),
+                         classified.zero.eq((rows.zero & rows.second)
+                                            | (columns.zero & columns.second))]
+        kept = classified.value
+        result_real, result_imag = kept.real, kept.imag
         if row_buffer is not None:
             write = row_buffer.write_port()
             read = row_buffer.read_port(transparent_for=())
             m.d.comb += [write.addr.eq(column), write.data.eq(value),
                          write.en.eq(step & rows.first & columns.kept),
                          read.addr.eq(column), read.en.eq(advance)]
-            result_real = Mux(stage.add_row, stage.value.real + read.data.real, stage.value.real)
-            result_imag = Mux(stage.add_row, stage.value.imag + read.data.imag, stage.value.imag)
+            result_real = Mux(classified.add_row, kept.real + read.data.real, kept.real)
+            result_imag = Mux(classified.add_row, kept.imag + read.data.imag, kept.imag)
         real, real_saturated = saturate(result_real, model.output_width)
         imag, imag_saturated = saturate(result_imag, model.output_width)
         m.d.comb += [
-            output.w_en.eq(advance & stage.valid),
-            output.w_data.real.eq(Mux(stage.zero, 0, real)),
-            output.w_data.imag.eq(Mux(stage.zero, 0, imag)),
-            output.w_overflow.eq(~stage.zero & (real_saturated | imag_saturated)),
+            output.w_en.eq(advance & classified.valid),
+            output.w_data.real.eq(Mux(classified.zero, 0, real)),
+            output.w_data.imag.eq(Mux(classified.zero, 0, imag)),
+            output.w_overflow.eq(~classified.zero & (real_saturated | imag_saturated)),
         ]
 
     def _backward(self, m, head, input_slice, output, rows, columns, row_buffer):
@@ -236,34 +238,34 @@ class SpectralPool(wiring.Component):
             m.d.sync += received.eq(Mux(frame_end, 0, received + 1))
         check_tlast(m, taken, frame_end, head.last, self.tlast_missing, self.tlast_unexpected)
 
-        stage = Signal(data.StructLayout({"input": complex_layout(width), "valid": 1,
-                                          "zero": 1, "from_row": 1, "from_column": 1,
-                                          "hold_column": 1}))
+        classified = Signal(data.StructLayout({"input": complex_layout(width), "valid": 1,
+                                               "zero": 1, "from_row": 1, "from_column": 1,
+                                               "hold_column": 1}))
         with m.If(advance):
-            m.d.sync += [stage.input.eq(head.data), stage.valid.eq(step),
-                         stage.zero.eq(~active | dropped),
-                         stage.from_row.eq(replays(rows)),
-                         stage.from_column.eq(replays(columns)),
-                         stage.hold_column.eq(columns.first & columns.fold)]
+            m.d.sync += [classified.input.eq(head.data), classified.valid.eq(step),
+                         classified.zero.eq(~active | dropped),
+                         classified.from_row.eq(replays(rows)),
+                         classified.from_column.eq(replays(columns)),
+                         classified.hold_column.eq(columns.first & columns.fold)]
         value = Signal(complex_layout(width), name="unpooled")
-        m.d.comb += value.eq(stage.input)
+        m.d.comb += value.eq(classified.input)
         if row_buffer is not None:
             write = row_buffer.write_port()
             read = row_buffer.read_port(transparent_for=())
             m.d.comb += [write.addr.eq(column), write.data.eq(head.data),
                          write.en.eq(taken & rows.first),
                          read.addr.eq(column), read.en.eq(advance)]
-            with m.If(stage.from_row):
+            with m.If(classified.from_row):
                 m.d.comb += value.eq(read.data)
         if columns.fold:
             held = Signal(complex_layout(width), name="column_nyquist")
-            with m.If(advance & stage.valid & stage.hold_column):
+            with m.If(advance & classified.valid & classified.hold_column):
                 m.d.sync += held.eq(value)
-            with m.If(stage.from_column):
+            with m.If(classified.from_column):
                 m.d.comb += value.eq(held)
         m.d.comb += [
-            output.w_en.eq(advance & stage.valid),
-            output.w_data.real.eq(Mux(stage.zero, 0, value.real)),
-            output.w_data.imag.eq(Mux(stage.zero, 0, value.imag)),
+            output.w_en.eq(advance & classified.valid),
+            output.w_data.real.eq(Mux(classified.zero, 0, value.real)),
+            output.w_data.imag.eq(Mux(classified.zero, 0, value.imag)),
             output.w_overflow.eq(0),
         ]

@@ -15,7 +15,7 @@ passes through with its sample.
 Affine pre-stage (``affine=True``, 3 more cycles, one more multiplier per component): the
 sample's channel (``user``, ``s_axis_tuser``) reads that channel's gain and offset from a
 ``channels``-word table (registered read), then a registered product and a registered
-rounding/saturation give ``z``, which the PWL stages take instead of ``x``. The table is loaded
+rounding/saturation give ``z``, which the activation takes instead of ``x``. The table is loaded
 through ``coef_write``/``coef_channel``/``coef_gain``/``coef_offset`` (a write per cycle where
 ``coef_write`` is high; load between frames, as a write affects the samples read after it).
 After reset every channel has gain 1.0 and offset 0.
@@ -40,9 +40,9 @@ __all__ = ["PiecewiseLinear"]
 
 #: Registers of the activation proper: clamp; coefficient ROM read beside the operand
 #: register; product; sum with the intercept.
-PWL_STAGES = 4
+PWL_REGISTERS = 4
 #: Registers of the affine pre-stage: table read; product; rounding and saturation.
-AFFINE_STAGES = 3
+AFFINE_REGISTERS = 3
 
 
 class PiecewiseLinear(wiring.Component):
@@ -87,8 +87,8 @@ class PiecewiseLinear(wiring.Component):
     @property
     def latency(self):
         """Clock cycles from an input handshake to its result's handshake, without stalls: the
-        input register slice, the pre-stage, the stages, the output register slice."""
-        return (INPUT_SLICE_LATENCY + (AFFINE_STAGES if self.model.affine else 0) + PWL_STAGES
+        input register slice, the pre-stage, the activation, the output register slice."""
+        return (INPUT_SLICE_LATENCY + (AFFINE_REGISTERS if self.model.affine else 0) + PWL_REGISTERS
                 + FramedOutput.latency)
 
     @property
@@ -146,20 +146,20 @@ class PiecewiseLinear(wiring.Component):
             m.d.comb += head_stream.ready.eq(take)
 
         rom = self._coefficient_rom(m)
-        depth = PWL_STAGES + (AFFINE_STAGES if model.affine else 0)
-        flags = data.StructLayout({"valid": 1, "last": 1, "overflow": 1})
-        stages = [Signal(flags, name=f"stage{index}") for index in range(1, depth + 1)]
+        depth = PWL_REGISTERS + (AFFINE_REGISTERS if model.affine else 0)
+        flag_layout = data.StructLayout({"valid": 1, "last": 1, "overflow": 1})
+        flags = [Signal(flag_layout, name=f"flags{index}") for index in range(1, depth + 1)]
         with m.If(advance):
-            m.d.sync += [stages[0].valid.eq(take), stages[0].last.eq(head.last),
-                         stages[0].overflow.eq(0)]
-            m.d.sync += [later.eq(earlier) for earlier, later in zip(stages, stages[1:])]
+            m.d.sync += [flags[0].valid.eq(take), flags[0].last.eq(head.last),
+                         flags[0].overflow.eq(0)]
+            m.d.sync += [later.eq(earlier) for earlier, later in zip(flags, flags[1:])]
 
         values = {lane: getattr(head.data, lane) for lane in lanes}
         if model.affine:
             values, pre_saturated = self._affine(m, head, values, advance)
-            with m.If(advance):    # stage AFFINE_STAGES holds z: note its saturation there
-                m.d.sync += stages[AFFINE_STAGES - 1].overflow.eq(
-                    stages[AFFINE_STAGES - 2].overflow | pre_saturated)
+            with m.If(advance):    # register AFFINE_REGISTERS holds z: note its saturation there
+                m.d.sync += flags[AFFINE_REGISTERS - 1].overflow.eq(
+                    flags[AFFINE_REGISTERS - 2].overflow | pre_saturated)
 
         saturated = []
         for lane in lanes:
@@ -168,17 +168,17 @@ class PiecewiseLinear(wiring.Component):
                                                 else None, rom, advance)
             m.d.comb += getattr(output.w_data, lane).eq(result)
             saturated.append(lane_saturated)
-        overflow = stages[-1].overflow
+        overflow = flags[-1].overflow
         for lane_saturated in saturated:
             overflow = overflow | lane_saturated
-        m.d.comb += [output.w_en.eq(advance & stages[-1].valid),
-                     output.w_last.eq(stages[-1].last), output.w_overflow.eq(overflow)]
+        m.d.comb += [output.w_en.eq(advance & flags[-1].valid),
+                     output.w_last.eq(flags[-1].last), output.w_overflow.eq(overflow)]
         return m
 
     def _affine(self, m, head, values, advance):
         """``z = sat(round((G·x + O·2^Fg) / 2^Fg))`` per lane with the sample's channel's gain
         and offset; three enabled cycles. Returns the ``z`` signals and their saturation (at
-        the same stage)."""
+        the same register)."""
         model = self.model
         gain_format, width = model.gain_format, model.input_format.width
         table_layout = data.StructLayout({"gain": signed(gain_format.width),

@@ -6,6 +6,7 @@ the ``FDCNN_CASE`` environment variable (JSON); :func:`case` reads them back. Wi
 ``FDCNN_X_RAM`` set, RAMs get no initial contents, so they hold X in simulation.
 """
 
+import hashlib
 import json
 import os
 import re
@@ -14,16 +15,34 @@ from pathlib import Path
 
 from fdcnn.hdl.axis import emit
 
-__all__ = ["REPOSITORY", "simulate", "case", "build_name"]
+__all__ = ["REPOSITORY", "simulate", "simulate_case", "case", "case_id", "build_name"]
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 SIM_ROOT = REPOSITORY / "build" / "sim"
 
 
 def build_name(prefix, parameters):
-    """A directory name that spells out a parameter set."""
+    """A directory name that spells out a parameter set (its start, then a digest of all of
+    it, so two sets never share a directory)."""
     text = "_".join(f"{key}-{value}" for key, value in sorted(parameters.items()))
-    return prefix + "_" + re.sub(r"[^A-Za-z0-9.=-]+", "", text.replace(" ", ""))[:150]
+    digest = hashlib.sha1(json.dumps(parameters, sort_keys=True).encode()).hexdigest()[:10]
+    return f"{prefix}_{re.sub(r'[^A-Za-z0-9.=-]+', '', text.replace(' ', ''))[:120]}_{digest}"
+
+
+def case_id(parameters):
+    """A pytest id that spells out a parameter set."""
+    return "-".join(str(value).replace(" ", "").replace(",", ".")
+                    for value in parameters.values())
+
+
+def simulate_case(block, *, test_module, testcase, parameters, **bench):
+    """Run cocotb test ``testcase`` of ``test_module`` (``tb.test_<top>``) on ``block`` in a
+    build directory of its own; the test reads ``parameters`` and ``bench`` through
+    :func:`case`, with the block's ``latency`` added."""
+    toplevel = test_module.rsplit("test_", 1)[-1]
+    simulate(block, toplevel=toplevel, test_module=test_module, testcase=testcase,
+             build_dir=SIM_ROOT / build_name(f"{toplevel}_{testcase}", parameters),
+             parameters=dict(parameters, latency=block.latency, **bench))
 
 
 def case():

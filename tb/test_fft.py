@@ -19,9 +19,8 @@ from cocotb.triggers import RisingEdge
 from fdcnn.golden.fft import FFTConfig, StreamingFFTModel, bit_reverse
 from tb.bench import StreamBench, beats_for
 from tb.checks import assert_parameter_error
+from tb.runner import case_id, simulate_case
 
-GENERATOR_KEYS = ("size", "data_width", "twiddle_width", "scaling", "rounding", "direction",
-                  "output_order")
 
 
 # Stimulus -------------------------------------------------------------------------------------
@@ -75,7 +74,7 @@ class FFTBench(StreamBench):
     """The generic bench with the FFT's golden model."""
 
     def __init__(self, dut, parameters):
-        self.model = StreamingFFTModel(**{key: parameters[key] for key in GENERATOR_KEYS})
+        self.model = StreamingFFTModel(FFTConfig.from_mapping(parameters))
         super().__init__(dut, parameters, self.model.size)
 
     async def collect(self, count):
@@ -188,30 +187,22 @@ SLOW_CASES = [_rtl_case(4096), _rtl_case(16384, output_order="natural")]
 
 def _run(parameters, testcase, **bench):
     from fdcnn.hdl.fft import StreamingFFT
-    from tb.runner import SIM_ROOT, build_name, simulate
-    block = StreamingFFT(FFTConfig(**parameters))
-    name = build_name(f"fft_{testcase}", parameters)
-    simulate(block, toplevel="fft", test_module="tb.test_fft", testcase=testcase,
-             build_dir=SIM_ROOT / name,
-             parameters=dict(parameters, latency=block.latency, **bench))
-
-
-def _case_id(parameters):
-    return "-".join(str(parameters[key]).replace(" ", "") for key in GENERATOR_KEYS)
+    simulate_case(StreamingFFT(FFTConfig(**parameters)), test_module="tb.test_fft",
+                  testcase=testcase, parameters=parameters, **bench)
 
 
 def _stimuli(parameters):
     return ALL_STIMULI + (["tones"] if parameters["size"] <= 16 else [])
 
 
-@pytest.mark.parametrize("parameters", RTL_CASES, ids=_case_id)
+@pytest.mark.parametrize("parameters", RTL_CASES, ids=case_id)
 def test_rtl_matches_golden(parameters):
     _run(parameters, "fft_matches_golden", stimuli=_stimuli(parameters),
          gap=0.3, stall=0.3, seed=parameters["size"])
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("parameters", SLOW_CASES, ids=_case_id)
+@pytest.mark.parametrize("parameters", SLOW_CASES, ids=case_id)
 def test_rtl_matches_golden_large(parameters):
     _run(parameters, "fft_matches_golden", stimuli=["random", "impulses", "saturating"],
          gap=0.1, stall=0.1, seed=3)
@@ -219,13 +210,13 @@ def test_rtl_matches_golden_large(parameters):
 
 @pytest.mark.parametrize("parameters", [_rtl_case(64), _rtl_case(64, output_order="natural",
                                                                  direction="runtime")],
-                         ids=_case_id)
+                         ids=case_id)
 def test_rtl_zero_bubbles_and_latency(parameters):
     _run(parameters, "fft_zero_bubbles_and_latency")
 
 
 @pytest.mark.parametrize("parameters", [_rtl_case(16, output_order="natural"),
-                                        _rtl_case(256, direction="runtime")], ids=_case_id)
+                                        _rtl_case(256, direction="runtime")], ids=case_id)
 def test_rtl_reset_mid_frame(parameters):
     _run(parameters, "fft_reset_mid_frame", gap=0.2, stall=0.2, seed=4)
 

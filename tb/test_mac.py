@@ -22,6 +22,7 @@ from fdcnn.golden.mac import MODES, MACConfig, SpectralMACModel
 from tb.axis import AxisSource, Beat
 from tb.bench import StreamBench
 from tb.checks import assert_parameter_error
+from tb.runner import simulate_case
 
 
 
@@ -393,13 +394,9 @@ def _case_id(parameters):
 
 def _run(parameters, testcase, **bench):
     from fdcnn.hdl.mac import SpectralMAC
-    from tb.runner import SIM_ROOT, simulate
     block = SpectralMAC(MACConfig.from_mapping(parameters))
-    frames_bits = block.config_layout["frames"].width
-    simulate(block, toplevel="mac", test_module="tb.test_mac", testcase=testcase,
-             build_dir=SIM_ROOT / f"mac_{testcase}_{_case_id(parameters)}",
-             parameters=dict(parameters, frames_bits=frames_bits, latency=block.latency,
-                             **bench))
+    simulate_case(block, test_module="tb.test_mac", testcase=testcase, parameters=parameters,
+                  frames_bits=block.config_layout["frames"].width, **bench)
 
 
 @pytest.mark.parametrize("parameters", RTL_CASES, ids=_case_id)

@@ -17,6 +17,7 @@ from cocotb.triggers import RisingEdge
 from fdcnn.golden.pool import NYQUIST_POLICIES, PoolConfig, SpectralPoolModel
 from tb.bench import StreamBench, beats_for
 from tb.checks import assert_parameter_error
+from tb.runner import case_id, simulate_case
 
 
 
@@ -140,21 +141,13 @@ RTL_CASES += [pytest.param(_case((32, 32), (16, 16)), marks=pytest.mark.quick), 
               _case((9, 9), (5, 5), nyquist="fold", data_width=8)]
 
 
-def _case_id(parameters):
-    return "-".join(str(value).replace(" ", "").replace(",", "x")
-                    for value in parameters.values())
-
-
 def _run(parameters, testcase, **bench):
     from fdcnn.hdl.pool import SpectralPool
-    from tb.runner import SIM_ROOT, build_name, simulate
-    block = SpectralPool(PoolConfig.from_mapping(parameters))
-    simulate(block, toplevel="pool", test_module="tb.test_pool", testcase=testcase,
-             build_dir=SIM_ROOT / build_name(f"pool_{testcase}", parameters),
-             parameters=dict(parameters, latency=block.latency, **bench))
+    simulate_case(SpectralPool(PoolConfig.from_mapping(parameters)), test_module="tb.test_pool",
+                  testcase=testcase, parameters=parameters, **bench)
 
 
-@pytest.mark.parametrize("parameters", RTL_CASES, ids=_case_id)
+@pytest.mark.parametrize("parameters", RTL_CASES, ids=case_id)
 def test_rtl_matches_golden(parameters):
     _run(parameters, "pool_matches_golden", gap=0.3, stall=0.3, seed=5)
 
@@ -163,14 +156,14 @@ def test_rtl_matches_golden(parameters):
     _case((16, 16), (8, 4), nyquist="fold"),
     _case((16, 16), (8, 4), "bit_reversed", "fold", "backward"),
     _case((9, 12), (5, 6), nyquist="zero", direction="backward"),
-], ids=_case_id)
+], ids=case_id)
 def test_rtl_full_rate_and_latency(parameters):
     _run(parameters, "pool_full_rate_and_latency")
 
 
 @pytest.mark.parametrize("parameters", [_case((16, 16), (8, 4), nyquist="fold"),
                                         _case((8, 8), (4, 4), "bit_reversed", "fold",
-                                              "backward")], ids=_case_id)
+                                              "backward")], ids=case_id)
 def test_rtl_reset_mid_frame(parameters):
     _run(parameters, "pool_reset_mid_frame", gap=0.2, stall=0.2, seed=8)
 

@@ -18,6 +18,7 @@ from fdcnn.golden.pwl import ACTIVATIONS, PiecewiseLinearModel, PWLConfig
 from tb.axis import AxisSource, Beat
 from tb.bench import StreamBench, beats_for
 from tb.checks import assert_parameter_error
+from tb.runner import case_id, simulate_case
 
 FRAME = 64
 
@@ -174,28 +175,20 @@ RTL_CASES += [
 ]
 
 
-def _case_id(parameters):
-    return "-".join(str(value).replace(" ", "").replace(",", ".")
-                    for value in parameters.values())
-
-
 def _run(parameters, testcase, **bench):
     from fdcnn.hdl.pwl import PiecewiseLinear
-    from tb.runner import SIM_ROOT, build_name, simulate
-    block = PiecewiseLinear(PWLConfig.from_mapping(parameters))
-    simulate(block, toplevel="pwl", test_module="tb.test_pwl", testcase=testcase,
-             build_dir=SIM_ROOT / build_name(testcase, parameters),
-             parameters=dict(parameters, latency=block.latency, **bench))
+    simulate_case(PiecewiseLinear(PWLConfig.from_mapping(parameters)), test_module="tb.test_pwl",
+                  testcase=testcase, parameters=parameters, **bench)
 
 
-@pytest.mark.parametrize("parameters", RTL_CASES, ids=_case_id)
+@pytest.mark.parametrize("parameters", RTL_CASES, ids=case_id)
 def test_rtl_matches_golden(parameters):
     _run(parameters, "pwl_matches_golden", gap=0.3, stall=0.3, seed=3)
 
 
 @pytest.mark.parametrize("parameters", [_case("sigmoid", None, 16, (12, 8)),
                                         _case("tanh", "fit", 8, (10, 6), complex_=True,
-                                              affine=True, channels=2)], ids=_case_id)
+                                              affine=True, channels=2)], ids=case_id)
 def test_rtl_full_rate_and_latency(parameters):
     _run(parameters, "pwl_full_rate_and_latency")
 

@@ -9,11 +9,11 @@ from fdcnn.hdl.fixed import round_shift, round_shift_by, saturate
 from fdcnn.hdl.mac.lane import accumulator_layout
 from fdcnn.hdl.stream import complex_layout
 
-__all__ = ["Drain", "DRAIN_STAGES"]
+__all__ = ["Drain", "DRAIN_CYCLES"]
 
 #: Cycles from a drain read's issue to its word in the output register slice: the RAM read,
 #: the lane multiplexer's register.
-DRAIN_STAGES = 2
+DRAIN_CYCLES = 2
 
 
 class Drain(wiring.Component):
@@ -84,25 +84,25 @@ class Drain(wiring.Component):
             "result": Out(complex_layout(output_width)), "result_valid": Out(1),
             "result_overflow": Out(1)})
         self._lane = Signal(range(lanes), name="drain_lane")
-        self._in_flight = Signal(range(DRAIN_STAGES + 1), name="in_flight")
+        self._in_flight = Signal(range(DRAIN_CYCLES + 1), name="in_flight")
 
     def elaborate(self, platform):
         m = Module()
         issue, update_drain = self._sequencer(m)
-        # Two stages after the issue: the RAM read (then the lane multiplexer into a
+        # Two cycles after the issue: the RAM read (then the lane multiplexer into a
         # register), then the output arithmetic.
         tags = data.StructLayout({"valid": 1, "update": 1, "lane": range(self.lanes),
                                   "address": range(self.accumulator_depth)})
-        read_stage, drained = Signal(tags), Signal(tags)
-        m.d.sync += [read_stage.valid.eq(issue), read_stage.update.eq(update_drain),
-                     read_stage.lane.eq(self._lane), read_stage.address.eq(self.read.address),
-                     drained.eq(read_stage)]
-        m.d.comb += self._in_flight.eq(read_stage.valid + drained.valid)
-        m.d.comb += self.update_in_flight.eq((read_stage.valid & read_stage.update)
+        reading, drained = Signal(tags), Signal(tags)
+        m.d.sync += [reading.valid.eq(issue), reading.update.eq(update_drain),
+                     reading.lane.eq(self._lane), reading.address.eq(self.read.address),
+                     drained.eq(reading)]
+        m.d.comb += self._in_flight.eq(reading.valid + drained.valid)
+        m.d.comb += self.update_in_flight.eq((reading.valid & reading.update)
                                              | (drained.valid & drained.update))
         word = Signal(self.words.shape().elem_shape)
         weight = Signal(self.operands.shape().elem_shape)
-        with m.Switch(read_stage.lane):
+        with m.Switch(reading.lane):
             for lane in range(self.lanes):
                 with m.Case(lane):
                     m.d.sync += [word.eq(self.words[lane]), weight.eq(self.operands[lane])]

@@ -9,11 +9,11 @@ from fdcnn.hdl.cmult import ComplexMultiplier
 from fdcnn.hdl.fixed import saturate
 from fdcnn.hdl.stream import complex_layout
 
-__all__ = ["MACLane", "accumulator_layout", "ACCUMULATE_STAGES"]
+__all__ = ["MACLane", "accumulator_layout", "ACCUMULATE_CYCLES"]
 
 #: Enabled cycles between accepting a streamed sample and writing its accumulation: the sample
 #: register beside the operand RAM's read, the multiplier, the addend register.
-ACCUMULATE_STAGES = 1 + ComplexMultiplier.latency + 1
+ACCUMULATE_CYCLES = 1 + ComplexMultiplier.latency + 1
 
 
 def accumulator_layout(width: int) -> data.StructLayout:
@@ -25,7 +25,7 @@ class MACLane(wiring.Component):
     """``acc[bank][address] (+)= streamed · operand`` (the operand conjugated on request), with
     saturation to ``accumulator_width`` bits, one sample per clock, never stalling.
 
-    The accumulation runs :data:`ACCUMULATE_STAGES` cycles behind the streamed sample. The
+    The accumulation runs :data:`ACCUMULATE_CYCLES` cycles behind the streamed sample. The
     accumulator word is read two cycles before its write and registered, so no RAM output
     feeds the adder; with ``forwarded`` (one or two bins, where the same word comes round
     sooner) the two writes before are forwarded.
@@ -52,9 +52,9 @@ class MACLane(wiring.Component):
     conjugate : In(1)
         With ``streamed``: multiply by the conjugated operand.
     read : In(bank, address)
-        Accumulator word read for the write two cycles later (cycle ``ACCUMULATE_STAGES − 3``).
+        Accumulator word read for the write two cycles later (cycle ``ACCUMULATE_CYCLES − 3``).
     write : In(valid, first, bank, address)
-        The accumulation's write (cycle ``ACCUMULATE_STAGES − 1``); ``first`` starts a new sum.
+        The accumulation's write (cycle ``ACCUMULATE_CYCLES − 1``); ``first`` starts a new sum.
     operand_write : In(en, addr, data)
         Operand RAM write port.
     drain : In(bank, address)

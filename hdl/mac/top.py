@@ -65,8 +65,8 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from fdcnn.golden.mac import MACConfig, SpectralMACModel
-from fdcnn.hdl.mac.drain import DRAIN_STAGES, Drain
-from fdcnn.hdl.mac.lane import ACCUMULATE_STAGES, MACLane
+from fdcnn.hdl.mac.drain import DRAIN_CYCLES, Drain
+from fdcnn.hdl.mac.lane import ACCUMULATE_CYCLES, MACLane
 from fdcnn.hdl.mac.tile import PASSES_BITS, TileControl, tile_config_layout
 from fdcnn.hdl.stream import FramedOutput, complex_layout, complex_stream
 
@@ -125,7 +125,7 @@ class SpectralMAC(wiring.Component):
         ``weight_grad``) to its first result's handshake, with no other tile draining: the
         accumulation pipeline, the drain's issue after the final write, its RAM read and lane
         register, and the output register slice."""
-        return (ACCUMULATE_STAGES + 1 + DRAIN_STAGES + FramedOutput.latency)
+        return (ACCUMULATE_CYCLES + 1 + DRAIN_CYCLES + FramedOutput.latency)
 
     def describe(self):
         return {
@@ -193,28 +193,28 @@ class SpectralMAC(wiring.Component):
                      tiles.update_in_flight.eq(drain.update_in_flight),
                      output.w_en.eq(drain.result_valid), output.w_data.eq(drain.result),
                      output.w_overflow.eq(drain.result_overflow)]
-        stages = self._accumulation_tags(m, tiles)
-        m.d.comb += [drain.final_write.valid.eq(stages[-1].valid),
-                     drain.final_write.final.eq(stages[-1].final),
-                     drain.final_write.bank.eq(stages[-1].bank)]
+        pipeline = self._accumulation_tags(m, tiles)
+        m.d.comb += [drain.final_write.valid.eq(pipeline[-1].valid),
+                     drain.final_write.final.eq(pipeline[-1].final),
+                     drain.final_write.bank.eq(pipeline[-1].bank)]
         streamed = Signal(complex_layout(model.data_width))
         m.d.sync += streamed.eq(self.i.payload.data)
         for lane in range(self.lanes):
-            self._lane(m, lane, streamed, tiles, drain, stages)
+            self._lane(m, lane, streamed, tiles, drain, pipeline)
         return m
 
     def _accumulation_tags(self, m, tiles):
-        """The taken samples' tags, one register per accumulation stage (never stalls; a
+        """The taken samples' tags, one register per accumulation cycle (never stalls; a
         ``valid`` bit marks samples)."""
         layout = data.StructLayout({"valid": 1, **tiles.tags.shape().members})
-        stages = [Signal(layout, name=f"accumulate{index}") for index in range(ACCUMULATE_STAGES)]
-        m.d.sync += [stages[0].valid.eq(tiles.taking),
-                     *(getattr(stages[0], name).eq(getattr(tiles.tags, name))
+        pipeline = [Signal(layout, name=f"accumulate{index}") for index in range(ACCUMULATE_CYCLES)]
+        m.d.sync += [pipeline[0].valid.eq(tiles.taking),
+                     *(getattr(pipeline[0], name).eq(getattr(tiles.tags, name))
                        for name in tiles.tags.shape().members)]
-        m.d.sync += [later.eq(earlier) for earlier, later in zip(stages, stages[1:])]
-        return stages
+        m.d.sync += [later.eq(earlier) for earlier, later in zip(pipeline, pipeline[1:])]
+        return pipeline
 
-    def _lane(self, m, lane, streamed, tiles, drain, stages):
+    def _lane(self, m, lane, streamed, tiles, drain, pipeline):
         """Lane ``lane``: its streamed sample, accumulation, operand loads and write-back."""
         model = self.model
         unit = MACLane(data_width=model.data_width, weight_width=model.weight_width,
@@ -223,13 +223,13 @@ class SpectralMAC(wiring.Component):
                        accumulator_depth=self._accumulator_frames * model.bins,
                        forwarded=model.bins <= FORWARDED_BINS)
         m.submodules[f"lane{lane}"] = unit
-        reading, writing = stages[-3], stages[-1]
+        reading, writing = pipeline[-3], pipeline[-1]
         write_back = drain.write_back
         m.d.comb += [
             unit.streamed.eq(streamed),
             unit.operand_address.eq(Mux(drain.update_read, drain.read.address,
                                         tiles.operand_address)),
-            unit.conjugate.eq(stages[0].conjugate),
+            unit.conjugate.eq(pipeline[0].conjugate),
             unit.read.bank.eq(reading.bank), unit.read.address.eq(reading.address),
             unit.write.valid.eq(writing.valid), unit.write.first.eq(writing.first),
             unit.write.bank.eq(writing.bank), unit.write.address.eq(writing.address),
