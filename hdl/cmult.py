@@ -30,6 +30,9 @@ class ComplexMultiplier(wiring.Component):
         Bits per component of the operands ``a`` and ``c`` (2 … 64).
     multiplier : str
         ``"4mult"`` or ``"3mult"``.
+    conjugation : bool
+        Build the ``conjugate`` input (otherwise the product is never conjugated, and no
+        sign logic is built).
 
     Members
     -------
@@ -38,7 +41,7 @@ class ComplexMultiplier(wiring.Component):
     a : In(complex_layout(a_width))
     c : In(complex_layout(c_width))
     conjugate : In(1)
-        Sampled with the operands: multiply by ``conj(c)``.
+        With ``conjugation`` only; sampled with the operands: multiply by ``conj(c)``.
     unity : In(1)
         Sampled with the operands: ``p = a · 2**(c_width − 1)``, which is ``a · 1`` when ``c``
         is read as Q1.(c_width − 1), a value that format cannot hold (a twiddle ``W = 1``).
@@ -49,14 +52,19 @@ class ComplexMultiplier(wiring.Component):
     #: Enabled cycles from the operands to their product.
     latency = 3
 
-    def __init__(self, *, a_width: int, c_width: int, multiplier: str = "4mult"):
+    def __init__(self, *, a_width: int, c_width: int, multiplier: str = "4mult",
+                 conjugation: bool = False):
         integer_in("Operand width", a_width, 2, 64)
         integer_in("Operand width", c_width, 2, 64)
         one_of("Multiplier", multiplier, MULTIPLIERS)
         self.a_width, self.c_width, self.multiplier = a_width, c_width, multiplier
-        super().__init__({"en": In(1), "a": In(complex_layout(a_width)),
-                          "c": In(complex_layout(c_width)), "conjugate": In(1), "unity": In(1),
-                          "p": Out(complex_layout(self.product_width))})
+        self.conjugation = conjugation
+        members = {"en": In(1), "a": In(complex_layout(a_width)),
+                   "c": In(complex_layout(c_width)), "unity": In(1),
+                   "p": Out(complex_layout(self.product_width))}
+        if conjugation:
+            members["conjugate"] = In(1)
+        super().__init__(members)
 
     @property
     def product_width(self) -> int:
@@ -71,11 +79,12 @@ class ComplexMultiplier(wiring.Component):
         m = Module()
         a, b = (Signal(signed(self.a_width), name=f"operand_{part}") for part in "ab")
         c, d = (Signal(signed(self.c_width), name=f"operand_{part}") for part in "cd")
-        flags = [Signal(2, name=f"flags{step}") for step in range(3)]   # conjugate, unity
+        flags = [Signal(2, name=f"flags{step}") for step in range(2)]   # conjugate, unity
+        conjugate = self.conjugate if self.conjugation else 0
         passed = [Signal(complex_layout(self.a_width), name=f"passed{step}") for step in range(2)]
         with m.If(self.en):
             m.d.sync += [a.eq(self.a.real), b.eq(self.a.imag), c.eq(self.c.real),
-                         d.eq(self.c.imag), flags[0].eq(Mux(self.unity, 0b10, self.conjugate)),
+                         d.eq(self.c.imag), flags[0].eq(Mux(self.unity, 0b10, conjugate)),
                          flags[1].eq(flags[0]), passed[0].eq(self.a), passed[1].eq(passed[0])]
         real, imag = (self._four if self.multiplier == "4mult" else self._three)(
             m, a, b, c, d, flags[0][0], flags[1][0])
@@ -92,14 +101,20 @@ class ComplexMultiplier(wiring.Component):
             m.d.sync += [product.eq(value) for product, value in zip(products, values)]
         return products
 
+    def _select(self, conjugate, conjugated, plain):
+        """``conjugated`` where the product is conjugated, else ``plain``."""
+        return Mux(conjugate, conjugated, plain) if self.conjugation else plain
+
     def _four(self, m, a, b, c, d, _operands_conjugate, conjugate):
         # (a + jb)(c ± jd) = (ac ∓ bd) + j(bc ± ad)
         ac, bd, ad, bc = self._products(m, [a * c, b * d, a * d, b * c],
                                         self.a_width + self.c_width)
-        return Mux(conjugate, ac + bd, ac - bd), Mux(conjugate, bc - ad, bc + ad)
+        return (self._select(conjugate, ac + bd, ac - bd),
+                self._select(conjugate, bc - ad, bc + ad))
 
     def _three(self, m, a, b, c, d, operands_conjugate, conjugate):
-        k1, k2, k3 = self._products(m, [c * (a + b), a * Mux(operands_conjugate, c + d, d - c),
-                                        b * Mux(operands_conjugate, c - d, c + d)],
+        k1, k2, k3 = self._products(m, [c * (a + b),
+                                        a * self._select(operands_conjugate, c + d, d - c),
+                                        b * self._select(operands_conjugate, c - d, c + d)],
                                     self.a_width + self.c_width + 2)
-        return k1 - k3, Mux(conjugate, k1 - k2, k1 + k2)
+        return k1 - k3, self._select(conjugate, k1 - k2, k1 + k2)

@@ -40,7 +40,8 @@ def _simulate(dut, a, c, conjugate, unity):
                 ctx.set(dut.a.imag, int(a[index][1]))
                 ctx.set(dut.c.real, int(c[index][0]))
                 ctx.set(dut.c.imag, int(c[index][1]))
-                ctx.set(dut.conjugate, int(conjugate[index]))
+                if dut.conjugation:
+                    ctx.set(dut.conjugate, int(conjugate[index]))
                 ctx.set(dut.unity, int(unity[index]))
             await ctx.tick()
             if index >= dut.latency - 1:
@@ -53,17 +54,19 @@ def _simulate(dut, a, c, conjugate, unity):
     return np.array(results[:len(a)], dtype=object)
 
 
+@pytest.mark.parametrize("conjugation", [True, False])
 @pytest.mark.parametrize("multiplier", MULTIPLIERS)
 @pytest.mark.parametrize("a_width, c_width", [(16, 16), (17, 18), (8, 5)])
-def test_products_are_exact(multiplier, a_width, c_width):
+def test_products_are_exact(multiplier, a_width, c_width, conjugation):
     a = _operands(a_width, 200, 1)
     c = _operands(c_width, len(a) - 25, 2)
     a, c = np.concatenate([a, a]), np.concatenate([c, c[::-1]])     # every corner meets every
     count = len(a)
     rng = np.random.default_rng(3)
-    conjugate = np.arange(count) % 2 == 1
+    conjugate = (np.arange(count) % 2 == 1) & conjugation
     unity = rng.random(count) < 0.1
-    dut = ComplexMultiplier(a_width=a_width, c_width=c_width, multiplier=multiplier)
+    dut = ComplexMultiplier(a_width=a_width, c_width=c_width, multiplier=multiplier,
+                            conjugation=conjugation)
     got = _simulate(dut, a, c, conjugate, unity)
     a_obj, c_obj = a.astype(object), c.astype(object)
     real, imag = complex_product((a_obj[:, 0], a_obj[:, 1]), (c_obj[:, 0], c_obj[:, 1]),
@@ -87,6 +90,6 @@ def test_dsp_blocks_per_target(target, multiplier, dsp, tmp_path):
     """16×16 operands: one DSP block per real product on every target (the conjugation and
     Gauss's pre-adders do not widen the operands past what one block takes)."""
     from fdcnn.scripts.synth import synthesize
-    dut = ComplexMultiplier(a_width=16, c_width=16, multiplier=multiplier)
+    dut = ComplexMultiplier(a_width=16, c_width=16, multiplier=multiplier, conjugation=True)
     text = verilog.convert(dut, name="cmult", emit_src=False)
     assert synthesize(text, "cmult", target, tmp_path)["DSP"] == dsp

@@ -100,7 +100,7 @@ class MACLane(wiring.Component):
         # Operands go from the RAM straight into the multiplier's registers.
         m.submodules.multiplier = multiplier = ComplexMultiplier(
             a_width=len(self.streamed.real), c_width=len(self.operand.real),
-            multiplier=self.multiplier)
+            multiplier=self.multiplier, conjugation=True)
         m.d.comb += [multiplier.en.eq(1), multiplier.a.eq(self.streamed),
                      multiplier.c.eq(read.data), multiplier.conjugate.eq(self.conjugate)]
         addend = Signal.like(multiplier.p, name="addend")
