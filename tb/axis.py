@@ -69,11 +69,14 @@ class _Port:
 
 
 class AxisSource(_Port):
-    """Sends :class:`Beat` objects on ``{prefix}_t*`` with random idle cycles."""
+    """Sends :class:`Beat` objects on ``{prefix}_t*`` with random idle cycles, and ``pause``
+    idle cycles after every beat with ``last`` (a source that pauses between frames)."""
 
-    def __init__(self, dut, prefix="s_axis", *, gap=0.0, seed=0, components=2):
+    def __init__(self, dut, prefix="s_axis", *, gap=0.0, seed=0, components=2, pause=0):
         super().__init__(dut, prefix, seed, components)
         self.gap = gap
+        self.pause = pause
+        self._pausing = 0
         self.queue = deque()
         self.sent = []
         self._current = None
@@ -99,9 +102,13 @@ class AxisSource(_Port):
             if self._current is not None and self.valid.value and self.ready.value:
                 self._current.cycle = self.cycle
                 self.sent.append(self._current)
+                self._pausing = self.pause if self._current.last else 0
                 self._current = None
             if self._current is None:
-                if self.queue and self.rng.random() >= self.gap:
+                if self._pausing:
+                    self._pausing -= 1
+                    self.valid.value = 0
+                elif self.queue and self.rng.random() >= self.gap:
                     self._current = beat = self.queue.popleft()
                     self.data.value = pack(beat.real, beat.imag, self.half_width,
                                            self.components)

@@ -14,7 +14,7 @@ import math
 import cocotb
 import numpy as np
 import pytest
-from cocotb.triggers import RisingEdge
+from cocotb.triggers import ClockCycles, RisingEdge
 
 from fdcnn.golden.fft import FFTConfig, StreamingFFTModel, bit_reverse
 from tb.bench import StreamBench, beats_for
@@ -111,6 +111,52 @@ async def fft_zero_bubbles_and_latency(dut):
     assert np.all(np.diff(outputs) == 1), "output has bubbles"
     assert outputs[0] - inputs[0] == parameters["latency"], \
         f"latency {outputs[0] - inputs[0]} cycles, property says {parameters['latency']}"
+
+
+@cocotb.test()
+async def fft_paused_source(dut):
+    """A source that pauses one cycle after every frame: each pause costs that cycle and
+    nothing more, at the input and at the output (ideal throughput ``N/(N + 1)``)."""
+    from tb.runner import case
+    bench = FFTBench(dut, dict(case(), gap=0.0, stall=0.0))
+    bench.source.pause = 1
+    size = bench.model.size
+    real, imag, inverse = stimulus(bench.model, ["random", "random"], 3)     # 4 frames
+    await bench.start()
+    bench.source.send(beats_for(real, imag, inverse))
+    beats = await bench.collect(real.size)
+    bench.check(beats, *bench.model.transform(real, imag, inverse))
+    ideal = size / (size + 1)
+    for name, cycles in (("input", [beat.cycle for beat in bench.source.sent]),
+                         ("output", [beat.cycle for beat in beats])):
+        throughput = len(cycles) / (cycles[-1] - cycles[0] + 2)     # + the last pause
+        assert throughput >= 0.99 * ideal, f"{name} throughput {throughput:.4f} of {ideal:.4f}"
+        frames = np.reshape(cycles, (-1, size))
+        assert np.all(np.diff(frames, axis=1) == 1), f"{name} has bubbles inside a frame"
+        pauses = frames[1:, 0] - frames[:-1, -1] - 1       # the last frame may close one up
+        assert np.all(pauses == 1) if name == "input" else np.all(pauses <= 1), \
+            f"{name} pauses between frames of {list(pauses)} cycles"
+
+
+@cocotb.test()
+async def fft_latency_after_idle(dut):
+    """The last frame of a burst leaves without a following frame, and a frame arriving at an
+    idle core sees the ``latency`` property."""
+    from tb.runner import case
+    parameters = dict(case(), gap=0.0, stall=0.0)
+    bench = FFTBench(dut, parameters)
+    size = bench.model.size
+    real, imag, inverse = stimulus(bench.model, ["random"], 9)     # 2 frames
+    await bench.start()
+    bench.source.send(beats_for(real[:1], imag[:1], None if inverse is None else inverse[:1]))
+    await bench.collect(size)
+    await ClockCycles(dut.clk, 3 * size)
+    bench.source.send(beats_for(real[1:], imag[1:], None if inverse is None else inverse[1:]))
+    beats = await bench.collect(real.size)
+    bench.check(beats, *bench.model.transform(real, imag, inverse))
+    latency = beats[size].cycle - bench.source.sent[size].cycle
+    assert latency == parameters["latency"], \
+        f"latency after idle {latency} cycles, property says {parameters['latency']}"
 
 
 @cocotb.test()
@@ -219,6 +265,14 @@ def test_rtl_zero_bubbles_and_latency(parameters):
                                         _rtl_case(256, direction="runtime")], ids=case_id)
 def test_rtl_reset_mid_frame(parameters):
     _run(parameters, "fft_reset_mid_frame", gap=0.2, stall=0.2, seed=4)
+
+
+@pytest.mark.parametrize("parameters", [_rtl_case(1024), _rtl_case(64, output_order="natural",
+                                                                   direction="runtime")],
+                         ids=case_id)
+@pytest.mark.parametrize("testcase", ["fft_paused_source", "fft_latency_after_idle"])
+def test_rtl_paused_and_idle_sources(parameters, testcase):
+    _run(parameters, testcase)
 
 
 def test_rtl_tlast_errors():

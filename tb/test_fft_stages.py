@@ -1,7 +1,8 @@
 """Unit tests of the FFT's parts, each against its golden counterpart in Amaranth's simulator:
 :class:`ButterflyStage` (:func:`butterfly_stage`), :class:`TwiddleMultiplier`
-(:func:`twiddle_stage`), :class:`ReorderBuffer` (bit reversal). Inputs are held on random
-cycles with ``en`` low, as the pipeline's clock enable does."""
+(:func:`twiddle_stage`), :class:`ReorderBuffer` (bit reversal). The twiddle multiplier is
+held on random cycles with ``en`` low; the butterfly and the reorder buffer, which advance on
+their own, get random input gaps and stalls, and must flush their last block."""
 
 import numpy as np
 import pytest
@@ -49,6 +50,41 @@ def _enabled_outputs(dut, enables):
     return sample
 
 
+def _self_paced(dut, real, imag, seed, *, registered, gap=0.3, stall=0.3, idle=True):
+    """Stream ``real``/``imag`` through an element that advances on its own: sample ``k`` is
+    presented (``fresh``) on a random subset of cycles until the element advances on it,
+    ``stall`` is raised at random, and after the last sample the input stays empty (and, with
+    ``idle``, ``upstream_idle`` high) so the element flushes. Returns the valid outputs in
+    order: ``o`` on advancing cycles, or (``registered``) the cycle after."""
+    rng = np.random.default_rng(seed)
+    state = {"next": 0, "presented": False, "advanced": False}
+    cycles = 40 * (len(real) + 64)
+
+    def drive(ctx, cycle):
+        index = state["next"]
+        present = index < len(real) and (state["presented"] or rng.random() >= gap)
+        state["presented"] = present
+        ctx.set(dut.stall, int(rng.random() < stall))
+        ctx.set(dut.fresh, int(present))
+        ctx.set(dut.i.valid, int(present))
+        ctx.set(dut.i.real, int(real[index]) if present else 0)
+        ctx.set(dut.i.imag, int(imag[index]) if present else 0)
+        if hasattr(dut, "upstream_idle"):
+            ctx.set(dut.upstream_idle, int(idle and index >= len(real)))
+
+    def sample(ctx, cycle):
+        shown = registered and state["advanced"] or not registered and ctx.get(dut.advance)
+        state["advanced"] = ctx.get(dut.advance)
+        if state["advanced"] and state["presented"]:
+            state["next"] += 1
+            state["presented"] = False
+        if shown and ctx.get(dut.o.valid):
+            return ctx.get(dut.o.real), ctx.get(dut.o.imag), ctx.get(dut.o.overflow)
+        return None
+
+    return [output for output in run_cycles(dut, cycles, drive, sample) if output is not None]
+
+
 def _frames(rng, frames, size, width):
     low, high = -(1 << (width - 1)), (1 << (width - 1)) - 1
     values = rng.integers(low, high + 1, (2, frames, size))
@@ -61,8 +97,9 @@ def _frames(rng, frames, size, width):
     (1, 1, 0, "convergent"), (2, 0, 1, "truncate"), (2, 1, 0, "half_up"), (8, 1, 0, "convergent"),
     (8, 0, 0, "truncate"), (64, 2, -1, "convergent")])
 def test_butterfly_stage_matches_golden(span, shift, width_change, rounding):
-    """``o`` carries the golden stage's output ``span`` enabled cycles after ``i`` carries its
-    input (with ``span = 2``, the ``−j`` of index 1 included)."""
+    """The valid samples on ``o`` are the golden stage's output (with ``span = 2``, the ``−j``
+    of index 1 included), under random input gaps and stalls, and the last block's
+    differences leave without another block."""
     input_width = 10
     width = input_width + 1 - shift + width_change
     rng = np.random.default_rng(span + shift)
@@ -73,17 +110,13 @@ def test_butterfly_stage_matches_golden(span, shift, width_change, rounding):
         want_real, want_imag = twiddle_stage(want_real, want_imag, span, twiddle_codes(span, 18),
                                              18, width, rounding, overflow, np.zeros(3, bool))
     dut = ButterflyStage(span=span, input_width=input_width, width=width, shift=shift,
-                         rounding=rounding, offset=-1)   # i shows sample 0 from the start
-    samples = real.size
-    enables = _enables(samples + span, span)
-    outputs = [output for output in run_cycles(dut, len(enables), _drive_samples(
-        dut, real.ravel(), imag.ravel(), enables), _enabled_outputs(dut, enables))
-        if output is not None][span:]
-    got = np.array(outputs, dtype=object)
+                         rounding=rounding, tail=1)
+    got = np.array(_self_paced(dut, real.ravel(), imag.ravel(), span, registered=False),
+                   dtype=object)
+    assert len(got) == real.size, "the stage did not flush its last block"
     assert list(got[:, 0]) == list(want_real.ravel())
     assert list(got[:, 1]) == list(want_imag.ravel())
-    assert all(got[:, 2])
-    flags = np.array(got[:, 3], dtype=bool).reshape(3, -1).any(axis=1)
+    flags = np.array(got[:, 2], dtype=bool).reshape(3, -1).any(axis=1)
     assert list(flags) == list(overflow)
 
 
@@ -126,17 +159,21 @@ def test_twiddle_multiplier_matches_golden(span, twiddle_width, rounding, invers
 
 @pytest.mark.parametrize("size", [4, 16, 64])
 def test_reorder_buffer_emits_natural_order(size):
-    """Bit-reversed frames in, natural frames out, ``size + 1`` enabled cycles later, frames
-    back to back."""
+    """Bit-reversed frames in, natural frames out, under random gaps and stalls; the last
+    frame leaves once nothing is upstream."""
     rng = np.random.default_rng(size)
     frames = rng.integers(-512, 512, (3, size))
     stream = frames[:, bit_reverse(np.arange(size), size.bit_length() - 1)].ravel()
-    dut = ReorderBuffer(size=size, width=10, offset=-1)
-    enables = _enables(stream.size + ReorderBuffer.delay(size), size)
-    outputs = [output for output in run_cycles(dut, len(enables), _drive_samples(
-        dut, stream, -stream, enables), _enabled_outputs(dut, enables))
-        if output is not None]
-    got = np.array(outputs[ReorderBuffer.delay(size):][:stream.size], dtype=object)
+    dut = ReorderBuffer(size=size, width=10)
+    got = np.array(_self_paced(dut, stream, -stream, size, registered=True), dtype=object)
     assert list(got[:, 0]) == list(frames.ravel())
     assert list(got[:, 1]) == list(-frames.ravel())
-    assert all(got[:, 2])
+
+
+def test_reorder_buffer_waits_for_the_upstream():
+    """While ``upstream_idle`` is low the last frame stays in the buffer."""
+    size = 8
+    stream = np.arange(2 * size)
+    dut = ReorderBuffer(size=size, width=10)
+    got = _self_paced(dut, stream, stream, 1, registered=True, idle=False)
+    assert len(got) == size                   # the first frame only, read by the second

@@ -13,16 +13,23 @@ __all__ = ["ButterflyStage"]
 
 
 class ButterflyStage(wiring.Component):
-    """One R2SDF butterfly with its ``span``-word delay line.
+    """One R2SDF butterfly with its ``span``-word delay line, advancing on its own.
 
-    Over each block of ``2·span`` inputs: for the first ``span`` it stores the input and emits
-    the previous block's pending differences; for the next ``span`` it forms ``sum``/``diff``
-    with the stored samples (each divided by ``2**shift``, rounded, saturated to ``width``
-    bits), emits the sum and stores the difference. So ``o`` carries
-    :func:`~fdcnn.golden.fft.butterfly_stage`'s output ``span`` enabled cycles after ``i``
-    carries its input; with ``span = 2`` the differences at index 1 leave multiplied by ``−j``
-    (a swap and a saturating negation, :func:`~fdcnn.golden.fft.twiddle_stage`'s result for
-    that span). ``o`` is combinational: the next element registers it.
+    A block is ``2·span`` valid inputs. For the first ``span`` the stage stores the input and
+    emits what its delay line held (the previous block's differences); for the next ``span`` it
+    forms ``sum``/``diff`` with the stored samples (each divided by ``2**shift``, rounded,
+    saturated to ``width`` bits), emits the sum and stores the difference. So the valid samples
+    on ``o`` are :func:`~fdcnn.golden.fft.butterfly_stage`'s output in order; with ``span = 2``
+    the differences at index 1 leave multiplied by ``−j`` (a swap and a saturating negation,
+    :func:`~fdcnn.golden.fft.twiddle_stage`'s result for that span). ``o`` is combinational:
+    the next element registers it when ``advance`` is high.
+
+    The stage advances (``advance``) when it takes a valid input, or, between blocks and with
+    no input, to flush: the previous block's differences still in the delay line, and the
+    ``tail`` registers after it, leave without waiting for another block. A block arriving
+    meanwhile simply starts: the delay line is a queue of ``span`` samples, so the pending
+    differences keep leaving in order (``index`` counts them from the block's end) and what
+    follows them is invalid filler. Nothing advances while ``stall`` is high.
 
     Parameters
     ----------
@@ -34,13 +41,19 @@ class ButterflyStage(wiring.Component):
         Right shift of the sums and differences.
     rounding : str
         Rounding of that shift.
-    offset : int
-        Enabled cycles after reset at which ``i`` first carries a frame's first sample.
+    tail : int
+        Registers after the stage that move with ``advance`` (the twiddle multiplier's latency,
+        or one output register): a block's last difference needs ``span + tail`` advances to
+        leave them.
 
     Members
     -------
-    en : In(1)
+    stall : In(1)
+        Hold everything (the output cannot take a sample).
     i : In(sample_layout(input_width))
+    fresh : In(1)
+        ``i`` has not been seen by this stage before (the upstream advanced last cycle).
+    advance : Out(1)
     o : Out(sample_layout(width))
     index : Out(range(span))
         Butterfly index ``n`` of the difference on ``o`` (first half of a block).
@@ -49,49 +62,68 @@ class ButterflyStage(wiring.Component):
     """
 
     def __init__(self, *, span: int, input_width: int, width: int, shift: int, rounding: str,
-                 offset: int):
+                 tail: int):
         check_rounding(rounding)
-        self.span, self.shift, self.rounding, self.offset = span, shift, rounding, offset
+        self.span, self.shift, self.rounding, self.tail = span, shift, rounding, tail
         self.stored_width = max(input_width, width)
-        super().__init__({"en": In(1), "i": In(sample_layout(input_width)),
-                          "o": Out(sample_layout(width)), "index": Out(range(max(span, 2))),
-                          "rotate": Out(1)})
+        super().__init__({"stall": In(1), "i": In(sample_layout(input_width)), "fresh": In(1),
+                          "advance": Out(1), "o": Out(sample_layout(width)),
+                          "index": Out(range(max(span, 2))), "rotate": Out(1)})
 
     def elaborate(self, platform):
         m = Module()
         span = self.span
-        counter = Signal(range(2 * span), init=(-1 - self.offset) % (2 * span))
-        with m.If(self.en):
-            m.d.sync += counter.eq(counter + 1)
-        second_half = counter[-1]
-        index = counter[:-1] if span > 1 else 0
-        m.d.comb += [self.index.eq(index), self.rotate.eq(~second_half & (index != 0))]
+        taken = Signal(range(2 * span))             # valid inputs taken in this block
+        emitted = Signal(range(max(span, 2)))       # first-half advances since the block end
+        flush_left = Signal(range(span + self.tail + 1))
+        taking = self.fresh & self.i.valid
+        flushing = (taken == 0) & (flush_left != 0) & ~taking
+        m.d.comb += self.advance.eq(~self.stall & (taking | flushing))
+        second_half = taken[-1]
+        self._count(m, taking, taken, emitted, flush_left, second_half)
+        m.d.comb += [self.index.eq(emitted), self.rotate.eq(~second_half & (emitted != 0))]
 
         m.submodules.delay = delay = DelayLine(sample_layout(self.stored_width), span)
-        stored, sample = delay.o, self.i
-        total = self._butterfly(m, "sum", stored, stored.real + sample.real,
+        sample = Signal(self.i.shape(), name="incoming")    # a stale sample counts as invalid
+        m.d.comb += [sample.eq(self.i), sample.valid.eq(taking)]
+        stored = delay.o
+        total = self._butterfly(m, "sum", stored, sample, stored.real + sample.real,
                                 stored.imag + sample.imag)
-        difference = self._butterfly(m, "diff", stored, stored.real - sample.real,
+        difference = self._butterfly(m, "diff", stored, sample, stored.real - sample.real,
                                      stored.imag - sample.imag)
-        m.d.comb += delay.en.eq(self.en)
+        m.d.comb += delay.en.eq(self.advance)
         with m.If(second_half):
             m.d.comb += [*copy_sample(delay.i, difference), *copy_sample(self.o, total)]
         with m.Else():
             m.d.comb += [*copy_sample(delay.i, sample), *copy_sample(self.o, stored)]
             if span == 2:   # W = −j: (re, im) → (im, −re)
                 negated, saturated = saturate(-stored.real, len(self.o.real))
-                with m.If(index == 1):
+                with m.If(emitted == 1):
                     m.d.comb += copy_sample(self.o, stored, real=stored.imag, imag=negated,
                                             overflow=saturated)
         return m
 
-    def _butterfly(self, m, name, stored, real_value, imag_value):
+    def _count(self, m, taking, taken, emitted, flush_left, second_half):
+        """Inputs taken in the block; first-half advances since its end (the index of the
+        difference leaving the delay line); advances still needed to flush the stage."""
+        span = self.span
+        with m.If(self.advance):
+            with m.If(taking):
+                m.d.sync += taken.eq(taken + 1)
+            with m.If(flush_left != 0):
+                m.d.sync += flush_left.eq(flush_left - 1)
+            with m.If(taking & (taken == 2 * span - 1)):      # the block's last input
+                m.d.sync += [flush_left.eq(span + self.tail), emitted.eq(0)]
+            with m.Elif(~second_half & (span > 1)):
+                m.d.sync += emitted.eq(emitted + 1)
+
+    def _butterfly(self, m, name, stored, sample, real_value, imag_value):
         """The sum or difference, narrowed, with the tags of both operands."""
         width = len(self.o.real)
         real, real_saturated = saturate(round_shift(real_value, self.shift, self.rounding), width)
         imag, imag_saturated = saturate(round_shift(imag_value, self.shift, self.rounding), width)
         result = Signal(sample_layout(width), name=name)
-        m.d.comb += copy_sample(result, self.i, real=real, imag=imag,
+        m.d.comb += copy_sample(result, sample, real=real, imag=imag,
                                 overflow=stored.overflow | real_saturated | imag_saturated)
-        m.d.comb += result.valid.eq(self.i.valid & stored.valid)
+        m.d.comb += result.valid.eq(sample.valid & stored.valid)
         return result

@@ -30,16 +30,19 @@ multiplexers.
 
 Flow control
 ------------
-The whole pipeline is one clock-enabled chain that advances by one sample when an input sample
-is accepted, or when a *flush* sample is inserted, and only while the output register can take
-a sample. When the input has no sample at a frame boundary and results are still inside, the
-core inserts a flush frame (``N`` zero samples, never emitted), so the last frame leaves
-without waiting for another. A frame that arrives during a flush frame waits until it ends (at
-most ``N`` cycles). Within a frame, input gaps and output stalls just hold the pipeline.
+Every element advances on its own: the input register on every cycle the output slice has room
+(``stall`` low), taking a sample if one is there; each butterfly stage (with the twiddle
+multiplier or register after it) when a valid sample reaches it, and, between two of its blocks
+with nothing arriving, to flush: the previous block's differences, still in its delay line,
+leave without waiting for another block (:class:`~fdcnn.hdl.fft.butterfly.ButterflyStage`); the
+reorder buffer likewise once nothing accepted is upstream of it. So a pause between frames costs
+that pause and nothing more, a frame arriving at an idle core sees :attr:`StreamingFFT.latency`,
+and the last frame leaves on its own. Within a frame an input gap holds the stages that are
+waiting for it; an output stall holds everything.
 
-Both ports have a two-entry register slice, so the clock enable of the whole pipeline is a
-function of registered state only: no combinational path runs from ``s_axis_tvalid`` or
-``m_axis_tready`` into the pipeline or to the other port.
+Both ports have a two-entry register slice, and every enable is a function of registered
+state only: no combinational path runs from ``s_axis_tvalid`` or ``m_axis_tready`` into the
+pipeline or to the other port.
 """
 
 from amaranth.hdl import Module, Mux, Signal
@@ -151,48 +154,41 @@ class StreamingFFT(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         config = self.model.config
-        # Two-entry register slices on both ports: the pipeline's clock enable then depends on
-        # registered FIFO levels only, never combinationally on s_axis_tvalid or m_axis_tready.
+        # Two-entry register slices on both ports: every enable in the pipeline depends on
+        # registered state only, never combinationally on s_axis_tvalid or m_axis_tready.
         input_slice = input_register_slice(m, "input_slice", self.i)
         head = input_slice.payload
         m.submodules.output = output = FramedOutput(config.output_width, config.size)
         wiring.connect(m, wiring.flipped(self.o), output.o)
         m.d.comb += self.overflow.eq(output.overflow)
 
-        pending = Signal(range(self.latency + config.size + 2))  # accepted, not yet output
-        advance, accept, slot = self._flow_control(m, input_slice, output, pending)
+        stall = ~output.w_rdy
+        accept = input_slice.valid & ~stall
+        m.d.comb += input_slice.ready.eq(accept)
+        slot = Signal(range(config.size))       # position of the next input sample in its frame
+        with m.If(accept):
+            m.d.sync += slot.eq(Mux(slot == config.size - 1, 0, slot + 1))
         check_tlast(m, accept, slot == config.size - 1, head.last, self.tlast_missing,
                     self.tlast_unexpected)
-        sample = self._input_register(m, head, accept, advance, slot)
-        offset = 0
+        sample = self._input_register(m, head, accept, ~stall, slot)
+        advance, fresh = ~stall, 1              # the input register loads every free cycle
         for stage in range(config.stages):
-            sample = self._stage(m, stage, sample, offset, advance)
-            offset += self._stage_delay(stage)
+            sample, advance = self._stage(m, stage, sample, fresh, stall)
+            fresh = self._fresh(m, f"stage{stage}_fresh", advance, stall)
         if config.output_order == "natural":
-            m.submodules.reorder = reorder = ReorderBuffer(
-                size=config.size, width=config.stage_widths[-1], offset=offset)
-            m.d.comb += [reorder.en.eq(advance), reorder.i.eq(sample)]
-            sample = reorder.o
-        self._output(m, sample, advance, accept, pending, output)
+            sample, advance = self._reorder(m, sample, fresh, stall, accept)
+            fresh = self._fresh(m, "reorder_fresh", advance, stall)
+        self._output(m, sample, fresh, output)
         return m
 
-    def _flow_control(self, m, input_slice, output, pending):
-        """The pipeline's clock enable ``advance``: a sample accepted or a flush sample
-        inserted, while the output slice has room. Returns ``advance``, ``accept`` and the
-        position ``slot`` of the next input sample in its frame."""
-        size = self.model.size
-        advance, slot = Signal(), Signal(range(size))
-        flushing = Signal()                 # inside an inserted flush frame
-        can_advance = output.w_rdy
-        insert_flush = Mux(slot == 0, ~input_slice.valid & (pending != 0), flushing)
-        accept = input_slice.valid & can_advance & ((slot == 0) | ~flushing)
-        m.d.comb += [input_slice.ready.eq(accept),
-                     advance.eq(can_advance & (accept | insert_flush))]
-        with m.If(advance):
-            m.d.sync += slot.eq(Mux(slot == size - 1, 0, slot + 1))
-            with m.If(slot == 0):
-                m.d.sync += flushing.eq(~accept)
-        return advance, accept, slot
+    @staticmethod
+    def _fresh(m, name, advance, stall):
+        """Whether the register an element writes when it ``advance``s holds a sample the next
+        element has not seen: set by the advance, kept through a stall."""
+        fresh = Signal(name=name)
+        with m.If(~stall):
+            m.d.sync += fresh.eq(advance)
+        return fresh
 
     def _input_register(self, m, head, accept, advance, slot):
         """The accepted sample (zero when flushing), real and imaginary parts swapped for the
@@ -216,37 +212,48 @@ class StreamingFFT(wiring.Component):
                          sample.overflow.eq(0)]
         return sample
 
-    def _stage(self, m, stage, sample, offset, advance):
-        """Stage ``stage``: the butterfly, then the twiddle multiplier or a register;
-        ``sample`` shows a frame's first sample after enabled cycle ``offset``."""
+    def _stage(self, m, stage, sample, fresh, stall):
+        """Stage ``stage``: the butterfly, then the twiddle multiplier or a register. Returns
+        the stage's output register and its advance."""
         config = self.model.config
         span, width = config.stage_span(stage), config.stage_widths[stage + 1]
         butterfly = ButterflyStage(span=span, input_width=config.stage_widths[stage], width=width,
                                    shift=config.shifts[stage], rounding=config.rounding,
-                                   offset=offset)
+                                   tail=self._stage_delay(stage) - span)
         m.submodules[f"stage{stage}"] = butterfly
-        m.d.comb += [butterfly.en.eq(advance), butterfly.i.eq(sample)]
+        m.d.comb += [butterfly.stall.eq(stall), butterfly.i.eq(sample), butterfly.fresh.eq(fresh)]
+        advance = butterfly.advance
         if stage not in config.multiplier_stages:
             result = Signal(sample_layout(width), name=f"stage{stage}_out")
             with m.If(advance):
                 m.d.sync += result.eq(butterfly.o)
-            return result
+            return result, advance
         rotator = TwiddleMultiplier(span=span, width=width, twiddle_width=config.twiddle_width,
                                     rounding=config.rounding)
         m.submodules[f"stage{stage}_twiddle"] = rotator
         m.d.comb += [rotator.en.eq(advance), rotator.i.eq(butterfly.o),
                      rotator.index.eq(butterfly.index), rotator.rotate.eq(butterfly.rotate)]
-        return rotator.o
+        return rotator.o, advance
 
-    def _output(self, m, sample, advance, accept, pending, output):
+    def _reorder(self, m, sample, fresh, stall, accept):
+        """The reorder buffer, told when nothing accepted is upstream of it."""
+        config = self.model.config
+        m.submodules.reorder = reorder = ReorderBuffer(size=config.size,
+                                                       width=config.stage_widths[-1])
+        upstream = Signal(range(self.latency + config.size + 2))   # accepted, not yet in it
+        arriving = reorder.advance & fresh & sample.valid
+        m.d.sync += upstream.eq(upstream + accept - arriving)
+        m.d.comb += [reorder.stall.eq(stall), reorder.i.eq(sample), reorder.fresh.eq(fresh),
+                     reorder.upstream_idle.eq(upstream == 0)]
+        return reorder.o, reorder.advance
+
+    def _output(self, m, sample, fresh, output):
         """Saturate to the output width and undo the inverse's swap into the framed output."""
         config = self.model.config
         real, real_saturated = saturate(sample.real, config.output_width)
         imag, imag_saturated = saturate(sample.imag, config.output_width)
-        retired = advance & sample.valid
-        m.d.sync += pending.eq(pending + accept - retired)
         m.d.comb += [
-            output.w_en.eq(retired),
+            output.w_en.eq(fresh & sample.valid),
             output.w_data.real.eq(Mux(sample.inverse, imag, real)),
             output.w_data.imag.eq(Mux(sample.inverse, real, imag)),
             output.w_overflow.eq(sample.overflow | real_saturated | imag_saturated),
