@@ -18,7 +18,9 @@ sample's channel (``user``, ``s_axis_tuser``) reads that channel's gain and offs
 rounding/saturation give ``z``, which the activation takes instead of ``x``. The table is loaded
 through ``coef_write``/``coef_channel``/``coef_gain``/``coef_offset`` (a write per cycle where
 ``coef_write`` is high; load between frames, as a write affects the samples read after it).
-After reset every channel has gain 1.0 and offset 0.
+Reset restores gain 1.0 and offset 0 in every channel: for ``channels`` cycles after ``rst``
+the unit writes them (``coef_ready`` low, ``coef_write`` ignored, samples wait), so the
+table never depends on what the RAM held.
 
 Modes: ``value`` computes ``f(x)``; ``derivative`` emits the segment's slope ``f′(x)`` (no
 multiplication); ``gradient`` takes ``dY`` on a second stream (``grad``, ``s_axis_grad_*`` at the
@@ -63,6 +65,8 @@ class PiecewiseLinear(wiring.Component):
     coef_write, coef_channel, coef_gain, coef_offset : In
         ``affine`` only: write a channel's gain code (``gain_format``) and offset code (input
         format).
+    coef_ready : Out(1)
+        ``affine`` only: the table takes writes (low while reset restores it).
     o : Out(complex_stream(output width, complex=complex))
     overflow : Out(1)
         With each output sample: an output of this frame (since the last ``last``) saturated.
@@ -75,7 +79,8 @@ class PiecewiseLinear(wiring.Component):
         members = {"i": In(complex_stream(model.input_format.width, complex=complex,
                                           user_width=channel_bits))}
         if model.affine:
-            members.update(coef_write=In(1), coef_channel=In(max(1, channel_bits)),
+            members.update(coef_ready=Out(1), coef_write=In(1),
+                           coef_channel=In(max(1, channel_bits)),
                            coef_gain=In(signed(model.gain_format.width)),
                            coef_offset=In(signed(model.input_format.width)))
         if model.mode == "gradient":
@@ -117,7 +122,10 @@ class PiecewiseLinear(wiring.Component):
                 "overflow": "with each m_axis beat: an output (or affine pre-stage result) of "
                             "this frame saturated (so far; complete on the tlast beat)",
                 "s_axis_tuser": "the sample's channel (affine pre-stage)",
-                "coef_write": "write coef_gain and coef_offset for channel coef_channel",
+                "coef_ready": "the channel table takes writes (low for `channels` cycles after "
+                              "rst, while every channel is restored to gain 1, offset 0)",
+                "coef_write": "write coef_gain and coef_offset for channel coef_channel "
+                              "(ignored while coef_ready is low)",
                 "coef_channel": "channel written", "coef_gain": "gain code (gain_format)",
                 "coef_offset": "offset code (input format)",
             },
@@ -138,7 +146,7 @@ class PiecewiseLinear(wiring.Component):
         wiring.connect(m, wiring.flipped(self.o), output.o)
         m.d.comb += self.overflow.eq(output.overflow)
         advance = output.w_rdy
-        available = slices["i"].valid
+        available = slices["i"].valid & (self.coef_ready if model.affine else 1)
         if gradient is not None:
             available &= slices["grad"].valid
         take = advance & available
@@ -157,9 +165,9 @@ class PiecewiseLinear(wiring.Component):
         values = {lane: getattr(head.data, lane) for lane in lanes}
         if model.affine:
             values, pre_saturated = self._affine(m, head, values, advance)
-            with m.If(advance):    # register AFFINE_REGISTERS holds z: note its saturation there
-                m.d.sync += flags[AFFINE_REGISTERS - 1].overflow.eq(
-                    flags[AFFINE_REGISTERS - 2].overflow | pre_saturated)
+            with m.If(advance):    # the PWL's first register takes z: note its saturation
+                m.d.sync += flags[AFFINE_REGISTERS].overflow.eq(
+                    flags[AFFINE_REGISTERS - 1].overflow | pre_saturated)
 
         saturated = []
         for lane in lanes:
@@ -186,9 +194,7 @@ class PiecewiseLinear(wiring.Component):
         unity = {"gain": min(1 << gain_format.fraction, gain_format.max_code), "offset": 0}
         table = Memory(shape=table_layout, depth=model.channels, init=[unity] * model.channels)
         m.submodules.channel_table = table
-        write = table.write_port()
-        m.d.comb += [write.addr.eq(self.coef_channel), write.en.eq(self.coef_write),
-                     write.data.gain.eq(self.coef_gain), write.data.offset.eq(self.coef_offset)]
+        self._table_writes(m, table.write_port(), unity)
         read = table.read_port()
         channel = head.user if model.channels > 1 else 0
         m.d.comb += [read.addr.eq(channel), read.en.eq(advance)]
@@ -210,6 +216,23 @@ class PiecewiseLinear(wiring.Component):
             results[lane] = z
             saturated = saturated | z_saturated
         return results, saturated
+
+    def _table_writes(self, m, write, unity):
+        """The host's writes, after reset has swept ``unity`` through every channel."""
+        channels = self.model.channels
+        restoring = Signal(init=1)
+        restored = Signal(range(channels))
+        m.d.comb += self.coef_ready.eq(~restoring)
+        with m.If(restoring):
+            m.d.comb += [write.addr.eq(restored), write.en.eq(1),
+                         write.data.gain.eq(unity["gain"]), write.data.offset.eq(unity["offset"])]
+            m.d.sync += restored.eq(restored + 1)
+            with m.If(restored == channels - 1):
+                m.d.sync += restoring.eq(0)
+        with m.Else():
+            m.d.comb += [write.addr.eq(self.coef_channel), write.en.eq(self.coef_write),
+                         write.data.gain.eq(self.coef_gain),
+                         write.data.offset.eq(self.coef_offset)]
 
     def _coefficient_rom(self, m):
         model = self.model

@@ -3,7 +3,8 @@
 Each parameter set gets its own build directory under ``build/sim/`` so runs can go in
 parallel and be inspected afterwards. The parameters of a run reach the cocotb test through
 the ``FDCNN_CASE`` environment variable (JSON); :func:`case` reads them back. With
-``FDCNN_X_RAM`` set, RAMs get no initial contents, so they hold X in simulation.
+``FDCNN_X_RAM`` set, or ``x_ram`` true in the parameters, RAMs get no initial contents, so they
+hold X in simulation (as an ASIC SRAM or a warm FPGA reset leaves them).
 """
 
 import hashlib
@@ -41,7 +42,7 @@ def simulate_case(block, *, test_module, testcase, parameters, **bench):
     :func:`case`, with the block's ``latency`` added."""
     toplevel = test_module.rsplit("test_", 1)[-1]
     simulate(block, toplevel=toplevel, test_module=test_module, testcase=testcase,
-             build_dir=SIM_ROOT / build_name(f"{toplevel}_{testcase}", parameters),
+             build_dir=SIM_ROOT / build_name(f"{toplevel}_{testcase}", dict(parameters, **bench)),
              parameters=dict(parameters, latency=block.latency, **bench))
 
 
@@ -64,7 +65,8 @@ def simulate(block, *, toplevel, test_module, build_dir, parameters, testcase=No
     build_dir = Path(build_dir)
     build_dir.mkdir(parents=True, exist_ok=True)
     source = build_dir / f"{toplevel}.v"
-    source.write_text(emit(block, toplevel, zero_ram_init=not os.environ.get("FDCNN_X_RAM")))
+    x_ram = parameters.get("x_ram") or os.environ.get("FDCNN_X_RAM")
+    source.write_text(emit(block, toplevel, zero_ram_init=not x_ram))
     runner = get_runner("icarus")
     runner.build(sources=[source], hdl_toplevel=toplevel, build_dir=build_dir, always=True,
                  build_args=["-g2005"], timescale=("1ns", "1ps"), log_file=build_dir / "build.log")

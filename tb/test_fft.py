@@ -226,6 +226,7 @@ RTL_CASES = [
     _rtl_case(256, data_width=18, direction="runtime"),
     _rtl_case(256, rounding="truncate", scaling="none", output_order="natural"),
     pytest.param(_rtl_case(1024), marks=pytest.mark.quick),   # the default configuration
+    pytest.param(_rtl_case(1024, x_ram=True), marks=pytest.mark.quick),   # RAMs start as X
     _rtl_case(1024, output_order="natural", direction="inverse", rounding="half_up"),
 ]
 SLOW_CASES = [_rtl_case(4096), _rtl_case(16384, output_order="natural")]
@@ -233,7 +234,7 @@ SLOW_CASES = [_rtl_case(4096), _rtl_case(16384, output_order="natural")]
 
 def _run(parameters, testcase, **bench):
     from fdcnn.hdl.fft import StreamingFFT
-    simulate_case(StreamingFFT(FFTConfig(**parameters)), test_module="tb.test_fft",
+    simulate_case(StreamingFFT(FFTConfig.from_mapping(parameters)), test_module="tb.test_fft",
                   testcase=testcase, parameters=parameters, **bench)
 
 

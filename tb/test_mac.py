@@ -378,6 +378,8 @@ RTL_CASES = [
     _case(2, 33, 3, 5, ALL_MODES, multiplier="3mult"),
     _case(4, 64, 2, 3, ALL_MODES),
     pytest.param(_case(4, 64, 16, 16, [["forward", False]]), marks=pytest.mark.quick),
+    pytest.param(dict(_case(4, 64, 16, 16, [["forward", False]]), x_ram=True),
+                 marks=pytest.mark.quick),                 # the default with RAMs starting as X
     _case(4, 8, 6, 9, [["forward", True], ["backward_data", True], ["unbuilt_update", False]]),
     _case(2, 8, 4, 3, [["weight_grad", True], ["forward", True]], accumulator_width=34,
           output_shift=2, multiplier="3mult"),
@@ -389,7 +391,8 @@ def _case_id(parameters):
     return (f"L{parameters['lanes']}-bins{parameters['bins']}-c{parameters['channels_in']}"
             f"-o{parameters['channels_out']}-{parameters['multiplier']}-"
             + "+".join(mode + ("!" if full else "") for mode, full in parameters["layers"])
-            + (f"-acc{parameters['accumulator_width']}" if parameters["accumulator_width"] else ""))
+            + (f"-acc{parameters['accumulator_width']}" if parameters["accumulator_width"] else "")
+            + ("-xram" if parameters.get("x_ram") else ""))
 
 
 def _run(parameters, testcase, **bench):

@@ -136,6 +136,8 @@ RTL_CASES = [_case(spectrum, pooled, order, nyquist, direction)
              for direction in ("forward", "backward") for nyquist in NYQUIST_POLICIES
              for order, shapes in SHAPES.items() for spectrum, pooled in shapes]
 RTL_CASES += [pytest.param(_case((32, 32), (16, 16)), marks=pytest.mark.quick),  # the default
+              pytest.param(dict(_case((32, 32), (16, 16)), x_ram=True),     # RAMs start as X
+                           marks=pytest.mark.quick),
               _case((16, 16), (8, 4), nyquist="fold", fold_growth=False, data_width=12),
               _case((8, 8), (4, 4), "bit_reversed", "fold", fold_growth=False),
               _case((9, 9), (5, 5), nyquist="fold", data_width=8)]

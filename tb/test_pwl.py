@@ -79,7 +79,10 @@ def expected(model, real, imag, gradient, table=None, channels=None):
 
 
 async def load_channel_table(dut, table):
-    """Write every channel's gain and offset through the coef_* interface, one per cycle."""
+    """Once ``coef_ready`` rises, write every channel's gain and offset through the coef_*
+    interface, one per cycle."""
+    while not dut.coef_ready.value:
+        await RisingEdge(dut.clk)
     for channel, (gain, offset) in enumerate(table):
         dut.coef_write.value, dut.coef_channel.value = 1, channel
         dut.coef_gain.value, dut.coef_offset.value = int(gain), int(offset)
@@ -143,6 +146,29 @@ async def pwl_full_rate_and_latency(dut):
     assert beats[0].cycle - bench.source.sent[0].cycle == parameters["latency"]
 
 
+@cocotb.test()
+async def pwl_reset_restores_the_table(dut):
+    """A loaded channel table, then ``rst``: every channel has gain 1 and offset 0 again (not
+    only at power-on), whatever the RAM held."""
+    from tb.runner import case
+    parameters = case()
+    model = _model(parameters)
+    bench = StreamBench(dut, parameters, FRAME, 1)
+    real, imag, gradient = stimulus(model, False, 6)
+    await bench.start()
+    await load_channel_table(dut, channel_table(model, 6))
+    await bench.reset()
+    unity = np.array([[1 << model.gain_format.fraction, 0]] * model.channels)
+    channels = np.arange(len(real)) % model.channels
+    want = expected(model, real, np.zeros_like(real), gradient, unity, channels)
+    beats = beats_for(real.reshape(-1, FRAME), np.zeros_like(real).reshape(-1, FRAME))
+    for beat, channel in zip(beats, channels):
+        beat.user = int(channel)
+    bench.source.send(beats)
+    bench.check(await bench.collect(len(real), settle=50), want[0], np.zeros_like(want[1]),
+                want[2])
+
+
 # pytest runners ------------------------------------------------------------------------------
 
 def _case(function, breakpoints=None, segments=16, input_format=(10, 6), output_format=None,
@@ -166,6 +192,8 @@ RTL_CASES += [
     _case("tanh", None, 16, mode="gradient"),
     _case("sigmoid", "fit", 8, (12, 8), mode="gradient", complex_=True, rounding="half_up"),
     pytest.param(_case("sigmoid", None, 16, (16, 12)), marks=pytest.mark.quick),  # the default
+    pytest.param(dict(_case("sigmoid", None, 16, (16, 12), affine=True, channels=4),
+                      x_ram=True), marks=pytest.mark.quick),          # RAMs start as X
     _case("sigmoid", None, 64, (16, 12)),
     _case("silu", "fit", 32, (16, 12), complex_=True),
     _case("sigmoid", None, 16, (12, 8), affine=True, channels=4),
@@ -191,6 +219,11 @@ def test_rtl_matches_golden(parameters):
                                               affine=True, channels=2)], ids=case_id)
 def test_rtl_full_rate_and_latency(parameters):
     _run(parameters, "pwl_full_rate_and_latency")
+
+
+def test_rtl_reset_restores_the_table():
+    _run(_case("sigmoid", None, 16, (12, 8), affine=True, channels=8),
+         "pwl_reset_restores_the_table", gap=0.2, stall=0.2, seed=8, x_ram=True)
 
 
 # Fitter --------------------------------------------------------------------------------------
