@@ -146,6 +146,10 @@ def emit(block, name, *, zero_ram_init=True):
     return text if zero_ram_init else _ZERO_MEMORY_INIT.sub("", text)
 
 
+_COMPLEX_PACKING = ("each component sign-extended to a whole number of bytes; real part in "
+                   "the low half of tdata, imaginary part in the high half")
+_REAL_PACKING = "the real sample sign-extended to a whole number of bytes"
+
 _STANDARD_PORTS = {
     "clk": "clock, rising edge", "rst": "synchronous reset, active high",
     "s_axis_tdata": "input sample: real in the low half, imaginary in the high half, each "
@@ -162,7 +166,10 @@ def describe(block, name):
     """JSON-ready description of ``block``'s Verilog top: ports with widths and meanings,
     packing, and whatever the block's ``describe()`` adds (latency, formats, order)."""
     details = block.describe()
+    real_only = len(components(block.i)) == 1
     meanings = dict(_STANDARD_PORTS, **details.pop("port_descriptions", {}))
+    if real_only:
+        meanings["s_axis_tdata"] = f"input sample: {_REAL_PACKING}"
     members, _ = _top_members(block)
     ports = [{"name": "clk", "direction": "input", "width": 1, "description": meanings["clk"]},
              {"name": "rst", "direction": "input", "width": 1, "description": meanings["rst"]}]
@@ -172,6 +179,5 @@ def describe(block, name):
                       "width": Shape.cast(member.shape).width,
                       "description": meanings.get(port_name, "")})
     return {"module": name, "generator": "fdcnn", **details,
-            "data_packing": "each component sign-extended to a whole number of bytes; real "
-                            "part in the low half of tdata, imaginary part in the high half",
+            "data_packing": _REAL_PACKING if real_only else _COMPLEX_PACKING,
             "ports": ports}

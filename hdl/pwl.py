@@ -114,7 +114,7 @@ class PiecewiseLinear(wiring.Component):
             "breakpoints": [point * model.input_format.lsb for point in model.breakpoints],
             "slope_fraction": model.slope_fraction,
             "intercept_fraction": model.intercept_fraction,
-            "errors_lsb": model.errors(),
+            "errors_lsb": self._errors(),
             "port_descriptions": {
                 "s_axis_grad_tdata": "dY, packed as m_axis_tdata (gradient mode)",
                 "s_axis_grad_tvalid": "dY valid", "s_axis_grad_tready": "dY accepted",
@@ -130,6 +130,15 @@ class PiecewiseLinear(wiring.Component):
                 "coef_offset": "offset code (input format)",
             },
         }
+
+    def _errors(self) -> dict:
+        """Max and RMS error, in output LSBs, of what the unit emits: the fitted function
+        (``value``), or its slope against ``f′`` (``derivative``; ``gradient`` for ``dY`` of
+        one output LSB)."""
+        errors = self.model.errors()
+        if self.model.mode == "value":
+            return {"of": "f(x)", "max": errors["max"], "rms": errors["rms"]}
+        return {"of": "f′(x)", "max": errors["derivative_max"], "rms": errors["derivative_rms"]}
 
     def elaborate(self, platform):
         m = Module()

@@ -84,7 +84,8 @@ class StreamBench:
         return self.sink.beats
 
     def check(self, beats, real, imag, overflow):
-        """Scoreboard: every sample, every ``last`` and every frame's overflow flag."""
+        """Scoreboard: every sample, every ``last`` and every frame's overflow flag, which must
+        be a running OR over the frame (never falling before ``last``)."""
         size = self.output_frame
         got_real = np.array([beat.real for beat in beats]).reshape(-1, size)
         got_imag = np.array([beat.imag for beat in beats]).reshape(-1, size)
@@ -102,3 +103,6 @@ class StreamBench:
             "m_axis_tlast is not on every frame's final sample"
         flags = [bool(beat.sideband["overflow"]) for beat in beats[size - 1::size]]
         assert flags == list(overflow), f"overflow flags {flags}, golden {list(overflow)}"
+        running = np.array([beat.sideband["overflow"] for beat in beats]).reshape(-1, size)
+        assert np.all(np.diff(running, axis=1) >= 0), \
+            "overflow is not the running OR over the output frame (it fell inside a frame)"

@@ -144,8 +144,17 @@ class SpectralMAC(wiring.Component):
                                        "learning_shift (LSB first, see config_fields)",
                 "s_axis_config_tvalid": "configuration valid",
                 "s_axis_config_tready": "configuration taken: a tile starts",
-                "s_axis_weight_tdata": "stored operand, packed as s_axis_tdata",
-                "overflow": "with each m_axis beat: its accumulation or output saturated",
+                "s_axis_weight_tdata": "stored operand (weight_width bits per component), packed "
+                                       "as s_axis_tdata; a tile with load takes, lane by lane, "
+                                       "frames·bins words per lane (bins in weight_grad and "
+                                       "weight_update, every pass), in the order of the "
+                                       "operand table",
+                "s_axis_weight_tvalid": "stored operand valid",
+                "s_axis_weight_tready": "stored operand taken (while a tile loads)",
+                "s_axis_weight_tlast": "ignored: the tile configuration counts the words",
+                "s_axis_tlast": "ignored: the tile configuration counts the frames",
+                "overflow": "with each m_axis beat: an accumulation or output of this output "
+                            "frame saturated (so far; complete on the tlast beat)",
             },
         }
 
