@@ -49,6 +49,9 @@ __all__ = ["MACConfig", "SpectralMACModel", "MODES", "DEFAULT_MODES", "MULTIPLIE
 MODES = ("forward", "backward_data", "weight_grad", "weight_update")
 #: The modes built unless ``modes`` says otherwise (the weight update is opt-in).
 DEFAULT_MODES = ("forward", "backward_data", "weight_grad")
+#: Words of the largest RAM the generator builds (a lane's operand or accumulator RAM): beyond
+#: it the Verilog would take minutes and gigabytes to write, for more RAM than an FPGA has.
+MAX_RAM_WORDS = 1 << 17
 #: Largest learning-rate shift ``s`` of the weight update.
 MAX_LEARNING_SHIFT = 63
 
@@ -120,10 +123,38 @@ class MACConfig(BlockConfig):
             raise ValueError(f"Output width must be at least the weight width "
                              f"({self.weight_width}) to carry updated weights, not "
                              f"{self.output_width}")
+        largest = max(self.operand_depth, 2 * self.accumulator_frames * self.bins)
+        if largest > MAX_RAM_WORDS:
+            raise ValueError(f"The MAC array's largest RAM (per lane) would hold {largest} words "
+                             f"(bins × channels); the generator's limit is {MAX_RAM_WORDS}")
 
     def _resolve(self, name, default):
         if getattr(self, name) is None:
             self._set(name, default)
+
+    @property
+    def max_frames(self) -> int:
+        """The larger channel maximum: frames a tile may stream."""
+        return max(self.max_in_channels, self.max_out_channels)
+
+    @property
+    def accumulator_frames(self) -> int:
+        """Frames an accumulator bank holds: ``max_out_channels`` with a gradient mode built
+        (one ``dW`` frame per output channel), else 1."""
+        gradient = {"weight_grad", "weight_update"} & set(self.modes)
+        return self.max_out_channels if gradient else 1
+
+    @property
+    def gradient_base(self) -> int:
+        """Operand RAM address of the gradient modes' ``X``: after the weights when the weight
+        update is built (so that they survive), else 0."""
+        return self.max_frames * self.bins if "weight_update" in self.modes else 0
+
+    @property
+    def operand_depth(self) -> int:
+        """Words of a lane's operand RAM."""
+        extra = self.bins if "weight_update" in self.modes else 0
+        return self.max_frames * self.bins + extra
 
     @property
     def product_width(self) -> int:

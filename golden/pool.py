@@ -29,6 +29,7 @@ and the pooled spectrum is ready for an inverse transform that takes bit-reverse
 """
 
 import dataclasses
+import functools
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -150,10 +151,11 @@ class SpectralPoolModel(BlockModel):
 
     config_class = PoolConfig
 
-    def __init__(self, config=None, /, **parameters):
-        super().__init__(config, **parameters)
-        self.matrices = tuple(crop_matrix(size, pooled, self.nyquist)
-                              for size, pooled in zip(self.spectrum_shape, self.pooled_shape))
+    @functools.cached_property
+    def matrices(self) -> tuple:
+        """The row and column crop matrices (made when first used: ``h·H + w·W`` words)."""
+        return tuple(crop_matrix(size, pooled, self.nyquist)
+                     for size, pooled in zip(self.spectrum_shape, self.pooled_shape))
 
     def _to_natural(self, frames, shape):
         if self.order == "natural":

@@ -48,10 +48,12 @@ from fdcnn.golden.config import BlockConfig, BlockModel, parameter
 from fdcnn.golden.fixed import FixedFormat, check_rounding, round_shift, saturate
 
 __all__ = ["PWLConfig", "Activation", "ACTIVATIONS", "leaky_relu", "activation",
-           "function_from_text", "PiecewiseLinearModel", "output_format_for", "MODES",
+           "PiecewiseLinearModel", "output_format_for", "MODES",
            "EXHAUSTIVE_BITS"]
 
 MODES = ("value", "derivative", "gradient")
+#: Fraction bits of a format lie within ±this.
+FRACTION_LIMIT = 64
 #: Error reports visit every input code up to this width, a sample of codes beyond it.
 EXHAUSTIVE_BITS = 20
 
@@ -81,8 +83,16 @@ def _erf(x):
     return erf(x)
 
 
+#: Largest magnitude of a leaky ReLU's slope below zero.
+MAX_LEAKY_SLOPE = 1.0
+
+
 def leaky_relu(alpha=0.01):
-    """Leaky ReLU with slope ``alpha`` below zero."""
+    """Leaky ReLU with slope ``alpha`` (a finite number from −1 to 1) below zero."""
+    if (isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not math.isfinite(alpha)
+            or abs(alpha) > MAX_LEAKY_SLOPE):
+        raise ValueError(f"Leaky ReLU slope must be a finite number from -{MAX_LEAKY_SLOPE:g} to "
+                         f"{MAX_LEAKY_SLOPE:g}, not {alpha!r}")
     return Activation(f"leaky_relu({alpha})", lambda x: np.where(x >= 0, x, alpha * x),
                       lambda x: np.where(x >= 0, 1.0, alpha))
 
@@ -102,11 +112,18 @@ ACTIVATIONS["leaky_relu"] = leaky_relu()
 
 
 def activation(spec):
-    """An :class:`Activation` from a name in :data:`ACTIVATIONS`, an Activation, or a callable
-    (its derivative then taken numerically)."""
+    """An :class:`Activation` from a name in :data:`ACTIVATIONS` (or ``leaky_relu:ALPHA``), an
+    Activation, or a callable (its derivative then taken numerically)."""
     if isinstance(spec, Activation):
         return spec
     if isinstance(spec, str):
+        name, colon, argument = spec.partition(":")
+        if name == "leaky_relu" and colon:
+            try:
+                alpha = float(argument)
+            except ValueError:
+                raise ValueError(f"Leaky ReLU slope must be a number, not {argument!r}") from None
+            return leaky_relu(alpha)
         one_of("Function", spec, tuple(ACTIVATIONS))
         return ACTIVATIONS[spec]
     if callable(spec):
@@ -116,11 +133,22 @@ def activation(spec):
     raise TypeError(f"Function must be a name, an Activation or a callable, not {spec!r}")
 
 
+def code_sample(low: int, high: int, seed: int = 0) -> np.ndarray:
+    """Every code from ``low`` to ``high`` up to ``2**EXHAUSTIVE_BITS`` of them, else a random
+    sample of that many plus both ends, so checks and reports on wide (up to 32-bit) inputs take
+    memory in proportion to the sample, not to the range."""
+    if high - low + 1 <= 1 << EXHAUSTIVE_BITS:
+        return np.arange(low, high + 1)
+    rng = np.random.default_rng(seed)
+    return np.unique(np.concatenate([rng.integers(low, high + 1, 1 << EXHAUSTIVE_BITS),
+                                     [low, high]]))
+
+
 def output_format_for(function, input_format, width=16, mode="value"):
     """The ``(width, fraction)`` output format with the most fraction bits that holds
     ``function`` (or its derivative) over the whole input format, as the model checks it."""
     fmt = FixedFormat(*input_format)
-    x = np.arange(fmt.min_code, fmt.max_code + 1) * fmt.lsb
+    x = code_sample(fmt.min_code, fmt.max_code) * fmt.lsb
     chosen = activation(function)
     values = chosen(x) if mode == "value" else chosen.derivative(x)
     largest = max(float(np.max(np.abs(values))), 2.0 ** -(width - 1))
@@ -136,6 +164,7 @@ def _format(name, value):
             or not all(isinstance(part, int) and not isinstance(part, bool) for part in value)):
         raise TypeError(f"{name} must be a (width, fraction) tuple of integers, not {value!r}")
     integer_in(f"{name} width", value[0], 2, 32)
+    integer_in(f"{name} fraction", value[1], -FRACTION_LIMIT, FRACTION_LIMIT)
     return FixedFormat(*value)
 
 
@@ -151,17 +180,6 @@ def _pair(text):
         return tuple(number(part) for part in text.split(","))
     except ValueError:
         return text
-
-
-def function_from_text(text):
-    """``sigmoid``, or ``leaky_relu:0.2`` for a leaky ReLU with that slope."""
-    name, _, argument = text.partition(":")
-    if name == "leaky_relu" and argument:
-        try:
-            return leaky_relu(float(argument))
-        except ValueError:
-            return text
-    return text
 
 
 def _breakpoints_text(text):
@@ -186,7 +204,7 @@ class PWLConfig(BlockConfig):
 
     function: Any = parameter("sigmoid", "sigmoid, tanh, relu, leaky_relu[:alpha], silu, gelu, "
                                          "softplus, or (from Python) a callable",
-                              parse=function_from_text)
+                              parse=str)
     input_format: Any = parameter((16, 12), "width,fraction of the input", parse=_pair)
     output_format: Any = parameter((16, 15), "width,fraction of the output, or auto: 16 bits "
                                              "with as many fraction bits as the function's range "
@@ -224,6 +242,9 @@ class PWLConfig(BlockConfig):
         if not isinstance(self.affine, bool):
             raise TypeError(f"Affine must be True or False, not {self.affine!r}")
         integer_in("Channels", self.channels, 1, 4096)
+        if not self.affine and self.channels != 1:
+            raise ValueError(f"Channels apply to the affine pre-stage only (affine=True), not "
+                             f"{self.channels} channels without it")
         self._set("gain_format", _format("Gain format", self.gain_format))
         if not isinstance(self.complex, bool):
             raise TypeError(f"Complex must be True or False, not {self.complex!r}")
@@ -250,6 +271,10 @@ class PWLConfig(BlockConfig):
             return "fitted"
         return "explicit"
 
+    def sample_codes(self, seed: int = 0) -> np.ndarray:
+        """:func:`code_sample` of the fitted range."""
+        return code_sample(*self.range_codes, seed)
+
     def _real(self, codes):
         return tuple(float(code) * self.input_format.lsb for code in codes)
 
@@ -263,6 +288,9 @@ class PWLConfig(BlockConfig):
                 or not all(isinstance(end, (int, float)) for end in input_range)):
             raise TypeError(f"Input range must be a (low, high) pair of numbers, not "
                             f"{input_range!r}")
+        if not all(math.isfinite(end) for end in input_range):
+            raise ValueError(f"Input range must be a pair of finite numbers, not "
+                             f"{tuple(input_range)}")
         low = math.ceil(input_range[0] / fmt.lsb)
         high = math.floor(input_range[1] / fmt.lsb)
         if not fmt.min_code <= low < high <= fmt.max_code:
@@ -276,10 +304,13 @@ class PWLConfig(BlockConfig):
         """The given breakpoints as input codes."""
         breakpoints = self.breakpoints
         try:
-            codes = [math.ceil(float(point) / self.input_format.lsb) for point in breakpoints]
+            points = [float(point) for point in breakpoints]
         except (TypeError, ValueError):
             raise TypeError(f"Breakpoints must be None, 'fit' or a sequence of numbers, not "
                             f"{breakpoints!r}") from None
+        if not all(math.isfinite(point) for point in points):
+            raise ValueError(f"Breakpoints must be finite numbers, not {list(breakpoints)!r}")
+        codes = [math.ceil(point / self.input_format.lsb) for point in points]
         low, high = self.range_codes
         if (len(codes) != self.segments - 1 or codes != sorted(set(codes))
                 or (codes and not low < codes[0] <= codes[-1] <= high)):
@@ -288,8 +319,7 @@ class PWLConfig(BlockConfig):
         return tuple(codes)
 
     def _check_output_range(self):
-        low, high = self.range_codes
-        codes = np.arange(low, high + 1)
+        codes = self.sample_codes()
         if self.mode == "value":
             values = self.activation(codes * self.input_format.lsb)
         else:
@@ -336,11 +366,14 @@ class PiecewiseLinearModel(BlockModel):
 
     def _line(self, first, last, slope=None, samples=None):
         """Minimax line over codes ``first … last``: ``(slope, intercept, max error)`` in reals,
-        for the given slope or the chord's. With ``samples``, longer segments are judged on
-        that many evenly spread codes (the fitter's search), else on every code."""
-        codes = np.arange(first, last + 1)
-        if samples is not None and codes.size > samples:
+        for the given slope or the chord's. Segments longer than ``samples`` codes (the
+        fitter's search passes 4096; default ``2**EXHAUSTIVE_BITS``) are judged on that many
+        evenly spread codes, shorter ones on every code."""
+        samples = samples or 1 << EXHAUSTIVE_BITS      # wide segments: an even sample
+        if last - first + 1 > samples:
             codes = np.unique(np.linspace(first, last, samples + 1).round().astype(np.int64))
+        else:
+            codes = np.arange(first, last + 1)
         x = codes * self.input_format.lsb
         y = self.activation(x)
         if slope is None:
@@ -474,13 +507,12 @@ class PiecewiseLinearModel(BlockModel):
     # Error report --------------------------------------------------------------------------
 
     def report_codes(self, seed=0):
-        """Every code of the range up to EXHAUSTIVE_BITS, else a sample plus edges."""
-        if (self.high - self.low + 1) <= 1 << EXHAUSTIVE_BITS:
-            return np.arange(self.low, self.high + 1)
-        rng = np.random.default_rng(seed)
-        edges = [self.low, self.high] + [point + delta for point in self.breakpoints
-                                         for delta in (-1, 0, 1)]
-        return np.unique(np.concatenate([rng.integers(self.low, self.high + 1, 1 << 20), edges]))
+        """:meth:`sample_codes`, and when that is a sample, every breakpoint ± 1 too."""
+        codes = self.sample_codes(seed)
+        if len(codes) == self.high - self.low + 1:
+            return codes
+        edges = [point + delta for point in self.breakpoints for delta in (-1, 0, 1)]
+        return np.unique(np.concatenate([codes, edges]))
 
     def errors(self) -> dict:
         """Max and RMS error in output LSBs, over the range, of the value and of the
@@ -514,13 +546,14 @@ class PiecewiseLinearModel(BlockModel):
             curvature = 0.0
             if width > 2 * step:    # the stencil stays inside the segment (a kink on its
                 grid = np.linspace(first * lsb_in + step, last * lsb_in - step,   # boundary
-                                   max(2, 8 * (last - first) - 1))                # is no f″)
+                                   max(2, min(8 * (last - first) - 1,             # is no f″)
+                                              8 << EXHAUSTIVE_BITS)))
                 curvature = float(np.max(np.abs(self.activation(grid + step)
                                                 - 2 * self.activation(grid)
                                                 + self.activation(grid - step))) / step ** 2)
             worst = max(worst, width ** 2 / 8 * curvature
                         + 2.0 ** -(self.slope_fraction + 1) * width / 2)
-        x = np.arange(self.low, self.high + 1) * lsb_in
+        x = self.sample_codes() * lsb_in
         values = self.activation(x)
         excess = max(0.0, values.max() - self.output_format.max_code * lsb_out,
                      self.output_format.min_code * lsb_out - values.min())

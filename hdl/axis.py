@@ -22,7 +22,32 @@ from amaranth.lib.wiring import In, Out
 from fdcnn.golden.fixed import FixedFormat
 from fdcnn.hdl.stream import is_stream_member
 
-__all__ = ["AXIStreamTop", "component_width", "components", "emit", "describe"]
+__all__ = ["AXIStreamTop", "component_width", "components", "emit", "describe",
+           "check_module_name"]
+
+#: Verilog-2005 reserved words (IEEE 1364-2005, annex B), which no module may be called.
+VERILOG_KEYWORDS = frozenset("""
+always and assign automatic begin buf bufif0 bufif1 case casex casez cell cmos config deassign
+default defparam design disable edge else end endcase endconfig endfunction endgenerate
+endmodule endprimitive endspecify endtable endtask event for force forever fork function
+generate genvar highz0 highz1 if ifnone incdir include initial inout input instance integer
+join large liblist library localparam macromodule medium module nand negedge nmos nor
+noshowcancelled not notif0 notif1 or output parameter pmos posedge primitive pull0 pull1
+pulldown pullup pulsestyle_onevent pulsestyle_ondetect rcmos real realtime reg release repeat
+rnmos rpmos rtran rtranif0 rtranif1 scalared showcancelled signed small specify specparam
+strong0 strong1 supply0 supply1 table task time tran tranif0 tranif1 tri tri0 tri1 triand
+trior trireg unsigned use uwire vectored wait wand weak0 weak1 while wire wor xnor xor
+""".split())
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def check_module_name(name):
+    """Raise :class:`ValueError` unless ``name`` is a plain Verilog identifier (ASCII letters,
+    digits and ``_``, not starting with a digit) and not a reserved word."""
+    if (not isinstance(name, str) or not _IDENTIFIER.fullmatch(name)
+            or name in VERILOG_KEYWORDS):
+        raise ValueError(f"Module name must be a plain Verilog identifier (letters, digits and _, "
+                         f"not starting with a digit) and not a Verilog keyword, not {name!r}")
 
 
 def component_width(stream_port):
@@ -142,6 +167,7 @@ def emit(block, name, *, zero_ram_init=True):
     RAM powers up to zero anyway. Simulation keeps them: with X-initialised RAMs some benches see
     X on outputs (an open item for ASIC use, where SRAMs power up undefined).
     """
+    check_module_name(name)
     text = verilog.convert(AXIStreamTop(block), name=name, emit_src=False)
     return text if zero_ram_init else _ZERO_MEMORY_INIT.sub("", text)
 

@@ -47,6 +47,14 @@ PWL_REGISTERS = 4
 AFFINE_REGISTERS = 3
 
 
+def _balanced_sum(terms):
+    """The sum of ``terms`` as a tree of adders (depth ``log2``, not a chain); 0 for none."""
+    while len(terms) > 1:
+        pairs = [terms[index:index + 2] for index in range(0, len(terms), 2)]
+        terms = [pair[0] + pair[1] if len(pair) == 2 else pair[0] for pair in pairs]
+    return terms[0] if terms else 0
+
+
 class PiecewiseLinear(wiring.Component):
     """Streaming PWL activation.
 
@@ -260,8 +268,7 @@ class PiecewiseLinear(wiring.Component):
         if model.placement == "uniform":
             return ((code - model.low) >> model.segment_shift)[:max(1, (model.segments - 1)
                                                                     .bit_length())]
-        return sum((code >= point).as_unsigned() for point in model.breakpoints) \
-            if model.breakpoints else 0
+        return _balanced_sum([(code >= point).as_unsigned() for point in model.breakpoints])
 
     def _lane(self, m, lane, x, dy, rom, advance):
         """One component's pipeline; returns the rounded, saturated result and its overflow."""

@@ -8,6 +8,7 @@ import csv
 import dataclasses
 import importlib
 import json
+import os
 import subprocess
 import sys
 import time
@@ -55,10 +56,14 @@ def _shown(value):
     return str(value)
 
 
-def add_config_options(parser, config):
+def add_config_options(parser, config, exclude=()):
     """One option per field of the ``config`` dataclass: ``--field-name``, parsed by the
-    field's ``parse`` (or its type), with its default and help."""
+    field's ``parse`` (or its type), with its default and help. Fields in ``exclude`` get no
+    option (the command does not take them) and keep their defaults."""
     for field in dataclasses.fields(config):
+        if field.name in exclude:
+            parser.set_defaults(**{field.name: field.default})
+            continue
         meta = field.metadata
         option = "--" + field.name.replace("_", "-")
         default = meta.get("cli_default", field.default)
@@ -107,12 +112,29 @@ def _write_outputs(block, name, verilog_path):
 
 # Commands -----------------------------------------------------------------------------------
 
-def generate(arguments):
-    block = _block(arguments)
+def _module_name(arguments):
+    from fdcnn.hdl.axis import check_module_name
     name = arguments.name or arguments.block
-    output = Path(arguments.output)
-    if output.is_dir():
-        output = output / f"{name}.v"
+    _checked(check_module_name, name)
+    return name
+
+
+def _verilog_path(text, name):
+    """``-o``: a ``.v`` file, or a directory (existing, or written with a trailing ``/``) for
+    ``<name>.v``; the JSON goes beside the Verilog."""
+    output = Path(text)
+    if output.is_dir() or text.endswith(("/", os.sep)):
+        return output / f"{name}.v"
+    if output.suffix != ".v":
+        raise ParameterError(f"Output must be a .v file or a directory (ending in /), not "
+                             f"{text!r}")
+    return output
+
+
+def generate(arguments):
+    name = _module_name(arguments)
+    output = _verilog_path(arguments.output, name)
+    block = _block(arguments)
     description = _write_outputs(block, name, output)
     print(f"wrote {output} and {output.with_suffix('.json')}: "
           f"module {description['module']}, latency {description['latency_cycles']} cycles")
@@ -147,17 +169,32 @@ def synth(arguments):
     targets = arguments.target or list(FPGA_TARGETS)
     for target in targets:
         _checked(check_target, target)
+    name = _module_name(arguments)
     block = _block(arguments)
-    name = arguments.name or arguments.block
     rows = _utilization(block, name, targets, Path(arguments.build_dir) / name, arguments.fmax)
     print(format_table(rows))
     _save_rows(rows, block.describe()["parameters"], arguments.json, arguments.csv)
     return 0
 
 
+#: PWL fields that ``fit-pwl`` sets itself (each fit, uniform and fitted, of the value) or
+#: that do not change a fit: it takes no option for them.
+FIT_SETS = ("breakpoints", "mode", "affine", "channels", "gain_format", "complex")
+#: File types ``fit-pwl --plot`` writes.
+PLOT_SUFFIXES = (".png", ".pdf", ".svg")
+
+
+def _check_plot(path):
+    if Path(path).suffix.lower() not in PLOT_SUFFIXES or not Path(path).stem:
+        raise ParameterError(f"Plot must be a file name ending in {', '.join(PLOT_SUFFIXES[:-1])} "
+                             f"or {PLOT_SUFFIXES[-1]}, not {path!r}")
+
+
 def fit_pwl(arguments):
     """Error table of PWL fits, uniform against fitted breakpoints; optionally a plot."""
-    from fdcnn.golden.pwl import PiecewiseLinearModel, PWLConfig, function_from_text
+    if arguments.plot is not None:
+        _check_plot(arguments.plot)
+    from fdcnn.golden.pwl import PiecewiseLinearModel, PWLConfig
     functions = arguments.function or ["sigmoid", "tanh", "silu"]
 
     rows, fits = [], []
@@ -165,7 +202,7 @@ def fit_pwl(arguments):
         for segments in arguments.segments or [8, 16, 32, 64]:
             for placement in ("uniform", "fit"):
                 namespace = argparse.Namespace(**vars(arguments))
-                namespace.function, namespace.segments = function_from_text(function), segments
+                namespace.function, namespace.segments = function, segments
                 namespace.breakpoints = None if placement == "uniform" else "fit"
                 namespace.mode = "value"
                 model = PiecewiseLinearModel(_checked(config_from, PWLConfig, namespace))
@@ -319,7 +356,7 @@ def _parser():
     fit_parser = commands.add_parser("fit-pwl", conflict_handler="resolve",
                                      help="error table of PWL fits (uniform against fitted "
                                           "breakpoints)")
-    add_config_options(fit_parser, config_class("pwl"))
+    add_config_options(fit_parser, config_class("pwl"), exclude=FIT_SETS)
     fit_parser.set_defaults(function=None, segments=None)
     fit_parser.add_argument("--function", action="append", dest="function",
                             help="repeat for several (default sigmoid, tanh, silu)")

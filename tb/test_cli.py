@@ -91,12 +91,77 @@ def test_generate_is_reproducible(tmp_path):
      "not (16, 4) from (8, 8)"),
     (["generate", "pool", "--pooled-shape", "3y"],
      "fdcnn: error: Pooled shape must be a (rows, columns) tuple of integers, not '3y'"),
+    # Non-finite and out-of-range numbers.
+    (["generate", "pwl", "--function", "leaky_relu:inf"],
+     "fdcnn: error: Leaky ReLU slope must be a finite number from -1 to 1, not inf"),
+    (["generate", "pwl", "--function", "leaky_relu:1e300"],
+     "fdcnn: error: Leaky ReLU slope must be a finite number from -1 to 1, not 1e+300"),
+    (["generate", "pwl", "--function", "leaky_relu:steep"],
+     "fdcnn: error: Leaky ReLU slope must be a number, not 'steep'"),
+    (["generate", "pwl", "--segments", "2", "--breakpoints", "inf"],
+     "fdcnn: error: Breakpoints must be finite numbers, not [inf]"),
+    (["generate", "pwl", "--input-range=-inf,inf"],
+     "fdcnn: error: Input range must be a pair of finite numbers, not (-inf, inf)"),
+    (["generate", "pwl", "--input-range=0,inf"],
+     "fdcnn: error: Input range must be a pair of finite numbers, not (0, inf)"),
+    (["generate", "pwl", "--input-range=-8,1e400"],
+     "fdcnn: error: Input range must be a pair of finite numbers, not (-8, inf)"),
+    (["generate", "pwl", "--input-range=nan,1"],
+     "fdcnn: error: Input range must be a pair of finite numbers, not (nan, 1)"),
+    (["generate", "pwl", "--input-format=16,-1000"],
+     "fdcnn: error: Input format fraction must be from -64 to 64, not -1000"),
+    (["generate", "pwl", "--input-format", "33,0"],
+     "fdcnn: error: Input format width must be from 2 to 32, not 33"),
+    (["generate", "pwl", "--input-format", "16"],
+     "fdcnn: error: Input format must be a (width, fraction) tuple of integers, not (16,)"),
+    (["generate", "pwl", "--channels", "8"],
+     "fdcnn: error: Channels apply to the affine pre-stage only (affine=True), not 8 channels "
+     "without it"),
+    # Designs too large to write, refused up front.
+    (["generate", "mac", "--lanes", "64", "--bins", "65536", "--max-in-channels", "4096",
+      "--max-out-channels", "4096"],
+     "fdcnn: error: The MAC array's largest RAM (per lane) would hold 536870912 words "
+     "(bins × channels); the generator's limit is 131072"),
+    # Module names and output paths.
+    *((["generate", "fft", "--size", "16", "--name", name],
+       "fdcnn: error: Module name must be a plain Verilog identifier (letters, digits and _, "
+       f"not starting with a digit) and not a Verilog keyword, not {name!r}")
+      for name in ("a b", "x/y", "é", "123abc", "module")),
+    (["synth", "pool", "--name", "wire"],
+     "fdcnn: error: Module name must be a plain Verilog identifier (letters, digits and _, "
+     "not starting with a digit) and not a Verilog keyword, not 'wire'"),
+    (["generate", "fft", "--size", "16", "-o", "p.json"],
+     "fdcnn: error: Output must be a .v file or a directory (ending in /), not 'p.json'"),
+    (["generate", "fft", "--size", "16", "-o", "/dev/null"],
+     "fdcnn: error: Output must be a .v file or a directory (ending in /), not '/dev/null'"),
+    # fit-pwl takes no option it would ignore, and checks the plot's name before fitting.
+    (["fit-pwl", "--mode", "foo"], "fdcnn: error: unrecognized arguments: --mode foo"),
+    (["fit-pwl", "--breakpoints", "1,2"], "fdcnn: error: unrecognized arguments: --breakpoints 1,2"),
+    *((["fit-pwl", "--plot", plot],
+       f"fdcnn: error: Plot must be a file name ending in .png, .pdf or .svg, not {plot!r}")
+      for plot in ("f.xyz", "", "f")),
 ])
 def test_bad_parameters_print_one_line_and_exit_2(arguments, message):
     result = _fdcnn(*arguments)
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr == message + "\n"
+
+
+def test_output_directory_with_a_trailing_slash(tmp_path):
+    """``-o new/`` creates the folder and writes ``new/<name>.v`` and its JSON there."""
+    folder = tmp_path / "new"
+    assert main(["generate", "fft", "--size", "16", "--name", "fft16", "-o", f"{folder}/"]) == 0
+    assert sorted(path.name for path in folder.iterdir()) == ["fft16.json", "fft16.v"]
+
+
+def test_wide_activation_inputs_generate_in_proportion(tmp_path):
+    """Documented 32-bit inputs generate (their checks and reports work on a sample of the
+    codes), and a 512-segment fitted activation elaborates (its segment search is a tree)."""
+    for arguments in (["--input-format=32,16", "--output-format=32,16", "--slope-width=32",
+                       "--intercept-width=32", "--segments", "4"],
+                      ["--breakpoints", "fit", "--segments", "512"]):
+        assert main(["generate", "pwl", *arguments, "-o", str(tmp_path / "pwl.v")]) == 0
 
 
 def test_generate_pool(tmp_path):

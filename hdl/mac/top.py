@@ -105,7 +105,7 @@ class SpectralMAC(wiring.Component):
         self.lanes = config.lanes
         self.modes = config.modes
         model = self.model
-        self.max_frames = max(model.max_in_channels, model.max_out_channels)
+        self.max_frames = model.max_frames
         self.config_layout = tile_config_layout(self.max_frames)
         super().__init__({
             "config": In(stream.Signature(self.config_layout)),
@@ -158,22 +158,6 @@ class SpectralMAC(wiring.Component):
             },
         }
 
-    @property
-    def _accumulator_frames(self):
-        gradient = {"weight_grad", "weight_update"} & set(self.modes)
-        return self.model.max_out_channels if gradient else 1
-
-    @property
-    def _gradient_base(self):
-        """Operand RAM address of the gradient modes' ``X``: after the weights when the weight
-        update is built (so that they survive), else 0."""
-        return self.max_frames * self.model.bins if "weight_update" in self.modes else 0
-
-    @property
-    def _operand_depth(self):
-        extra = self.model.bins if "weight_update" in self.modes else 0
-        return self.max_frames * self.model.bins + extra
-
     def elaborate(self, platform):
         m = Module()
         model, bins = self.model, self.model.bins
@@ -183,13 +167,13 @@ class SpectralMAC(wiring.Component):
         m.d.comb += self.overflow.eq(output.overflow)
         m.submodules.tiles = tiles = TileControl(
             lanes=self.lanes, bins=bins, max_frames=self.max_frames, modes=self.modes,
-            accumulator_frames=self._accumulator_frames, gradient_base=self._gradient_base)
+            accumulator_frames=self.model.accumulator_frames, gradient_base=self.model.gradient_base)
         wiring.connect(m, wiring.flipped(self.config), tiles.config)
         m.d.comb += [tiles.weight_valid.eq(self.weight.valid),
                      self.weight.ready.eq(tiles.weight_ready),
                      tiles.sample_valid.eq(self.i.valid), self.i.ready.eq(tiles.sample_ready)]
         m.submodules.drain = drain = Drain(
-            lanes=self.lanes, bins=bins, accumulator_frames=self._accumulator_frames,
+            lanes=self.lanes, bins=bins, accumulator_frames=self.model.accumulator_frames,
             accumulator_width=model.accumulator_width, weight_width=model.weight_width,
             output_width=model.output_width, output_shift=model.output_shift,
             rounding=model.rounding, update="weight_update" in self.modes,
@@ -228,8 +212,8 @@ class SpectralMAC(wiring.Component):
         model = self.model
         unit = MACLane(data_width=model.data_width, weight_width=model.weight_width,
                        accumulator_width=model.accumulator_width, multiplier=model.multiplier,
-                       operand_depth=self._operand_depth,
-                       accumulator_depth=self._accumulator_frames * model.bins,
+                       operand_depth=self.model.operand_depth,
+                       accumulator_depth=self.model.accumulator_frames * model.bins,
                        forwarded=model.bins <= FORWARDED_BINS)
         m.submodules[f"lane{lane}"] = unit
         reading, writing = pipeline[-3], pipeline[-1]
