@@ -10,6 +10,8 @@ from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from fdcnn.hdl.shapes import index_range
+
 __all__ = ["RAM_MIN_DEPTH", "ReadFirstBuffer", "DelayLine"]
 
 #: Delay lines at least this long are written as RAM (block RAM, or LUT RAM where Yosys finds it
@@ -33,7 +35,7 @@ class ReadFirstBuffer(wiring.Component):
 
     def __init__(self, layout, depth):
         self.depth = depth
-        super().__init__({"en": In(1), "addr": In(range(depth)), "i": In(layout),
+        super().__init__({"en": In(1), "addr": In(index_range(depth)), "i": In(layout),
                           "o": Out(layout)})
 
     def elaborate(self, platform):

@@ -32,6 +32,7 @@ from amaranth.lib.memory import Memory
 
 from fdcnn.golden.pool import PoolConfig, SpectralPoolModel, has_nyquist
 from fdcnn.hdl.fixed import saturate
+from fdcnn.hdl.shapes import index_range
 from fdcnn.hdl.stream import (INPUT_SLICE_LATENCY, FramedOutput, check_tlast,
                               complex_layout, frame_block_members, input_register_slice)
 
@@ -44,7 +45,7 @@ class _DimensionCounter:
 
     def __init__(self, m, name, size, pooled, order, nyquist):
         self.size = size
-        self.position = Signal(range(size), name=f"{name}_position")
+        self.position = Signal(index_range(size), name=f"{name}_position")
         self.at_end = self.position == size - 1
         bits = (size - 1).bit_length()
         if order == "bit_reversed" and bits:
@@ -232,7 +233,7 @@ class SpectralPool(wiring.Component):
         column = self._column_counter(m, step & takes(columns), wrapped)
 
         pooled_rows, pooled_columns = model.pooled_shape
-        received = Signal(range(pooled_rows * pooled_columns), name="input_position")
+        received = Signal(index_range(pooled_rows * pooled_columns), name="input_position")
         frame_end = received == pooled_rows * pooled_columns - 1
         with m.If(taken):
             m.d.sync += received.eq(Mux(frame_end, 0, received + 1))

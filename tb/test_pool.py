@@ -139,6 +139,9 @@ RTL_CASES += [pytest.param(_case((32, 32), (16, 16)), marks=pytest.mark.quick), 
               pytest.param(dict(_case((32, 32), (16, 16)), x_ram=True),     # RAMs start as X
                            marks=pytest.mark.quick),
               _case((16, 16), (8, 4), nyquist="fold", fold_growth=False, data_width=12),
+              # rows fold into a row buffer of pooled columns, more than pooled rows
+              _case((8, 16), (4, 8), nyquist="fold"),
+              _case((8, 16), (4, 8), nyquist="fold", direction="backward"),
               _case((8, 8), (4, 4), "bit_reversed", "fold", fold_growth=False),
               _case((9, 9), (5, 5), nyquist="fold", data_width=8)]
 

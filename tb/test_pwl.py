@@ -200,6 +200,7 @@ RTL_CASES += [
     _case("tanh", "fit", 16, (16, 12), complex_=True, affine=True, channels=3),
     _case("silu", None, 16, (10, 6), mode="derivative", affine=True, channels=1,
           rounding="truncate"),
+    dict(_case("tanh", None, 8, (10, 6)), input_range=[-3.0, 5.0]),    # uniform, not centred
 ]
 
 
@@ -224,6 +225,21 @@ def test_rtl_full_rate_and_latency(parameters):
 def test_rtl_reset_restores_the_table():
     _run(_case("sigmoid", None, 16, (12, 8), affine=True, channels=8),
          "pwl_reset_restores_the_table", gap=0.2, stall=0.2, seed=8, x_ram=True)
+
+
+@pytest.mark.parametrize("parameters", [dict(), dict(complex=True), dict(mode="derivative"),
+                                        dict(complex=True, affine=True, channels=2)], ids=str)
+def test_synthesis_has_the_stated_multipliers(parameters, tmp_path):
+    """The ``multipliers`` property (and the sidecar's figure) is what Yosys finds before any
+    techmap."""
+    from fdcnn.hdl.axis import emit
+    from fdcnn.hdl.pwl import PiecewiseLinear
+    from fdcnn.scripts.synth import synthesize
+    config = PWLConfig(output_format="auto", **parameters)
+    block = PiecewiseLinear(config)
+    multipliers = block.multipliers
+    row = synthesize(emit(block, "pwl", zero_ram_init=False), "pwl", "generic", tmp_path)
+    assert row["DSP"] == multipliers
 
 
 # Fitter --------------------------------------------------------------------------------------

@@ -56,6 +56,14 @@ def test_sidecar_ports_match_the_verilog(name):
         [port["name"] for port in sidecar["ports"] if not port["description"]]
 
 
+@pytest.mark.parametrize("name", BLOCKS)
+def test_status_flags_are_single_bits(name):
+    """``overflow`` and the ``tlast_*`` pulses are one bit, as documented."""
+    ports = {port["name"]: port["width"] for port in describe(BLOCKS[name](), name)["ports"]}
+    flags = [port for port in ports if port == "overflow" or port.startswith("tlast_")]
+    assert flags and all(ports[flag] == 1 for flag in flags)
+
+
 def test_real_streams_are_described_as_real():
     sidecar = describe(PiecewiseLinear(PWLConfig()), "pwl")
     ports = {port["name"]: port["description"] for port in sidecar["ports"]}

@@ -84,6 +84,31 @@ def test_read_first_buffer_reads_the_old_word():
             steps += 1
 
 
+def test_read_first_buffer_masks_stale_words_after_reset():
+    """Words written before ``rst`` stay in the RAM, but ``o.valid`` is low again for the first
+    ``depth`` enabled cycles after it (a RAM is trusted only once rewritten since reset)."""
+    from amaranth.hdl import ClockDomain, Module
+    depth = 6
+    dut = ReadFirstBuffer(LAYOUT, depth)
+    top = Module()
+    top.domains.sync = domain = ClockDomain("sync")
+    top.submodules.dut = dut
+    reset_at, cycles = 3 * depth, 5 * depth
+
+    def drive(ctx, cycle):
+        ctx.set(domain.rst, int(cycle == reset_at))
+        ctx.set(dut.en, int(cycle != reset_at))
+        ctx.set(dut.addr, cycle % depth)
+        ctx.set(dut.i.value, cycle)
+        ctx.set(dut.i.valid, 1)
+
+    shown = run_cycles(top, cycles, drive, lambda ctx, cycle: ctx.get(dut.o.valid))
+    first_valid = reset_at + 1 + depth + 1     # depth writes after the reset, then the read
+    assert shown[depth + 1:reset_at] == [1] * (reset_at - depth - 1)     # before: trusted
+    assert shown[reset_at + 1:first_valid] == [0] * (depth + 1)
+    assert all(shown[first_valid:])
+
+
 def test_framed_output_frames_and_flags():
     """Samples leave in order under random ``o.ready``; ``last`` on every ``frame_size``-th;
     ``overflow`` is the running OR over the frame; ``w_rdy`` only while there is room."""

@@ -171,7 +171,7 @@ class StreamingFFT(wiring.Component):
         check_tlast(m, accept, slot == config.size - 1, head.last, self.tlast_missing,
                     self.tlast_unexpected)
         sample = self._input_register(m, head, accept, ~stall, slot)
-        advance, fresh = ~stall, 1              # the input register loads every free cycle
+        fresh = 1                               # the input register loads every free cycle
         for stage in range(config.stages):
             sample, advance = self._stage(m, stage, sample, fresh, stall)
             fresh = self._fresh(m, f"stage{stage}_fresh", advance, stall)

@@ -7,6 +7,7 @@ from amaranth.lib.wiring import In, Out
 from fdcnn.golden.mac import MAX_LEARNING_SHIFT
 from fdcnn.hdl.fixed import round_shift, round_shift_by, saturate
 from fdcnn.hdl.mac.lane import accumulator_layout
+from fdcnn.hdl.shapes import index_range
 from fdcnn.hdl.stream import complex_layout
 
 __all__ = ["Drain", "DRAIN_CYCLES"]
@@ -73,17 +74,17 @@ class Drain(wiring.Component):
             "bank_frames": In(data.ArrayLayout(range(accumulator_frames + 1), 2)),
             "bank_update": In(2), "learning_shift": In(range(MAX_LEARNING_SHIFT + 1)),
             "output_level": In(range(output_depth + 1)),
-            "read": Out(data.StructLayout({"bank": 1, "address": range(depth)})),
+            "read": Out(data.StructLayout({"bank": 1, "address": index_range(depth)})),
             "update_read": Out(1),
             "words": In(data.ArrayLayout(accumulator_layout(accumulator_width), lanes)),
             "operands": In(data.ArrayLayout(complex_layout(weight_width), lanes)),
-            "write_back": Out(data.StructLayout({"en": 1, "lane": range(lanes),
-                                                 "address": range(depth),
+            "write_back": Out(data.StructLayout({"en": 1, "lane": index_range(lanes),
+                                                 "address": index_range(depth),
                                                  "data": complex_layout(weight_width)})),
             "release": Out(1), "release_bank": Out(1), "update_in_flight": Out(1),
             "result": Out(complex_layout(output_width)), "result_valid": Out(1),
             "result_overflow": Out(1)})
-        self._lane = Signal(range(lanes), name="drain_lane")
+        self._lane = Signal(index_range(lanes), name="drain_lane")
         self._in_flight = Signal(range(DRAIN_CYCLES + 1), name="in_flight")
 
     def elaborate(self, platform):
@@ -91,8 +92,8 @@ class Drain(wiring.Component):
         issue, update_drain = self._sequencer(m)
         # Two cycles after the issue: the RAM read (then the lane multiplexer into a
         # register), then the output arithmetic.
-        tags = data.StructLayout({"valid": 1, "update": 1, "lane": range(self.lanes),
-                                  "address": range(self.accumulator_depth)})
+        tags = data.StructLayout({"valid": 1, "update": 1, "lane": index_range(self.lanes),
+                                  "address": index_range(self.accumulator_depth)})
         reading, drained = Signal(tags), Signal(tags)
         m.d.sync += [reading.valid.eq(issue), reading.update.eq(update_drain),
                      reading.lane.eq(self._lane), reading.address.eq(self.read.address),
@@ -104,7 +105,8 @@ class Drain(wiring.Component):
         weight = Signal(self.operands.shape().elem_shape)
         with m.Switch(reading.lane):
             for lane in range(self.lanes):
-                with m.Case(lane):
+                last = lane == self.lanes - 1       # the default: every case covered
+                with m.Default() if last else m.Case(lane):
                     m.d.sync += [word.eq(self.words[lane]), weight.eq(self.operands[lane])]
         self._results(m, word, weight, drained)
         return m

@@ -7,6 +7,7 @@ from amaranth.lib.wiring import In, Out
 
 from fdcnn.hdl.cmult import ComplexMultiplier
 from fdcnn.hdl.fixed import saturate
+from fdcnn.hdl.shapes import index_range
 from fdcnn.hdl.stream import complex_layout
 
 __all__ = ["MACLane", "accumulator_layout", "ACCUMULATE_CYCLES"]
@@ -68,16 +69,16 @@ class MACLane(wiring.Component):
                  multiplier: str, operand_depth: int, accumulator_depth: int, forwarded: bool):
         self.multiplier, self.forwarded = multiplier, forwarded
         self.operand_depth, self.accumulator_depth = operand_depth, accumulator_depth
-        address = range(accumulator_depth)
+        address = index_range(accumulator_depth)
         super().__init__({
             "streamed": In(complex_layout(data_width)),
-            "operand_address": In(range(operand_depth)),
+            "operand_address": In(index_range(operand_depth)),
             "conjugate": In(1),
             "read": In(data.StructLayout({"bank": 1, "address": address})),
             "write": In(data.StructLayout({"valid": 1, "first": 1, "bank": 1,
                                            "address": address})),
             "operand_write": In(data.StructLayout({
-                "en": 1, "addr": range(operand_depth),
+                "en": 1, "addr": index_range(operand_depth),
                 "data": complex_layout(weight_width)})),
             "drain": In(data.StructLayout({"bank": 1, "address": address})),
             "drained": Out(accumulator_layout(accumulator_width)),
@@ -90,7 +91,7 @@ class MACLane(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         m.submodules.operands = operands = Memory(shape=self.operand.shape(),
-                                                  depth=self.operand_depth, init=[])
+                                                  depth=max(2, self.operand_depth), init=[])
         write = operands.write_port()
         m.d.comb += [write.en.eq(self.operand_write.en), write.addr.eq(self.operand_write.addr),
                      write.data.eq(self.operand_write.data)]

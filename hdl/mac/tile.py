@@ -6,6 +6,7 @@ from amaranth.lib import data, enum, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from fdcnn.golden.mac import MAX_LEARNING_SHIFT, MODES
+from fdcnn.hdl.shapes import index_range
 
 __all__ = ["TileMode", "tile_config_layout", "sample_tags_layout", "TileControl"]
 
@@ -36,7 +37,7 @@ def sample_tags_layout(accumulator_depth: int) -> data.StructLayout:
     new sum), ``final`` (its write is the word's last in the tile), the accumulator ``bank``,
     ``conjugate`` (the stored operand) and the accumulator ``address`` within the bank."""
     return data.StructLayout({"first": 1, "final": 1, "bank": 1, "conjugate": 1,
-                              "address": range(accumulator_depth)})
+                              "address": index_range(accumulator_depth)})
 
 
 class _State(enum.Enum):
@@ -90,11 +91,11 @@ class TileControl(wiring.Component):
                  accumulator_frames: int, gradient_base: int):
         self.lanes, self.bins, self.max_frames, self.modes = lanes, bins, max_frames, modes
         self.gradient_base = gradient_base
-        words = range(gradient_base + max_frames * bins)
+        words = index_range(gradient_base + max_frames * bins)
         super().__init__({
             "config": In(stream.Signature(tile_config_layout(max_frames))),
             "weight_valid": In(1), "weight_ready": Out(1), "loading": Out(1),
-            "load_lane": Out(range(lanes)), "load_address": Out(words),
+            "load_lane": Out(index_range(lanes)), "load_address": Out(words),
             "sample_valid": In(1), "sample_ready": Out(1), "taking": Out(1),
             "tags": Out(sample_tags_layout(accumulator_frames * bins)),
             "operand_address": Out(words),
@@ -102,7 +103,7 @@ class TileControl(wiring.Component):
             "bank_frames": Out(data.ArrayLayout(range(accumulator_frames + 1), 2)),
             "bank_update": Out(2), "update_in_flight": In(1),
             "release": In(1), "release_bank": In(1)})
-        words = range(self.max_frames * bins)
+        words = index_range(self.max_frames * bins)
         self.state = Signal(_State)
         self.mode = Signal(TileMode)          # a built mode: requests for others run forward
         self.load = Signal()
@@ -113,7 +114,7 @@ class TileControl(wiring.Component):
         self.operand_last = Signal(words, name="operand_last")   # a lane's last operand word
         self.load_word = Signal(words, name="load_word")
         self.stream_word = Signal(words, name="stream_word")
-        self.stream_bin = Signal(range(self.bins))
+        self.stream_bin = Signal(index_range(self.bins))
         self.bank = Signal()                  # accumulator bank of the tile being streamed
         self.bank_free = Signal(2, init=0b11)
 
