@@ -42,26 +42,31 @@ BLOCKS = {
     "shared": (["hdl/stream.py", "hdl/buffers.py", "hdl/fixed.py"], ["tb"]),   # every block
 }
 
-#: Mutants shown to be equivalent (no behaviour of the design changes), by file, source line,
-#: old and new text, with the reason; they are reported, not counted in the kill ratio.
+#: Mutants shown to be equivalent (no behaviour of the design changes), by file, a snippet of
+#: the source line that holds the mutated text, the old and the new text, with the reason.
+#: They are reported, not counted in the kill ratio.
+_FLAG = "a one-bit flag stored in two bits and only tested for non-zero"
 EQUIVALENT = {
-    ("hdl/cmult.py", 'flags = [Signal(2, name=f"flags{step}") for step in range(2)]   # '
-                     "conjugate, unity", "2", "3"):
+    ("hdl/cmult.py", 'flags = [Signal(2, name=f"flags{step}") for step in range(2)]', "2", "3"):
         "a wider or an extra flag register whose new bits nothing reads",
-    ("hdl/mac/drain.py", '"result": Out(complex_layout(output_width)), "result_valid": Out(1),',
-     "1", "2"):
+    ("hdl/mac/drain.py", '"result_valid": Out(1)', "1", "2"):
         "a two-bit valid port driven by a one-bit value and read as one bit",
-    ("hdl/mac/tile.py", '"learning_shift": range(MAX_LEARNING_SHIFT + 1)})', "1", "0"):
+    ("hdl/mac/tile.py", "range(MAX_LEARNING_SHIFT + 1)", "1", "0"):
         "range(63) and range(64) are both six bits: the field is unchanged",
-    ("hdl/mac/drain.py", "value, value_saturated = saturate(weight[part] - step, "
-                         "len(updated.real))", "real", "imag"):
+    ("hdl/mac/drain.py", "len(updated.real)", "real", "imag"):
         "the real and imaginary parts have the same width",
-    ("hdl/pool.py", '"zero": 1, "from_row": 1, "from_column": 1,', "1", "2"):
-        "a one-bit flag stored in two bits and only tested for non-zero",
-    ("hdl/pool.py", '"hold_column": 1}))', "1", "2"):
-        "a one-bit flag stored in two bits and only tested for non-zero",
-    ("hdl/pool.py", '"add_row": 1, "zero": 1}))', "1", "2"):
-        "a one-bit flag stored in two bits and only tested for non-zero",
+    ("hdl/mac/lane.py", "len(self.streamed.real)", "real", "imag"):
+        "the real and imaginary parts have the same width",
+    ("hdl/mac/lane.py", "len(self.operand.real)", "real", "imag"):
+        "the real and imaginary parts have the same width",
+    ("hdl/pool.py", '"zero": 1', "1", "2"): _FLAG,
+    ("hdl/pool.py", '"hold_column": 1', "1", "2"): _FLAG,
+    ("hdl/pool.py", '"add_row": 1', "1", "2"): _FLAG,
+    ("hdl/pool.py", '"from_row": 1', "1", "2"): _FLAG,
+    ("hdl/pool.py", '"from_column": 1', "1", "2"): _FLAG,
+    ("hdl/pwl.py", "(model.segments - 1)", "-", "+"):
+        "a uniform segment's index is below `segments` (a power of two), so a slice one bit "
+        "wider keeps its value",
 }
 
 _SWAPS = {ast.Add: "-", ast.Sub: "+", ast.BitAnd: "|", ast.BitOr: "&", ast.LShift: ">>",
@@ -95,12 +100,18 @@ class Mutant:
         return "\n".join(lines)
 
     def describe(self) -> str:
-        return f"{self.path}:{self.line}: {self.old!r} → {self.new!r} ({self.kind})"
+        return (f"{self.path}:{self.line}:{self.column}: {self.old!r} → {self.new!r} "
+                f"({self.kind})")
 
     def equivalent(self) -> str | None:
         """Why the mutant is equivalent, if it is a known equivalent one."""
-        source = (REPOSITORY / self.path).read_text().split("\n")[self.line - 1].strip()
-        return EQUIVALENT.get((self.path, source, self.old, self.new))
+        line = (REPOSITORY / self.path).read_text().split("\n")[self.line - 1]
+        for (path, snippet, old, new), reason in EQUIVALENT.items():
+            start = line.find(snippet)
+            if ((path, old, new) == (self.path, self.old, self.new) and start >= 0
+                    and start <= self.column < start + len(snippet)):
+                return reason
+        return None
 
 
 def _operator_column(line: str, start: int, end: int, symbol: str) -> int | None:
