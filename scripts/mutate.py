@@ -223,8 +223,9 @@ _GENERATES = ("from fdcnn.scripts.cli import _parser, _build\n"
               "emit(_build(block, _parser().parse_args(['generate', block])), block)\n")
 
 
-def run_mutant(mutant: Mutant, limit: float) -> dict:
-    """Try ``mutant``: ``stillborn``, ``killed`` or ``survived``, with the seconds it took."""
+def run_mutant(mutant: Mutant, limit: float, simulator: str = "icarus") -> dict:
+    """Try ``mutant``: ``stillborn``, ``killed`` or ``survived``, with the seconds it took; the
+    benches run on ``simulator``."""
     started = time.monotonic()
     reason = mutant.equivalent()
     if reason is not None:
@@ -236,7 +237,7 @@ def run_mutant(mutant: Mutant, limit: float) -> dict:
         source = folder / "fdcnn" / mutant.path
         source.write_text(mutant.apply(source.read_text()))
         environment = {"PYTHONPATH": str(folder), "PATH": shutil.os.environ["PATH"],
-                       "HOME": shutil.os.environ.get("HOME", "/tmp")}
+                       "HOME": shutil.os.environ.get("HOME", "/tmp"), "FDCNN_SIM": simulator}
         generated = subprocess.run([sys.executable, "-c", _GENERATES, mutant.block],
                                    cwd=folder, env=environment, capture_output=True)
         if generated.returncode:
@@ -285,6 +286,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--limit", type=float, default=900.0,
                         help="seconds a mutant's tests may take before it counts as killed")
+    parser.add_argument("--sim", default="icarus", choices=("icarus", "verilator"),
+                        help="simulator of the cocotb benches (default icarus)")
     parser.add_argument("--scheduler", help="address of a Dask scheduler (default: a local "
                                             "cluster on this machine's cores)")
     parser.add_argument("--output", default=str(REPOSITORY / "build" / "mutation"))
@@ -299,7 +302,8 @@ def main(argv=None) -> int:
         client = Client(arguments.scheduler)
     else:
         client = Client(LocalCluster(threads_per_worker=1, processes=True))
-    futures = client.map(run_mutant, chosen, limit=arguments.limit, pure=False)
+    futures = client.map(run_mutant, chosen, limit=arguments.limit, simulator=arguments.sim,
+                         pure=False)
     progress(futures)
     rows = client.gather(futures)
     client.close()
