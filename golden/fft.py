@@ -39,6 +39,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from fdcnn.golden.checks import integer_in, one_of
+from fdcnn.golden.cmult import complex_product
 from fdcnn.golden.config import BlockConfig, BlockModel, parameter
 from fdcnn.golden.fixed import (FixedFormat, check_rounding, integer_array, round_shift, saturate,
                                 signed_bounds)
@@ -224,16 +225,15 @@ def twiddle_stage(real, imag, span, twiddles, twiddle_width, width, rounding, ov
     bits; ``n = 0`` (``W = 1``) passes. ``twiddles`` are the ``(cos, sin)`` codes; frames with
     ``inverse`` set use the conjugate. Saturation is ORed into ``overflow`` per frame.
     """
-    cos, sin = twiddles
-    sin = np.where(inverse[:, None], -sin[None, :], sin[None, :])[:, None, :]
-    cos = cos[None, None, :]
+    cos, sin = (part[None, None, :] for part in twiddles)
     if real.dtype == object:
         cos, sin = cos.astype(object), sin.astype(object)
     real, imag = _blocks(real, span).copy(), _blocks(imag, span).copy()
     diff_re, diff_im = real[:, :, 1, :], imag[:, :, 1, :]
     unity = twiddle_width - 1
-    product_re = _narrow(diff_re * cos - diff_im * sin, unity, width, rounding, overflow)
-    product_im = _narrow(diff_re * sin + diff_im * cos, unity, width, rounding, overflow)
+    product_re, product_im = (
+        _narrow(part, unity, width, rounding, overflow)
+        for part in complex_product((diff_re, diff_im), (cos, sin), inverse[:, None, None]))
     diff_re[..., 1:], diff_im[..., 1:] = product_re[..., 1:], product_im[..., 1:]
     frames = real.shape[0]
     return real.reshape(frames, -1), imag.reshape(frames, -1)

@@ -123,7 +123,7 @@ class MACConfig(BlockConfig):
             raise ValueError(f"Output width must be at least the weight width "
                              f"({self.weight_width}) to carry updated weights, not "
                              f"{self.output_width}")
-        largest = max(self.operand_depth, 2 * self.accumulator_frames * self.bins)
+        largest = max(self.operand_depth, 2 * self.accumulator_depth)
         if largest > MAX_RAM_WORDS:
             raise ValueError(f"The MAC array's largest RAM (per lane) would hold {largest} words "
                              f"(bins × channels); the generator's limit is {MAX_RAM_WORDS}")
@@ -143,6 +143,11 @@ class MACConfig(BlockConfig):
         (one ``dW`` frame per output channel), else 1."""
         gradient = {"weight_grad", "weight_update"} & set(self.modes)
         return self.max_out_channels if gradient else 1
+
+    @property
+    def accumulator_depth(self) -> int:
+        """Words of one accumulator bank (a lane has two)."""
+        return self.accumulator_frames * self.bins
 
     @property
     def gradient_base(self) -> int:

@@ -69,12 +69,13 @@ EQUIVALENT = {
         "wider keeps its value",
 }
 
-_SWAPS = {ast.Add: "-", ast.Sub: "+", ast.BitAnd: "|", ast.BitOr: "&", ast.LShift: ">>",
-          ast.RShift: "<<", ast.Eq: "!=", ast.NotEq: "==", ast.Lt: "<=", ast.LtE: "<",
-          ast.Gt: ">=", ast.GtE: ">"}
 _SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.BitAnd: "&", ast.BitOr: "|", ast.LShift: "<<",
             ast.RShift: ">>", ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=",
             ast.Gt: ">", ast.GtE: ">="}
+#: Each operator and the one a mutant puts in its place.
+_SWAPS = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.BitAnd: ast.BitOr, ast.BitOr: ast.BitAnd,
+          ast.LShift: ast.RShift, ast.RShift: ast.LShift, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq,
+          ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt}
 _HANDSHAKE = ("valid", "ready", "last", "first", "final", "taking", "advance", "accept")
 
 
@@ -172,7 +173,7 @@ def _binary(block, path, lines, left, right, operator, kind):
     column = _operator_column(line, left.end_col_offset, right.col_offset, symbol)
     if column is None:
         return
-    new = _SWAPS[type(operator)]
+    new = _SYMBOLS[_SWAPS[type(operator)]]
     names = ast.unparse(left) + ast.unparse(right)
     if kind == "flipped comparison" and any(word in names for word in ("last", "end", "size")):
         kind = "tlast timing"

@@ -12,10 +12,10 @@ import itertools
 import numpy as np
 import pytest
 from amaranth.back import verilog
-from amaranth.sim import Simulator
 
 from fdcnn.golden.cmult import MULTIPLIERS, complex_product
 from fdcnn.hdl.cmult import ComplexMultiplier
+from tb.simulation import run_cycles
 
 
 def _operands(width, count, seed):
@@ -28,30 +28,22 @@ def _operands(width, count, seed):
 
 
 def _simulate(dut, a, c, conjugate, unity):
-    """Drive one operand pair per cycle (``en`` high throughout); collect ``p`` after the
-    pipeline latency."""
-    results = []
-
-    async def bench(ctx):
+    """Drive one operand pair per cycle (``en`` high throughout); ``p`` of each pair, the
+    pipeline latency later."""
+    def drive(ctx, cycle):
+        index = min(cycle, len(a) - 1)
         ctx.set(dut.en, 1)
-        for index in range(len(a) + dut.latency):
-            if index < len(a):
-                ctx.set(dut.a.real, int(a[index][0]))
-                ctx.set(dut.a.imag, int(a[index][1]))
-                ctx.set(dut.c.real, int(c[index][0]))
-                ctx.set(dut.c.imag, int(c[index][1]))
-                if dut.conjugation:
-                    ctx.set(dut.conjugate, int(conjugate[index]))
-                ctx.set(dut.unity, int(unity[index]))
-            await ctx.tick()
-            if index >= dut.latency - 1:
-                results.append((ctx.get(dut.p.real), ctx.get(dut.p.imag)))
+        ctx.set(dut.a.real, int(a[index][0]))
+        ctx.set(dut.a.imag, int(a[index][1]))
+        ctx.set(dut.c.real, int(c[index][0]))
+        ctx.set(dut.c.imag, int(c[index][1]))
+        if dut.conjugation:
+            ctx.set(dut.conjugate, int(conjugate[index]))
+        ctx.set(dut.unity, int(unity[index]))
 
-    simulator = Simulator(dut)
-    simulator.add_clock(1e-8)
-    simulator.add_testbench(bench)
-    simulator.run()
-    return np.array(results[:len(a)], dtype=object)
+    shown = run_cycles(dut, len(a) + dut.latency, drive,
+                       lambda ctx, cycle: (ctx.get(dut.p.real), ctx.get(dut.p.imag)))
+    return np.array(shown[dut.latency:], dtype=object)
 
 
 @pytest.mark.parametrize("conjugation", [True, False])

@@ -64,6 +64,7 @@ from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from fdcnn.golden.cmult import real_multipliers
 from fdcnn.golden.mac import MACConfig, SpectralMACModel
 from fdcnn.hdl.mac.drain import DRAIN_CYCLES, Drain
 from fdcnn.hdl.mac.lane import ACCUMULATE_CYCLES, MACLane
@@ -117,7 +118,7 @@ class SpectralMAC(wiring.Component):
 
     @property
     def multipliers(self):
-        return self.lanes * (3 if self.model.multiplier == "3mult" else 4)
+        return self.lanes * real_multipliers(self.model.multiplier)
 
     @property
     def latency(self):
@@ -212,8 +213,8 @@ class SpectralMAC(wiring.Component):
         model = self.model
         unit = MACLane(data_width=model.data_width, weight_width=model.weight_width,
                        accumulator_width=model.accumulator_width, multiplier=model.multiplier,
-                       operand_depth=self.model.operand_depth,
-                       accumulator_depth=self.model.accumulator_frames * model.bins,
+                       operand_depth=model.operand_depth,
+                       accumulator_depth=model.accumulator_depth,
                        forwarded=model.bins <= FORWARDED_BINS)
         m.submodules[f"lane{lane}"] = unit
         reading, writing = pipeline[-3], pipeline[-1]
