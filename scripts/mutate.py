@@ -5,7 +5,8 @@ flipped, a small constant moved by one, an inversion dropped, ``real`` and ``ima
 a ``Mux`` with its arms swapped, a ``valid``/``ready``/``last`` condition negated). It is tried
 in a scratch copy of the project: *stillborn* if the block's default design no longer
 generates (an exception, not a wrong circuit), *killed* if the block's default regression
-(its ``tb/test_<block>.py`` and the unit tests of its parts, ``-m 'not slow'``) fails or runs
+(its ``tb/test_<block>.py``, the unit tests of its parts and the sidecar and lint tests,
+``-m 'not slow'``) fails or runs
 past its time limit, *survived* otherwise. Mutants run in parallel on a Dask cluster (a local
 one by default, ``--scheduler ADDRESS`` for another), with a progress bar; the table goes to
 ``build/mutation/mutation.md`` and ``.csv``.
@@ -30,7 +31,11 @@ __all__ = ["Mutant", "mutants", "run_mutant", "main"]
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 
-#: Block → its generator sources and the tests of its default regression.
+#: Tests in the default regression that cover every block (its sidecar, its lint).
+EVERY_BLOCK_TESTS = ["tb/test_sidecars.py", "tb/test_lint.py"]
+
+#: Block → its generator sources and the tests of its default regression (with
+#: :data:`EVERY_BLOCK_TESTS`).
 BLOCKS = {
     "fft": (["hdl/fft/top.py", "hdl/fft/butterfly.py", "hdl/fft/twiddle.py",
              "hdl/fft/reorder.py", "hdl/cmult.py"],
@@ -64,6 +69,11 @@ EQUIVALENT = {
     ("hdl/pool.py", '"add_row": 1', "1", "2"): _FLAG,
     ("hdl/pool.py", '"from_row": 1', "1", "2"): _FLAG,
     ("hdl/pool.py", '"from_column": 1', "1", "2"): _FLAG,
+    ("hdl/mac/drain.py", '"en": 1', "1", "2"): _FLAG,
+    ("hdl/mac/lane.py", '"conjugate": In(1)', "1", "2"):
+        "a one-bit input stored in two bits, driven by one bit and only tested for non-zero",
+    ("hdl/pwl.py", "init=[unity] * max(2, model.channels)", "2", "1"):
+        "with one channel the second table word is never read; reset rewrites the first",
     ("hdl/pwl.py", "(model.segments - 1)", "-", "+"):
         "a uniform segment's index is below `segments` (a power of two), so a slice one bit "
         "wider keeps its value",
@@ -245,6 +255,7 @@ def run_mutant(mutant: Mutant, limit: float, simulator: str = "icarus") -> dict:
             outcome = "stillborn"
         else:
             tests = BLOCKS[mutant.block][1]
+            tests = tests + [test for test in EVERY_BLOCK_TESTS if tests != ["tb"]]
             try:
                 result = subprocess.run([sys.executable, "-m", "pytest", *tests, "-x", "-q",
                                          "-m", "not slow", "-p", "no:cacheprovider"],

@@ -58,10 +58,20 @@ def test_sidecar_ports_match_the_verilog(name):
 
 @pytest.mark.parametrize("name", BLOCKS)
 def test_status_flags_are_single_bits(name):
-    """``overflow`` and the ``tlast_*`` pulses are one bit, as documented."""
+    """``overflow``, the ``tlast_*`` pulses, ``coef_ready`` and ``coef_write`` are one bit, as
+    documented."""
     ports = {port["name"]: port["width"] for port in describe(BLOCKS[name](), name)["ports"]}
-    flags = [port for port in ports if port == "overflow" or port.startswith("tlast_")]
+    flags = [port for port in ports if port in ("overflow", "coef_ready", "coef_write")
+             or port.startswith("tlast_")]
     assert flags and all(ports[flag] == 1 for flag in flags)
+
+
+def test_pooling_throughput_is_stated_per_direction():
+    """Pooling takes a sample per clock; unpooling emits one (its input waits on zeros)."""
+    throughput = {name: describe(BLOCKS[name](), name)["throughput"]
+                  for name in ("pool", "pool_backward_fold")}
+    assert throughput == {"pool": "1 input sample per clock",
+                          "pool_backward_fold": "1 output sample per clock"}
 
 
 def test_real_streams_are_described_as_real():
