@@ -37,8 +37,8 @@ EVERY_BLOCK_TESTS = ["tb/test_sidecars.py", "tb/test_lint.py"]
 #: Block → its generator sources and the tests of its default regression (with
 #: :data:`EVERY_BLOCK_TESTS`).
 BLOCKS = {
-    "fft": (["hdl/fft/top.py", "hdl/fft/butterfly.py", "hdl/fft/twiddle.py",
-             "hdl/fft/reorder.py", "hdl/cmult.py"],
+    "fft": (["hdl/fft/top.py", "hdl/fft/pipeline.py", "hdl/fft/butterfly.py",
+             "hdl/fft/twiddle.py", "hdl/permute.py", "hdl/cmult.py"],
             ["tb/test_fft.py", "tb/test_fft_stages.py", "tb/test_cmult.py"]),
     "mac": (["hdl/mac/top.py", "hdl/mac/tile.py", "hdl/mac/lane.py", "hdl/mac/drain.py"],
             ["tb/test_mac.py"]),

@@ -1,15 +1,17 @@
+# amaranth: UnusedElaboratable=no
 """Unit tests of the FFT's parts, each against its golden counterpart in Amaranth's simulator:
 :class:`ButterflyStage` (:func:`butterfly_stage`), :class:`TwiddleMultiplier`
-(:func:`twiddle_stage`), :class:`ReorderBuffer` (bit reversal). The twiddle multiplier is
-held on random cycles with ``en`` low; the butterfly and the reorder buffer, which advance on
+(:func:`twiddle_stage`), :class:`PermutationBuffer` (bit reversal, corner turn). The twiddle multiplier is
+held on random cycles with ``en`` low; the butterfly and the permutation buffer, which advance on
 their own, get random input gaps and stalls, and must flush their last block."""
 
 import numpy as np
 import pytest
 
 from fdcnn.golden.fft import bit_reverse, butterfly_stage, twiddle_codes, twiddle_stage
+from fdcnn.golden.permute import buffer_permutation, transpose_order
 from fdcnn.hdl.fft.butterfly import ButterflyStage
-from fdcnn.hdl.fft.reorder import ReorderBuffer
+from fdcnn.hdl.permute import PermutationBuffer
 from fdcnn.hdl.fft.twiddle import TwiddleMultiplier
 from tb.simulation import run_cycles
 
@@ -50,32 +52,30 @@ def _enabled_outputs(dut, enables):
     return sample
 
 
-def _self_paced(dut, real, imag, seed, *, registered, gap=0.3, stall=0.3, idle=True):
-    """Stream ``real``/``imag`` through an element that advances on its own: sample ``k`` is
-    presented (``fresh``) on a random subset of cycles until the element advances on it,
-    ``stall`` is raised at random, and after the last sample the input stays empty (and, with
-    ``idle``, ``upstream_idle`` high) so the element flushes. Returns the valid outputs in
-    order: ``o`` on advancing cycles, or (``registered``) the cycle after."""
+def _self_paced(dut, real, imag, seed, *, registered, gap=0.3, stall=0.3):
+    """Stream ``real``/``imag`` through an element that advances on its own, as the pipeline
+    feeds it: sample ``k`` is presented (``fresh``) on a random subset of cycles and taken on
+    the first one without ``stall`` (raised at random); after the last sample the input stays
+    empty, so the element must flush. Returns the valid outputs in order: ``o`` on advancing
+    cycles, or (``registered``) the cycle after."""
     rng = np.random.default_rng(seed)
-    state = {"next": 0, "presented": False, "advanced": False}
+    state = {"next": 0, "presented": False, "stalled": False, "advanced": False}
     cycles = 40 * (len(real) + 64)
 
     def drive(ctx, cycle):
         index = state["next"]
         present = index < len(real) and (state["presented"] or rng.random() >= gap)
-        state["presented"] = present
-        ctx.set(dut.stall, int(rng.random() < stall))
+        state["presented"], state["stalled"] = present, rng.random() < stall
+        ctx.set(dut.stall, int(state["stalled"]))
         ctx.set(dut.fresh, int(present))
         ctx.set(dut.i.valid, int(present))
         ctx.set(dut.i.real, int(real[index]) if present else 0)
         ctx.set(dut.i.imag, int(imag[index]) if present else 0)
-        if hasattr(dut, "upstream_idle"):
-            ctx.set(dut.upstream_idle, int(idle and index >= len(real)))
 
     def sample(ctx, cycle):
         shown = registered and state["advanced"] or not registered and ctx.get(dut.advance)
         state["advanced"] = ctx.get(dut.advance)
-        if state["advanced"] and state["presented"]:
+        if state["presented"] and not state["stalled"]:
             state["next"] += 1
             state["presented"] = False
         if shown and ctx.get(dut.o.valid):
@@ -157,23 +157,28 @@ def test_twiddle_multiplier_matches_golden(span, twiddle_width, rounding, invers
     assert list(got[:, 1]) == list(want_imag.ravel())
 
 
-@pytest.mark.parametrize("size", [4, 16, 64])
-def test_reorder_buffer_emits_natural_order(size):
-    """Bit-reversed frames in, natural frames out, under random gaps and stalls; the last
-    frame leaves once nothing is upstream."""
-    rng = np.random.default_rng(size)
+@pytest.mark.parametrize("rows, columns, reversed_columns", [
+    (1, 4, True), (1, 16, True), (1, 64, True), (4, 8, True), (8, 4, False), (4, 4, True)])
+def test_permutation_buffer_reorders(rows, columns, reversed_columns):
+    """Frames in one order, out in another, under random gaps and stalls, the last frame
+    leaving without a following one: bit reversal (one row), and the corner turn of rows
+    whose columns arrive bit-reversed into column-major order (columns bit-reversed or
+    not)."""
+    size = rows * columns
+    rng = np.random.default_rng(size + rows)
     frames = rng.integers(-512, 512, (3, size))
-    stream = frames[:, bit_reverse(np.arange(size), size.bit_length() - 1)].ravel()
-    dut = ReorderBuffer(size=size, width=10)
+    column_bits = columns.bit_length() - 1
+    arriving = (np.arange(rows)[:, None] * columns
+                + bit_reverse(np.arange(columns), column_bits)[None, :]).ravel()
+    leaving = (np.arange(size) if rows == 1
+               else transpose_order(rows, columns, reversed_columns=reversed_columns))
+    dut = PermutationBuffer(permutation=buffer_permutation(arriving, leaving), width=10)
+    stream = frames[:, arriving].ravel()
     got = np.array(_self_paced(dut, stream, -stream, size, registered=True), dtype=object)
-    assert list(got[:, 0]) == list(frames.ravel())
-    assert list(got[:, 1]) == list(-frames.ravel())
+    assert list(got[:, 0]) == list(frames[:, leaving].ravel())
+    assert list(got[:, 1]) == list(-frames[:, leaving].ravel())
 
 
-def test_reorder_buffer_waits_for_the_upstream():
-    """While ``upstream_idle`` is low the last frame stays in the buffer."""
-    size = 8
-    stream = np.arange(2 * size)
-    dut = ReorderBuffer(size=size, width=10)
-    got = _self_paced(dut, stream, stream, 1, registered=True, idle=False)
-    assert len(got) == size                   # the first frame only, read by the second
+def test_permutation_buffer_rejects_a_non_permutation():
+    with pytest.raises(ValueError, match=r"Permutation must order the bits 0 … 2, not \(0, 0, 1\)"):
+        PermutationBuffer(permutation=(0, 0, 1), width=8)

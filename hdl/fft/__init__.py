@@ -1,5 +1,5 @@
 """The streaming FFT: :class:`~fdcnn.hdl.fft.top.StreamingFFT` and the parts it is built from
-(``butterfly``, ``twiddle``, ``reorder``, ``sample``)."""
+(``butterfly``, ``twiddle``, ``pipeline``, ``sample``)."""
 
 from fdcnn.hdl.fft.top import StreamingFFT
 

@@ -4,7 +4,9 @@ The pipeline is built from parts that each have a golden counterpart in
 :mod:`fdcnn.golden.fft` and a unit test: :class:`~fdcnn.hdl.fft.butterfly.ButterflyStage`
 (:func:`~fdcnn.golden.fft.butterfly_stage`), :class:`~fdcnn.hdl.fft.twiddle.TwiddleMultiplier`
 with its :class:`~fdcnn.hdl.fft.twiddle.TwiddleROM` (:func:`~fdcnn.golden.fft.twiddle_stage`),
-and :class:`~fdcnn.hdl.fft.reorder.ReorderBuffer`; :class:`StreamingFFT` composes them.
+and :class:`~fdcnn.hdl.permute.PermutationBuffer` (bit reversal), in series in
+:class:`~fdcnn.hdl.fft.pipeline.FFTPipeline`; :class:`StreamingFFT` puts the stream shell around
+it.
 
 Architecture
 ------------
@@ -35,7 +37,7 @@ Every element advances on its own: the input register on every cycle the output 
 multiplier or register after it) when a valid sample reaches it, and, between two of its blocks
 with nothing arriving, to flush: the previous block's differences, still in its delay line,
 leave without waiting for another block (:class:`~fdcnn.hdl.fft.butterfly.ButterflyStage`); the
-reorder buffer likewise once nothing accepted is upstream of it. So a pause between frames costs
+reorder buffer reads a complete frame out whether or not another one is arriving. So a pause between frames costs
 that pause and nothing more, a frame arriving at an idle core sees :attr:`StreamingFFT.latency`,
 and the last frame leaves on its own. Within a frame an input gap holds the stages that are
 waiting for it; an output stall holds everything.
@@ -46,18 +48,16 @@ pipeline or to the other port.
 """
 
 from amaranth.hdl import Module, Mux, Signal
-from amaranth.lib import wiring
+from amaranth.lib import data, wiring
 
 from fdcnn.golden.fft import FFTConfig, StreamingFFTModel
-from fdcnn.hdl.fft.butterfly import ButterflyStage
-from fdcnn.hdl.fft.reorder import ReorderBuffer
+from fdcnn.hdl.fft.pipeline import FFTPipeline, pipeline_delay
 from fdcnn.hdl.fft.sample import sample_layout
-from fdcnn.hdl.fft.twiddle import TwiddleMultiplier
 from fdcnn.hdl.fixed import saturate
-from fdcnn.hdl.stream import (INPUT_SLICE_LATENCY, FramedOutput, check_tlast,
+from fdcnn.hdl.stream import (INPUT_SLICE_LATENCY, FramedOutput, check_tlast, complex_layout,
                               frame_block_members, input_register_slice)
 
-__all__ = ["StreamingFFT"]
+__all__ = ["StreamingFFT", "frame_direction", "input_register", "output_sample"]
 
 
 def _format(fixed):
@@ -128,27 +128,13 @@ class StreamingFFT(wiring.Component):
             },
         }
 
-    def _stage_delay(self, stage: int) -> int:
-        """Enabled cycles through a stage: its delay line, then the twiddle multiplier or (no
-        multiplier) one register."""
-        rotation = (TwiddleMultiplier.latency if stage in self.model.multiplier_stages else 1)
-        return self.model.stage_span(stage) + rotation
-
-    @property
-    def _stages_delay(self) -> int:
-        """Enabled cycles from a frame's first sample in the input register to its first
-        result in the last stage's output register."""
-        return sum(self._stage_delay(stage) for stage in range(self.model.stages))
-
     @property
     def latency(self) -> int:
         """Clock cycles from the handshake of a frame's first input sample to the handshake of
         its first result, with no input gaps and ``m_axis_tready`` high: the input register
         slice, the input register, the stages, the reorder buffer (natural order), and the
         output register slice."""
-        reorder = (ReorderBuffer.delay(self.model.size)
-                   if self.model.output_order == "natural" else 0)
-        return (INPUT_SLICE_LATENCY + 1 + self._stages_delay + reorder
+        return (INPUT_SLICE_LATENCY + 1 + pipeline_delay(self.model.config)
                 + FramedOutput.latency)
 
     def elaborate(self, platform):
@@ -170,91 +156,52 @@ class StreamingFFT(wiring.Component):
             m.d.sync += slot.eq(Mux(slot == config.size - 1, 0, slot + 1))
         check_tlast(m, accept, slot == config.size - 1, head.last, self.tlast_missing,
                     self.tlast_unexpected)
-        sample = self._input_register(m, head, accept, ~stall, slot)
-        fresh = 1                               # the input register loads every free cycle
-        for stage in range(config.stages):
-            sample, advance = self._stage(m, stage, sample, fresh, stall)
-            fresh = self._fresh(m, f"stage{stage}_fresh", advance, stall)
-        if config.output_order == "natural":
-            sample, advance = self._reorder(m, sample, fresh, stall, accept)
-            fresh = self._fresh(m, "reorder_fresh", advance, stall)
-        self._output(m, sample, fresh, output)
+        m.submodules.pipeline = pipeline = FFTPipeline(config)
+        inverse = frame_direction(m, config.direction, head, slot == 0, accept)
+        m.d.comb += [pipeline.stall.eq(stall), pipeline.fresh.eq(1),
+                     pipeline.i.eq(input_register(m, head, accept, ~stall, inverse,
+                                                  config.stage_widths[0]))]
+        result = output_sample(m, pipeline.o, config.output_width)
+        m.d.comb += [output.w_en.eq(pipeline.fresh_out & pipeline.o.valid),
+                     output.w_data.eq(result.data), output.w_overflow.eq(result.overflow)]
         return m
 
-    @staticmethod
-    def _fresh(m, name, advance, stall):
-        """Whether the register an element writes when it ``advance``s holds a sample the next
-        element has not seen: set by the advance, kept through a stall."""
-        fresh = Signal(name=name)
-        with m.If(~stall):
-            m.d.sync += fresh.eq(advance)
-        return fresh
 
-    def _input_register(self, m, head, accept, advance, slot):
-        """The accepted sample (zero when flushing), real and imaginary parts swapped for the
-        inverse transform, into the first pipeline register."""
-        config = self.model.config
-        inverse = Signal()
-        if config.direction == "runtime":
-            frame_inverse = Signal()
-            m.d.comb += inverse.eq(Mux(slot == 0, head.user[0], frame_inverse))
-            with m.If(accept & (slot == 0)):
-                m.d.sync += frame_inverse.eq(head.user[0])
-        else:
-            m.d.comb += inverse.eq(config.direction == "inverse")
-        sample = Signal(sample_layout(config.stage_widths[0]))
-        real = Mux(accept, head.data.real, 0)
-        imag = Mux(accept, head.data.imag, 0)
-        with m.If(advance):
-            m.d.sync += [sample.real.eq(Mux(inverse, imag, real)),
-                         sample.imag.eq(Mux(inverse, real, imag)),
-                         sample.valid.eq(accept), sample.inverse.eq(inverse),
-                         sample.overflow.eq(0)]
-        return sample
+def frame_direction(m, direction, head, first, accept):
+    """Whether the sample at ``head`` belongs to an inverse frame: fixed, or (``runtime``)
+    ``user[0]`` of the frame's ``first`` sample, held for the rest of the frame."""
+    if direction != "runtime":
+        return int(direction == "inverse")
+    frame_inverse = Signal()
+    with m.If(accept & first):
+        m.d.sync += frame_inverse.eq(head.user[0])
+    return Mux(first, head.user[0], frame_inverse)
 
-    def _stage(self, m, stage, sample, fresh, stall):
-        """Stage ``stage``: the butterfly, then the twiddle multiplier or a register. Returns
-        the stage's output register and its advance."""
-        config = self.model.config
-        span, width = config.stage_span(stage), config.stage_widths[stage + 1]
-        butterfly = ButterflyStage(span=span, input_width=config.stage_widths[stage], width=width,
-                                   shift=config.shifts[stage], rounding=config.rounding,
-                                   tail=self._stage_delay(stage) - span)
-        m.submodules[f"stage{stage}"] = butterfly
-        m.d.comb += [butterfly.stall.eq(stall), butterfly.i.eq(sample), butterfly.fresh.eq(fresh)]
-        advance = butterfly.advance
-        if stage not in config.multiplier_stages:
-            result = Signal(sample_layout(width), name=f"stage{stage}_out")
-            with m.If(advance):
-                m.d.sync += result.eq(butterfly.o)
-            return result, advance
-        rotator = TwiddleMultiplier(span=span, width=width, twiddle_width=config.twiddle_width,
-                                    rounding=config.rounding)
-        m.submodules[f"stage{stage}_twiddle"] = rotator
-        m.d.comb += [rotator.en.eq(advance), rotator.i.eq(butterfly.o),
-                     rotator.index.eq(butterfly.index), rotator.rotate.eq(butterfly.rotate)]
-        return rotator.o, advance
 
-    def _reorder(self, m, sample, fresh, stall, accept):
-        """The reorder buffer, told when nothing accepted is upstream of it."""
-        config = self.model.config
-        m.submodules.reorder = reorder = ReorderBuffer(size=config.size,
-                                                       width=config.stage_widths[-1])
-        upstream = Signal(range(self.latency + config.size + 2))   # accepted, not yet in it
-        arriving = reorder.advance & fresh & sample.valid
-        m.d.sync += upstream.eq(upstream + accept - arriving)
-        m.d.comb += [reorder.stall.eq(stall), reorder.i.eq(sample), reorder.fresh.eq(fresh),
-                     reorder.upstream_idle.eq(upstream == 0)]
-        return reorder.o, reorder.advance
+def input_register(m, head, accept, advance, inverse, width):
+    """The accepted sample (zero when flushing), real and imaginary parts swapped for the
+    inverse transform, into the first pipeline register (``width`` bits): it loads on every
+    ``advance``."""
+    sample = Signal(sample_layout(width))
+    real = Mux(accept, head.data.real, 0)
+    imag = Mux(accept, head.data.imag, 0)
+    with m.If(advance):
+        m.d.sync += [sample.real.eq(Mux(inverse, imag, real)),
+                     sample.imag.eq(Mux(inverse, real, imag)),
+                     sample.valid.eq(accept), sample.inverse.eq(inverse),
+                     sample.overflow.eq(0)]
+    return sample
 
-    def _output(self, m, sample, fresh, output):
-        """Saturate to the output width and undo the inverse's swap into the framed output."""
-        config = self.model.config
-        real, real_saturated = saturate(sample.real, config.output_width)
-        imag, imag_saturated = saturate(sample.imag, config.output_width)
-        m.d.comb += [
-            output.w_en.eq(fresh & sample.valid),
-            output.w_data.real.eq(Mux(sample.inverse, imag, real)),
-            output.w_data.imag.eq(Mux(sample.inverse, real, imag)),
-            output.w_overflow.eq(sample.overflow | real_saturated | imag_saturated),
-        ]
+
+def output_sample(m, sample, width):
+    """``sample`` saturated to ``width`` bits with the inverse's swap undone: ``data``
+    (``real``, ``imag``) and ``overflow`` (the sample's own, or this saturation)."""
+    real, real_saturated = saturate(sample.real, width)
+    imag, imag_saturated = saturate(sample.imag, width)
+    result = Signal(data.StructLayout({"data": complex_layout(width), "overflow": 1}))
+    m.d.comb += [
+        result.data.real.eq(Mux(sample.inverse, imag, real)),
+        result.data.imag.eq(Mux(sample.inverse, real, imag)),
+        result.overflow.eq(sample.overflow | real_saturated | imag_saturated),
+    ]
+    return result

@@ -1,0 +1,112 @@
+"""The FFT's stages in series, with the bit-reversal buffer for natural order: everything
+between the input register and the output saturation, for the 1-D and the 2-D transform."""
+
+from amaranth.hdl import Module, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from fdcnn.golden.fft import FFTConfig, bit_reverse
+from fdcnn.golden.permute import buffer_permutation
+from fdcnn.hdl.fft.butterfly import ButterflyStage
+from fdcnn.hdl.fft.sample import sample_layout
+from fdcnn.hdl.fft.twiddle import TwiddleMultiplier
+from fdcnn.hdl.permute import PermutationBuffer
+
+__all__ = ["FFTPipeline", "fresh_flag", "stage_delay", "pipeline_delay"]
+
+
+def fresh_flag(m, name, advance, stall):
+    """Whether the register an element writes when it ``advance``s holds a sample the next
+    element has not seen: set by the advance, kept through a stall."""
+    fresh = Signal(name=name)
+    with m.If(~stall):
+        m.d.sync += fresh.eq(advance)
+    return fresh
+
+
+def stage_delay(config: FFTConfig, stage: int) -> int:
+    """Advances through a stage: its delay line, then the twiddle multiplier or (no multiplier)
+    one register."""
+    rotation = TwiddleMultiplier.latency if stage in config.multiplier_stages else 1
+    return config.stage_span(stage) + rotation
+
+
+def pipeline_delay(config: FFTConfig) -> int:
+    """Advances from a frame's first sample on :class:`FFTPipeline`'s ``i`` to its first result
+    on ``o``."""
+    stages = sum(stage_delay(config, stage) for stage in range(config.stages))
+    reorder = PermutationBuffer.delay(config.size) if config.output_order == "natural" else 0
+    return stages + reorder
+
+
+class FFTPipeline(wiring.Component):
+    """The ``config.stages`` butterfly stages of an R2SDF transform (each followed by its
+    twiddle multiplier, or one register), then, for ``output_order="natural"``, a
+    :class:`~fdcnn.hdl.permute.PermutationBuffer` undoing the bit reversal.
+
+    Every element advances on its own (see :class:`~fdcnn.hdl.fft.butterfly.ButterflyStage`):
+    the valid samples on ``o`` are :class:`~fdcnn.golden.fft.StreamingFFTModel`'s results
+    before the final saturation to ``output_width``, in ``output_order``.
+
+    Members
+    -------
+    stall : In(1)
+    i : In(sample_layout(config.stage_widths[0]))
+    fresh : In(1)
+        ``i`` is a sample the pipeline has not seen (the upstream register advanced last
+        cycle).
+    o : Out(sample_layout(config.stage_widths[-1]))
+        The last element's output register.
+    fresh_out : Out(1)
+        ``o`` holds a sample the next element has not seen.
+    """
+
+    def __init__(self, config: FFTConfig):
+        self.config = config
+        super().__init__({"stall": In(1), "i": In(sample_layout(config.stage_widths[0])),
+                          "fresh": In(1), "o": Out(sample_layout(config.stage_widths[-1])),
+                          "fresh_out": Out(1)})
+
+    def elaborate(self, platform):
+        m = Module()
+        config = self.config
+        sample, fresh = self.i, self.fresh
+        for stage in range(config.stages):
+            sample, advance = self._stage(m, stage, sample, fresh)
+            fresh = fresh_flag(m, f"stage{stage}_fresh", advance, self.stall)
+        if config.output_order == "natural":
+            positions = range(config.size)
+            reorder = PermutationBuffer(
+                permutation=buffer_permutation(bit_reverse(positions, config.stages), positions),
+                width=config.stage_widths[-1])
+            m.submodules.reorder = reorder
+            m.d.comb += [reorder.stall.eq(self.stall), reorder.i.eq(sample),
+                         reorder.fresh.eq(fresh)]
+            sample, fresh = reorder.o, fresh_flag(m, "reorder_fresh", reorder.advance,
+                                                  self.stall)
+        m.d.comb += [self.o.eq(sample), self.fresh_out.eq(fresh)]
+        return m
+
+    def _stage(self, m, stage, sample, fresh):
+        """Stage ``stage``: the butterfly, then the twiddle multiplier or a register. Returns
+        the stage's output register and its advance."""
+        config = self.config
+        span, width = config.stage_span(stage), config.stage_widths[stage + 1]
+        butterfly = ButterflyStage(span=span, input_width=config.stage_widths[stage], width=width,
+                                   shift=config.shifts[stage], rounding=config.rounding,
+                                   tail=stage_delay(config, stage) - span)
+        m.submodules[f"stage{stage}"] = butterfly
+        m.d.comb += [butterfly.stall.eq(self.stall), butterfly.i.eq(sample),
+                     butterfly.fresh.eq(fresh)]
+        advance = butterfly.advance
+        if stage not in config.multiplier_stages:
+            result = Signal(sample_layout(width), name=f"stage{stage}_out")
+            with m.If(advance):
+                m.d.sync += result.eq(butterfly.o)
+            return result, advance
+        rotator = TwiddleMultiplier(span=span, width=width, twiddle_width=config.twiddle_width,
+                                    rounding=config.rounding)
+        m.submodules[f"stage{stage}_twiddle"] = rotator
+        m.d.comb += [rotator.en.eq(advance), rotator.i.eq(butterfly.o),
+                     rotator.index.eq(butterfly.index), rotator.rotate.eq(butterfly.rotate)]
+        return rotator.o, advance

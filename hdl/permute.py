@@ -1,0 +1,101 @@
+"""One RAM that reorders back-to-back frames by a bit permutation of the stream position
+(:mod:`fdcnn.golden.permute`): the FFT's bit-reversal buffer, the 2-D FFT's corner turn, a
+frame delay (the identity)."""
+
+from amaranth.hdl import Array, Const, Module, Signal
+from amaranth.lib import wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from fdcnn.hdl.fft.sample import sample_layout
+from fdcnn.hdl.shapes import index_range
+
+__all__ = ["PermutationBuffer"]
+
+
+class PermutationBuffer(wiring.Component):
+    """Frames of ``2**b`` samples in, the same frames reordered out, ``2**b + 1`` advances
+    later, in one ``2**b``-word RAM.
+
+    Frame ``f``'s sample at stream position ``n`` is written at address ``P^f(n)``, ``P`` being
+    the bit permutation ``permutation`` (address bit ``i`` is position bit ``π[i]``; the
+    composed permutation is a register of ``b`` bit indices, advanced once per frame), and frame
+    ``f`` is read at the addresses frame ``f + 1`` writes, in the same order: so each word is
+    read just before (or as) the next frame's sample replaces it. Reading and writing have
+    their own position and permutation: a complete frame is read out on every cycle without
+    ``stall``, whether or not the next frame is arriving, so the last frame leaves on its own
+    and a pause between frames costs that pause only. Writes never overtake reads: a frame is
+    read out in ``2**b`` cycles, no faster than the next one can be written.
+
+    Members
+    -------
+    stall : In(1)
+        Hold everything.
+    i : In(sample_layout(width))
+    fresh : In(1)
+        ``i`` has not been seen by the buffer before: taken when valid and not ``stall``.
+    advance : Out(1)
+        A word was read (into ``o``).
+    o : Out(sample_layout(width))
+        The word read at the last ``advance``.
+    """
+
+    def __init__(self, *, permutation: tuple, width: int):
+        bits = len(permutation)
+        if sorted(permutation) != list(range(bits)):
+            raise ValueError(f"Permutation must order the bits 0 … {bits - 1}, not "
+                             f"{permutation!r}")
+        self.permutation = tuple(permutation)
+        self.size = 1 << bits
+        super().__init__({"stall": In(1), "i": In(sample_layout(width)), "fresh": In(1),
+                          "advance": Out(1), "o": Out(sample_layout(width))})
+
+    @staticmethod
+    def delay(size: int) -> int:
+        """Advances from a frame's first sample in to its first sample out."""
+        return size + 1
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.memory = memory = Memory(shape=self.i.shape(), depth=self.size, init=[])
+        write, read = memory.write_port(), memory.read_port(transparent_for=())
+        complete = Signal(range(3))          # frames written and not yet read out
+        taking = self.fresh & self.i.valid & ~self.stall
+        m.d.comb += self.advance.eq(~self.stall & (complete != 0))
+        write_address, write_last = self._addressing(m, "write", taking, first_power=0)
+        read_address, read_last = self._addressing(m, "read", self.advance, first_power=1)
+        m.d.sync += complete.eq(complete + write_last - read_last)
+        read_valid = Signal()
+        with m.If(self.advance):
+            m.d.sync += read_valid.eq(1)
+        m.d.comb += [write.addr.eq(write_address), write.data.eq(self.i), write.en.eq(taking),
+                     read.addr.eq(read_address), read.en.eq(self.advance),
+                     self.o.eq(read.data), self.o.valid.eq(read_valid)]
+        return m
+
+    def _addressing(self, m, name, step, *, first_power):
+        """A frame position counter and the permutation ``P^k`` of its frame (``k`` counted
+        from ``first_power``): the address for the position, and whether this ``step`` ends a
+        frame."""
+        bits = len(self.permutation)
+        position = Signal(index_range(self.size), name=f"{name}_position")
+        composed = self._power(first_power)
+        sources = [Signal(index_range(bits), init=source, name=f"{name}_source{bit}")
+                   for bit, source in enumerate(composed)]
+        last = step & (position == self.size - 1)
+        table = Array(Const(source, index_range(bits)) for source in self.permutation)
+        with m.If(step):
+            m.d.sync += position.eq(position + 1)
+        with m.If(last):
+            m.d.sync += [source.eq(table[source]) for source in sources]
+        address = Signal(index_range(self.size), name=f"{name}_address")
+        m.d.comb += [address[bit].eq(position.bit_select(source, 1))
+                     for bit, source in enumerate(sources)]
+        return address, last
+
+    def _power(self, power):
+        """``P^power``'s bit sources."""
+        sources = list(range(len(self.permutation)))
+        for _ in range(power):
+            sources = [self.permutation[source] for source in sources]
+        return sources
