@@ -45,7 +45,7 @@ from fdcnn.golden.fixed import (FixedFormat, check_rounding, integer_array, roun
                                 signed_bounds)
 
 __all__ = ["FFTConfig", "StreamingFFTModel", "bit_reverse", "twiddle_codes", "butterfly_stage",
-           "twiddle_stage", "DIRECTIONS", "OUTPUT_ORDERS"]
+           "twiddle_stage", "predicted_rms_error", "DIRECTIONS", "OUTPUT_ORDERS"]
 
 DIRECTIONS = ("forward", "inverse", "runtime")
 OUTPUT_ORDERS = ("bit_reversed", "natural")
@@ -306,3 +306,20 @@ class StreamingFFTModel(BlockModel):
         if inverse.shape != (frames,):
             raise ValueError(f"Per-frame directions must have shape ({frames},)")
         return inverse
+
+
+def predicted_rms_error(size: int) -> float:
+    """Complex RMS error (output LSB) of the stage-scaled, convergent-rounded model against
+    ``DFT(x) / N``, for full-range random input.
+
+    Additive-noise model: halving an integer rounds away one bit, ±½ LSB on the half of the
+    values that are odd: variance 1/8 per component. A twiddle product's rounding is ~uniform:
+    1/12, on the half of a multiplier stage's samples that are rotated (≈ 1/24 per sample).
+    Every later stage halves two independent errors' sum, so a stage's noise reaches the output
+    with variance ×2^−(stages after it). Summing, per component:
+    ``σ² = Σ_s 2^−(m−1−s) · (1/8 + [s < m−2]/24)``; complex RMS = ``√(2σ²)``.
+    """
+    stages = size.bit_length() - 1
+    variance = sum(2.0 ** -(stages - 1 - stage) * (1 / 8 + (1 / 24 if stage < stages - 2 else 0))
+                   for stage in range(stages))
+    return math.sqrt(2 * variance)

@@ -7,7 +7,6 @@ from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from fdcnn.hdl.fft.sample import sample_layout
 from fdcnn.hdl.shapes import index_range
 
 __all__ = ["PermutationBuffer"]
@@ -31,24 +30,25 @@ class PermutationBuffer(wiring.Component):
     -------
     stall : In(1)
         Hold everything.
-    i : In(sample_layout(width))
+    i : In(layout)
+        A sample; ``layout`` must have a one-bit ``valid`` field.
     fresh : In(1)
         ``i`` has not been seen by the buffer before: taken when valid and not ``stall``.
     advance : Out(1)
         A word was read (into ``o``).
-    o : Out(sample_layout(width))
-        The word read at the last ``advance``.
+    o : Out(layout)
+        The word read at the last ``advance`` (``valid`` once anything has been read).
     """
 
-    def __init__(self, *, permutation: tuple, width: int):
+    def __init__(self, *, permutation: tuple, layout):
         bits = len(permutation)
         if sorted(permutation) != list(range(bits)):
             raise ValueError(f"Permutation must order the bits 0 … {bits - 1}, not "
                              f"{permutation!r}")
         self.permutation = tuple(permutation)
         self.size = 1 << bits
-        super().__init__({"stall": In(1), "i": In(sample_layout(width)), "fresh": In(1),
-                          "advance": Out(1), "o": Out(sample_layout(width))})
+        super().__init__({"stall": In(1), "i": In(layout), "fresh": In(1),
+                          "advance": Out(1), "o": Out(layout)})
 
     @staticmethod
     def delay(size: int) -> int:

@@ -36,6 +36,7 @@ class ParameterError(Exception):
 
 #: block name → (module of its config, config class, module of its generator, component class)
 BLOCKS = {"fft": ("fdcnn.golden.fft", "FFTConfig", "fdcnn.hdl.fft", "StreamingFFT"),
+          "fft2d": ("fdcnn.golden.fft2d", "FFT2DConfig", "fdcnn.hdl.fft2d", "FFT2D"),
           "mac": ("fdcnn.golden.mac", "MACConfig", "fdcnn.hdl.mac", "SpectralMAC"),
           "pool": ("fdcnn.golden.pool", "PoolConfig", "fdcnn.hdl.pool", "SpectralPool"),
           "pwl": ("fdcnn.golden.pwl", "PWLConfig", "fdcnn.hdl.pwl", "PiecewiseLinear")}

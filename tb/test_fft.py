@@ -5,7 +5,7 @@
   ``tvalid`` gaps and ``tready`` stalls, frames back to back.
 * pytest runners (``test_rtl_*``): one build directory per parameter set.
 * golden model tests (``test_golden_*``): the integer model against ``numpy.fft`` with error
-  bounds derived in :func:`predicted_rms_error`, and parameter checking.
+  bounds derived in :func:`fdcnn.golden.fft.predicted_rms_error`, and parameter checking.
 """
 
 import itertools
@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 from cocotb.triggers import ClockCycles, RisingEdge
 
-from fdcnn.golden.fft import FFTConfig, StreamingFFTModel, bit_reverse
+from fdcnn.golden.fft import FFTConfig, StreamingFFTModel, bit_reverse, predicted_rms_error
+from fdcnn.golden.fft2d import FFT2DConfig, FFT2DModel
 from tb.bench import StreamBench, beats_for
 from tb.checks import assert_parameter_error
 from tb.runner import case_id, simulate_case
@@ -70,11 +71,19 @@ def stimulus(model, kinds, seed):
 
 # cocotb testbench ------------------------------------------------------------------------------
 
+def model_for(parameters):
+    """The golden model of the transform ``parameters`` describe: the 2-D FFT's when they have
+    a ``shape`` (``tb/test_fft2d.py`` runs these benches on it), else the 1-D FFT's."""
+    if "shape" in parameters:
+        return FFT2DModel(FFT2DConfig.from_mapping(parameters))
+    return StreamingFFTModel(FFTConfig.from_mapping(parameters))
+
+
 class FFTBench(StreamBench):
-    """The generic bench with the FFT's golden model."""
+    """The generic bench with the transform's golden model (1-D or 2-D)."""
 
     def __init__(self, dut, parameters):
-        self.model = StreamingFFTModel(FFTConfig.from_mapping(parameters))
+        self.model = model_for(parameters)
         super().__init__(dut, parameters, self.model.size)
 
     async def collect(self, count):
@@ -284,22 +293,6 @@ def test_rtl_tlast_errors():
 
 def complex_rms(error):
     return math.sqrt(np.mean(np.abs(error) ** 2))
-
-
-def predicted_rms_error(size):
-    """Complex RMS error (output LSB) of the stage-scaled, convergent-rounded model.
-
-    Additive-noise model: halving an integer rounds away one bit, ±½ LSB on the half of the
-    values that are odd: variance 1/8 per component. A twiddle product's rounding is ~uniform:
-    1/12, on the half of a multiplier stage's samples that are rotated (≈ 1/24 per sample).
-    Every later stage halves two independent errors' sum, so a stage's noise reaches the output
-    with variance ×2^−(stages after it). Summing, per component:
-    ``σ² = Σ_s 2^−(m−1−s) · (1/8 + [s < m−2]/24)``; complex RMS = ``√(2σ²)``.
-    """
-    stages = size.bit_length() - 1
-    variance = sum(2.0 ** -(stages - 1 - stage) * (1 / 8 + (1 / 24 if stage < stages - 2 else 0))
-                   for stage in range(stages))
-    return math.sqrt(2 * variance)
 
 
 #: The bound asked of convergent rounding; the model above predicts at most 0.735.

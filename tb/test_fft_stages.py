@@ -11,6 +11,7 @@ import pytest
 from fdcnn.golden.fft import bit_reverse, butterfly_stage, twiddle_codes, twiddle_stage
 from fdcnn.golden.permute import buffer_permutation, transpose_order
 from fdcnn.hdl.fft.butterfly import ButterflyStage
+from fdcnn.hdl.fft.sample import sample_layout
 from fdcnn.hdl.permute import PermutationBuffer
 from fdcnn.hdl.fft.twiddle import TwiddleMultiplier
 from tb.simulation import run_cycles
@@ -172,7 +173,8 @@ def test_permutation_buffer_reorders(rows, columns, reversed_columns):
                 + bit_reverse(np.arange(columns), column_bits)[None, :]).ravel()
     leaving = (np.arange(size) if rows == 1
                else transpose_order(rows, columns, reversed_columns=reversed_columns))
-    dut = PermutationBuffer(permutation=buffer_permutation(arriving, leaving), width=10)
+    dut = PermutationBuffer(permutation=buffer_permutation(arriving, leaving),
+                            layout=sample_layout(10))
     stream = frames[:, arriving].ravel()
     got = np.array(_self_paced(dut, stream, -stream, size, registered=True), dtype=object)
     assert list(got[:, 0]) == list(frames[:, leaving].ravel())
@@ -181,4 +183,4 @@ def test_permutation_buffer_reorders(rows, columns, reversed_columns):
 
 def test_permutation_buffer_rejects_a_non_permutation():
     with pytest.raises(ValueError, match=r"Permutation must order the bits 0 … 2, not \(0, 0, 1\)"):
-        PermutationBuffer(permutation=(0, 0, 1), width=8)
+        PermutationBuffer(permutation=(0, 0, 1), layout=sample_layout(8))

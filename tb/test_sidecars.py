@@ -12,11 +12,13 @@ import re
 import pytest
 
 from fdcnn.golden.fft import FFTConfig
+from fdcnn.golden.fft2d import FFT2DConfig
 from fdcnn.golden.mac import MODES, MACConfig
 from fdcnn.golden.pool import PoolConfig
 from fdcnn.golden.pwl import PWLConfig
 from fdcnn.hdl.axis import describe, emit
 from fdcnn.hdl.fft import StreamingFFT
+from fdcnn.hdl.fft2d import FFT2D
 from fdcnn.hdl.mac import SpectralMAC
 from fdcnn.hdl.pool import SpectralPool
 from fdcnn.hdl.pwl import PiecewiseLinear
@@ -25,6 +27,7 @@ BLOCKS = {
     "fft": lambda: StreamingFFT(FFTConfig(size=64)),
     "fft_runtime_natural": lambda: StreamingFFT(FFTConfig(size=64, direction="runtime",
                                                           output_order="natural")),
+    "fft2d_runtime": lambda: FFT2D(FFT2DConfig(shape=(8, 16), direction="runtime")),
     "mac": lambda: SpectralMAC(MACConfig(bins=8)),
     "mac_update": lambda: SpectralMAC(MACConfig(bins=8, modes=MODES)),
     "pool": lambda: SpectralPool(PoolConfig()),

@@ -78,7 +78,7 @@ class FFTPipeline(wiring.Component):
             positions = range(config.size)
             reorder = PermutationBuffer(
                 permutation=buffer_permutation(bit_reverse(positions, config.stages), positions),
-                width=config.stage_widths[-1])
+                layout=sample_layout(config.stage_widths[-1]))
             m.submodules.reorder = reorder
             m.d.comb += [reorder.stall.eq(self.stall), reorder.i.eq(sample),
                          reorder.fresh.eq(fresh)]
