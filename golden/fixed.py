@@ -21,10 +21,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ROUNDING_MODES", "FixedFormat", "check_rounding", "round_shift", "saturate",
-           "signed_bounds", "integer_array"]
+__all__ = ["ROUNDING_MODES", "FixedFormat", "check_rounding", "checked_format", "pair_text",
+           "round_shift", "saturate", "signed_bounds", "integer_array", "FRACTION_LIMIT"]
 
 ROUNDING_MODES = ("truncate", "half_up", "convergent")
+#: Fraction bits of a format lie within ±this.
+FRACTION_LIMIT = 64
 
 
 def check_rounding(rounding):
@@ -121,3 +123,31 @@ def saturate(values, width):
     low, high = signed_bounds(width)
     saturated = (values < low) | (values > high)
     return np.where(values < low, low, np.where(values > high, high, values)), saturated
+
+
+def checked_format(name, value):
+    """A ``(width, fraction)`` tuple as a :class:`FixedFormat`, checked: width 2 … 32, fraction
+    within ±:data:`FRACTION_LIMIT`; errors name ``name``."""
+    from fdcnn.golden.checks import integer_in
+    if isinstance(value, FixedFormat):
+        value = (value.width, value.fraction)
+    if (not isinstance(value, tuple) or len(value) != 2
+            or not all(isinstance(part, int) and not isinstance(part, bool) for part in value)):
+        raise TypeError(f"{name} must be a (width, fraction) tuple of integers, not {value!r}")
+    integer_in(f"{name} width", value[0], 2, 32)
+    integer_in(f"{name} fraction", value[1], -FRACTION_LIMIT, FRACTION_LIMIT)
+    return FixedFormat(*value)
+
+
+def pair_text(text):
+    """``16,12`` → (16, 12); ``-8,8.5`` → (-8, 8.5), from the command line; anything else is
+    left for the check."""
+    def number(part):
+        try:
+            return int(part)
+        except ValueError:
+            return float(part)
+    try:
+        return tuple(number(part) for part in text.split(","))
+    except ValueError:
+        return text

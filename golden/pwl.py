@@ -45,15 +45,14 @@ from numpy.typing import ArrayLike
 
 from fdcnn.golden.checks import integer_in, one_of
 from fdcnn.golden.config import BlockConfig, BlockModel, parameter
-from fdcnn.golden.fixed import FixedFormat, check_rounding, round_shift, saturate
+from fdcnn.golden.fixed import (FixedFormat, check_rounding, checked_format, pair_text,
+                                round_shift, saturate)
 
 __all__ = ["PWLConfig", "Activation", "ACTIVATIONS", "leaky_relu", "activation",
            "PiecewiseLinearModel", "output_format_for", "MODES",
            "EXHAUSTIVE_BITS"]
 
 MODES = ("value", "derivative", "gradient")
-#: Fraction bits of a format lie within ±this.
-FRACTION_LIMIT = 64
 #: Error reports visit every input code up to this width, a sample of codes beyond it.
 EXHAUSTIVE_BITS = 20
 
@@ -159,29 +158,6 @@ def output_format_for(function, input_format, width=16, mode="value"):
     return width, fraction
 
 
-def _format(name, value):
-    if (not isinstance(value, tuple) or len(value) != 2
-            or not all(isinstance(part, int) and not isinstance(part, bool) for part in value)):
-        raise TypeError(f"{name} must be a (width, fraction) tuple of integers, not {value!r}")
-    integer_in(f"{name} width", value[0], 2, 32)
-    integer_in(f"{name} fraction", value[1], -FRACTION_LIMIT, FRACTION_LIMIT)
-    return FixedFormat(*value)
-
-
-def _pair(text):
-    """``16,12`` → (16, 12); ``-8,8.5`` → (-8, 8.5), from the command line; anything else is
-    left for the check."""
-    def number(part):
-        try:
-            return int(part)
-        except ValueError:
-            return float(part)
-    try:
-        return tuple(number(part) for part in text.split(","))
-    except ValueError:
-        return text
-
-
 def _breakpoints_text(text):
     if text == "uniform":
         return None
@@ -205,12 +181,12 @@ class PWLConfig(BlockConfig):
     function: Any = parameter("sigmoid", "sigmoid, tanh, relu, leaky_relu[:alpha], silu, gelu, "
                                          "softplus, or (from Python) a callable",
                               parse=str)
-    input_format: Any = parameter((16, 12), "width,fraction of the input", parse=_pair)
+    input_format: Any = parameter((16, 12), "width,fraction of the input", parse=pair_text)
     output_format: Any = parameter((16, 15), "width,fraction of the output, or auto: 16 bits "
                                              "with as many fraction bits as the function's range "
-                                             "allows", parse=_pair, cli_default="auto")
+                                             "allows", parse=pair_text, cli_default="auto")
     input_range: Any = parameter(None, "low,high fitted range (default: the whole input format); "
-                                       "inputs outside are clamped", parse=_pair)
+                                       "inputs outside are clamped", parse=pair_text)
     segments: int = parameter(16, "number of segments (1 … 1024; a power of two for uniform)")
     breakpoints: Any = parameter(None, "uniform (default), fit, or a comma-separated list of "
                                        "segments − 1 ascending values", parse=_breakpoints_text)
@@ -222,18 +198,18 @@ class PWLConfig(BlockConfig):
     affine: bool = parameter(False, "per-channel pre-stage f(gain·x + offset), loaded at run "
                                     "time", flag=True)
     channels: int = parameter(1, "channels of the affine pre-stage (1 … 4096)")
-    gain_format: Any = parameter((18, 12), "width,fraction of the pre-stage gain", parse=_pair)
+    gain_format: Any = parameter((18, 12), "width,fraction of the pre-stage gain", parse=pair_text)
     complex: bool = parameter(False, "split-complex samples: the function on the real and the "
                                      "imaginary part", flag=True)
 
     def __post_init__(self):
         self._set("function", activation(self.function))
-        self._set("input_format", _format("Input format", self.input_format))
+        self._set("input_format", checked_format("Input format", self.input_format))
         if self.output_format == "auto":
             self._set("output_format", output_format_for(
                 self.function, (self.input_format.width, self.input_format.fraction),
                 mode="value" if self.mode == "value" else "derivative"))
-        self._set("output_format", _format("Output format", self.output_format))
+        self._set("output_format", checked_format("Output format", self.output_format))
         integer_in("Segments", self.segments, 1, 1024)
         integer_in("Slope width", self.slope_width, 2, 32)
         integer_in("Intercept width", self.intercept_width, 2, 32)
@@ -245,7 +221,7 @@ class PWLConfig(BlockConfig):
         if not self.affine and self.channels != 1:
             raise ValueError(f"Channels apply to the affine pre-stage only (affine=True), not "
                              f"{self.channels} channels without it")
-        self._set("gain_format", _format("Gain format", self.gain_format))
+        self._set("gain_format", checked_format("Gain format", self.gain_format))
         if not isinstance(self.complex, bool):
             raise TypeError(f"Complex must be True or False, not {self.complex!r}")
         low, high = self.range_codes

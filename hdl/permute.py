@@ -2,7 +2,7 @@
 (:mod:`fdcnn.golden.permute`): the FFT's bit-reversal buffer, the 2-D FFT's corner turn, a
 frame delay (the identity)."""
 
-from amaranth.hdl import Array, Const, Module, Signal
+from amaranth.hdl import Array, Const, Module, Mux, Shape, Signal
 from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -14,7 +14,8 @@ __all__ = ["PermutationBuffer"]
 
 class PermutationBuffer(wiring.Component):
     """Frames of ``2**b`` samples in, the same frames reordered out, ``2**b + 1`` advances
-    later, in one ``2**b``-word RAM.
+    later, in one ``2**b``-word RAM. Without a ``permutation`` it is a frame delay of ``size``
+    samples (any size), in the same order.
 
     Frame ``f``'s sample at stream position ``n`` is written at address ``P^f(n)``, ``P`` being
     the bit permutation ``permutation`` (address bit ``i`` is position bit ``π[i]``; the
@@ -40,13 +41,17 @@ class PermutationBuffer(wiring.Component):
         The word read at the last ``advance`` (``valid`` once anything has been read).
     """
 
-    def __init__(self, *, permutation: tuple, layout):
-        bits = len(permutation)
-        if sorted(permutation) != list(range(bits)):
-            raise ValueError(f"Permutation must order the bits 0 … {bits - 1}, not "
-                             f"{permutation!r}")
-        self.permutation = tuple(permutation)
-        self.size = 1 << bits
+    def __init__(self, *, layout, permutation: tuple | None = None, size: int | None = None):
+        if (permutation is None) == (size is None):
+            raise TypeError("Give a permutation or (for a frame delay) a size")
+        if permutation is not None:
+            bits = len(permutation)
+            if sorted(permutation) != list(range(bits)):
+                raise ValueError(f"Permutation must order the bits 0 … {bits - 1}, not "
+                                 f"{permutation!r}")
+            size = 1 << bits
+        self.permutation = permutation
+        self.size = size
         super().__init__({"stall": In(1), "i": In(layout), "fresh": In(1),
                           "advance": Out(1), "o": Out(layout)})
 
@@ -77,13 +82,19 @@ class PermutationBuffer(wiring.Component):
         """A frame position counter and the permutation ``P^k`` of its frame (``k`` counted
         from ``first_power``): the address for the position, and whether this ``step`` ends a
         frame."""
-        bits = len(self.permutation)
         position = Signal(index_range(self.size), name=f"{name}_position")
+        last = step & (position == self.size - 1)
+        if self.permutation is None:
+            with m.If(step):
+                m.d.sync += position.eq(Mux(last, 0, position + 1))
+            return position, last
+        bits = len(self.permutation)
         composed = self._power(first_power)
         sources = [Signal(index_range(bits), init=source, name=f"{name}_source{bit}")
                    for bit, source in enumerate(composed)]
-        last = step & (position == self.size - 1)
-        table = Array(Const(source, index_range(bits)) for source in self.permutation)
+        index_width = Shape.cast(index_range(bits)).width      # padded: every index decodes
+        padded = list(self.permutation) + [0] * ((1 << index_width) - bits)
+        table = Array(Const(source, index_range(bits)) for source in padded)
         with m.If(step):
             m.d.sync += position.eq(position + 1)
         with m.If(last):

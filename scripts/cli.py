@@ -39,6 +39,7 @@ BLOCKS = {"fft": ("fdcnn.golden.fft", "FFTConfig", "fdcnn.hdl.fft", "StreamingFF
           "fft2d": ("fdcnn.golden.fft2d", "FFT2DConfig", "fdcnn.hdl.fft2d", "FFT2D"),
           "mac": ("fdcnn.golden.mac", "MACConfig", "fdcnn.hdl.mac", "SpectralMAC"),
           "pool": ("fdcnn.golden.pool", "PoolConfig", "fdcnn.hdl.pool", "SpectralPool"),
+          "norm": ("fdcnn.golden.norm", "NormConfig", "fdcnn.hdl.norm", "FrameNorm"),
           "pwl": ("fdcnn.golden.pwl", "PWLConfig", "fdcnn.hdl.pwl", "PiecewiseLinear")}
 
 

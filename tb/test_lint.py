@@ -7,12 +7,16 @@ option that adds logic). No zero-width vector (``[-1:0]``) is ever written.
 import pytest
 
 from fdcnn.golden.fft import FFTConfig
+from fdcnn.golden.fft2d import FFT2DConfig
 from fdcnn.golden.mac import MODES, MACConfig
+from fdcnn.golden.norm import NormConfig
 from fdcnn.golden.pool import PoolConfig
 from fdcnn.golden.pwl import PWLConfig
 from fdcnn.hdl.axis import emit
 from fdcnn.hdl.fft import StreamingFFT
+from fdcnn.hdl.fft2d import FFT2D
 from fdcnn.hdl.mac import SpectralMAC
+from fdcnn.hdl.norm import FrameNorm
 from fdcnn.hdl.pool import SpectralPool
 from fdcnn.hdl.pwl import PiecewiseLinear
 from fdcnn.scripts.lint import lint
@@ -21,6 +25,11 @@ DESIGNS = {
     "fft": lambda: StreamingFFT(FFTConfig()),
     "fft_4_runtime_natural": lambda: StreamingFFT(FFTConfig(size=4, direction="runtime",
                                                             output_order="natural")),
+    "fft2d": lambda: FFT2D(FFT2DConfig()),
+    "fft2d_runtime_natural": lambda: FFT2D(FFT2DConfig(shape=(4, 8), direction="runtime",
+                                                       output_order="natural")),
+    "norm": lambda: FrameNorm(NormConfig()),
+    "norm_nine": lambda: FrameNorm(NormConfig(frame=9, rsqrt_bits=4, output_format=(8, 2))),
     "mac": lambda: SpectralMAC(MACConfig()),
     "mac_one_lane_one_bin": lambda: SpectralMAC(MACConfig(lanes=1, bins=1, max_in_channels=1,
                                                           max_out_channels=1)),

@@ -14,12 +14,14 @@ import pytest
 from fdcnn.golden.fft import FFTConfig
 from fdcnn.golden.fft2d import FFT2DConfig
 from fdcnn.golden.mac import MODES, MACConfig
+from fdcnn.golden.norm import NormConfig
 from fdcnn.golden.pool import PoolConfig
 from fdcnn.golden.pwl import PWLConfig
 from fdcnn.hdl.axis import describe, emit
 from fdcnn.hdl.fft import StreamingFFT
 from fdcnn.hdl.fft2d import FFT2D
 from fdcnn.hdl.mac import SpectralMAC
+from fdcnn.hdl.norm import FrameNorm
 from fdcnn.hdl.pool import SpectralPool
 from fdcnn.hdl.pwl import PiecewiseLinear
 
@@ -33,6 +35,7 @@ BLOCKS = {
     "pool": lambda: SpectralPool(PoolConfig()),
     "pool_backward_fold": lambda: SpectralPool(PoolConfig(nyquist="fold",
                                                           direction="backward")),
+    "norm": lambda: FrameNorm(NormConfig(frame=16)),
     "pwl": lambda: PiecewiseLinear(PWLConfig()),
     "pwl_complex_affine_gradient": lambda: PiecewiseLinear(PWLConfig(
         complex=True, affine=True, channels=4, mode="gradient", output_format="auto")),

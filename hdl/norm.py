@@ -1,0 +1,243 @@
+"""Frame normalization unit: ``z = (v − mean) / std`` over each frame, computed at run time
+(:class:`fdcnn.golden.norm.FrameNormModel` is its arithmetic, bit for bit).
+
+Architecture
+------------
+While a frame streams in, each sample goes into a frame buffer
+(:class:`~fdcnn.hdl.permute.PermutationBuffer` without a permutation: ``N`` words, each read
+for the old frame as the new frame's sample takes its place) and into the statistics: two
+squarers and three accumulators (``S`` real and imaginary, ``Q``). At a frame's end the totals
+enter a four-step pipeline: ``|S|²`` and ``N·Q``; ``D``; the leading-one position and the
+normalized table index; the ``1/√`` table read (a ``2**T``-word ROM) with the output shift. The
+results land in one of two coefficient banks (frames alternate), so a frame's coefficients are
+ready before its first sample leaves the buffer and stay until its last. Each sample then
+leaves through three registered steps: ``a = N·v − S``; ``a·R`` (two multipliers with
+registered operands and products); rounding by the frame's shift and saturation.
+
+Everything moves on every cycle the output can take a sample (one clock enable, the output
+slice's room), so the last frame leaves without a following frame and a pause costs the pause.
+Multipliers: 2 squarers, 2 for ``|S|²`` (once per frame), 2 for ``a·R``; ``N·v`` and ``N·Q``
+are constant products (shifts for a power-of-two ``N``).
+"""
+
+from amaranth.hdl import Cat, Module, Mux, Signal, signed, unsigned
+from amaranth.lib import data, wiring
+from amaranth.lib.memory import Memory
+
+from fdcnn.golden.norm import FrameNormModel, NormConfig, rsqrt_table
+from fdcnn.hdl.buffers import DelayLine
+from fdcnn.hdl.fixed import round_shift_by, saturate
+from fdcnn.hdl.permute import PermutationBuffer
+from fdcnn.hdl.stream import (INPUT_SLICE_LATENCY, FramedOutput, check_tlast,
+                              frame_block_members, input_register_slice)
+
+__all__ = ["FrameNorm"]
+
+#: Enabled cycles from a frame's last sample in the input register to its ``1/√`` in a bank:
+#: squares, accumulation, ``|S|²`` and ``N·Q``, ``D``, the table index, the table read.
+STATISTICS_CYCLES = 7
+#: Registers between the buffer's output and ``a = N·v − S`` (which takes the bank's ``1/√``
+#: along): the buffer's first word is out two cycles after the last sample enters the input
+#: register.
+ALIGNMENT = STATISTICS_CYCLES - 2
+#: Steps after the alignment: numerator, product, rounding and saturation.
+OUTPUT_STEPS = 3
+
+
+def _sample_layout(width):
+    return data.StructLayout({"real": signed(width), "imag": signed(width), "valid": 1,
+                              "bank": 1})
+
+
+class FrameNorm(wiring.Component):
+    """Frame normalization, one complex sample per clock, frames of ``frame`` samples.
+
+    Members
+    -------
+    i : In(complex_stream(data_width))
+    o : Out(complex_stream(output_format.width))
+        ``z`` codes (``output_format``), ``last`` on each frame's final sample.
+    overflow : Out(1)
+        With each output sample: a ``z`` of this frame saturated (so far).
+    tlast_missing, tlast_unexpected : Out(1)
+        As the other blocks'.
+    """
+
+    def __init__(self, config: NormConfig):
+        self.model = FrameNormModel(config)
+        super().__init__(frame_block_members(config.data_width, config.output_format.width))
+
+    @property
+    def multipliers(self) -> int:
+        return 6
+
+    @property
+    def latency(self) -> int:
+        """Cycles from a frame's first input handshake to its first output handshake, without
+        gaps or stalls: the frame is buffered whole first."""
+        return (INPUT_SLICE_LATENCY + 1 + PermutationBuffer.delay(self.model.frame) + ALIGNMENT
+                + OUTPUT_STEPS + FramedOutput.latency)
+
+    def describe(self) -> dict:
+        config = self.model.config
+        fmt = config.output_format
+        return {
+            "parameters": config.parameters(),
+            "latency_cycles": self.latency,
+            "throughput": "1 sample per clock, frames back to back",
+            "multipliers": self.multipliers,
+            "buffer_words": {"frame": config.frame, "rsqrt_table": 1 << config.rsqrt_bits},
+            "input_format": {"width": config.data_width, "fraction": "any (z is scale-free)"},
+            "output_format": {"width": fmt.width, "fraction": fmt.fraction,
+                              "tdata_bits": fmt.padded_width},
+            "output": "(v − mean(v)) / std(v) over each frame (complex mean, population std)",
+            "error_lsb": "≤ ½ + |z|·2**fraction·(2**−rsqrt_bits + 2**(1−rsqrt_width))",
+            "port_descriptions": {
+                "overflow": "with each m_axis beat: a z of this output frame saturated (so far; "
+                            "complete on the tlast beat)",
+                "tlast_missing": "1-cycle pulse: an input frame's last sample had no tlast",
+                "tlast_unexpected": "1-cycle pulse: tlast before an input frame's last sample",
+            },
+        }
+
+    def elaborate(self, platform):
+        m = Module()
+        config = self.model.config
+        frame = config.frame
+        input_slice = input_register_slice(m, "input_slice", self.i)
+        head = input_slice.payload
+        m.submodules.output = output = FramedOutput(config.output_format.width, frame)
+        wiring.connect(m, wiring.flipped(self.o), output.o)
+        m.d.comb += self.overflow.eq(output.overflow)
+        enable = output.w_rdy
+        accept = input_slice.valid & enable
+        m.d.comb += input_slice.ready.eq(accept)
+        slot = Signal(range(frame))
+        bank = Signal()                          # frames alternate between coefficient banks
+        last = slot == frame - 1
+        with m.If(accept):
+            m.d.sync += [slot.eq(Mux(last, 0, slot + 1)), bank.eq(bank ^ last)]
+        check_tlast(m, accept, last, head.last, self.tlast_missing, self.tlast_unexpected)
+
+        sample = Signal(_sample_layout(config.data_width))
+        sample_last = Signal()
+        with m.If(enable):
+            m.d.sync += [sample.real.eq(head.data.real), sample.imag.eq(head.data.imag),
+                         sample.valid.eq(accept), sample.bank.eq(bank),
+                         sample_last.eq(accept & last)]
+        m.submodules.buffer = buffer = PermutationBuffer(layout=sample.shape(), size=frame)
+        m.d.comb += [buffer.stall.eq(~enable), buffer.fresh.eq(1), buffer.i.eq(sample)]
+
+        coefficients = self._statistics(m, sample, sample_last, enable)
+        read = Signal()                          # buffer.o is a word read last enabled cycle
+        with m.If(enable):
+            m.d.sync += read.eq(buffer.advance)
+        m.submodules.alignment = alignment = DelayLine(sample.shape(), ALIGNMENT)
+        m.d.comb += [alignment.en.eq(enable), alignment.i.eq(buffer.o),
+                     alignment.i.valid.eq(buffer.o.valid & read)]
+        result, saturated, valid = self._normalize(m, alignment.o, coefficients, enable)
+        m.d.comb += [output.w_en.eq(valid), output.w_data.real.eq(result[0]),
+                     output.w_data.imag.eq(result[1]), output.w_overflow.eq(saturated)]
+        return m
+
+    def _statistics(self, m, sample, sample_last, enable):
+        """Squares, accumulators and the four per-frame steps; returns the two coefficient
+        banks (``sum_real``, ``sum_imag``, ``gain`` = ``R[j]``, ``shift`` = ``k``)."""
+        config = self.model.config
+        bits, width = config.rsqrt_bits, config.variance_width
+        sum_shape, energy_shape = signed(config.sum_width), unsigned(config.energy_width)
+        squares = [Signal(unsigned(2 * config.data_width), name=f"square_{part}")
+                   for part in ("real", "imag")]
+        squared = Signal(_sample_layout(config.data_width))
+        squared_last = Signal()
+        sums = [Signal(sum_shape, name=f"sum_{part}") for part in ("real", "imag")]
+        energy = Signal(energy_shape)
+        totals = [Signal(sum_shape, name=f"total_{part}") for part in ("real", "imag")]
+        total_energy = Signal(energy_shape)
+        steps = Signal(5)                        # which per-frame steps hold a frame's figures
+        step_bank = Signal(5)
+        norm_sq = Signal(unsigned(2 * config.sum_width))
+        scaled_energy = Signal(unsigned(width))
+        variance = Signal(unsigned(width))
+        index = Signal(unsigned(bits))
+        half_shift = Signal(range(width + 1))
+        table_shift = Signal(range(width + 1))
+        banks = [Signal(data.StructLayout({
+            "sum_real": sum_shape, "sum_imag": sum_shape,
+            "gain": unsigned(config.rsqrt_width),
+            "shift": range(config.rsqrt_width - config.output_format.fraction + width // 2 + 2)}),
+            name=f"bank{number}") for number in range(2)]
+        table = Memory(shape=unsigned(config.rsqrt_width), depth=1 << bits,
+                       init=[int(word) for word in rsqrt_table(bits, config.rsqrt_width)])
+        m.submodules.rsqrt_table = table
+        lookup = table.read_port()
+        length = Signal(range(width + 1))
+        for bit in range(width):
+            with m.If(variance[bit]):
+                m.d.comb += length.eq(bit + 1)
+        # u = s + T − 2 with s = L − T rounded up to even, at least 2 − T: so u ≥ 0, even.
+        aligned = Signal(range(width + bits))
+        m.d.comb += [aligned.eq(Mux(length == 0, 0, length - 2 + length[0])),
+                     lookup.addr.eq(index), lookup.en.eq(enable)]
+        with m.If(enable):
+            m.d.sync += [
+                squares[0].eq(sample.real * sample.real), squares[1].eq(sample.imag * sample.imag),
+                squared.eq(sample), squared_last.eq(sample_last),
+                steps.eq(Cat(squared_last, steps[:-1])),
+                step_bank.eq(Cat(squared.bank, step_bank[:-1])),
+                norm_sq.eq(totals[0] * totals[0] + totals[1] * totals[1]),
+                scaled_energy.eq(total_energy * config.frame),
+                variance.eq(scaled_energy - norm_sq),
+                index.eq(((variance << (bits - 2)) >> aligned)[:bits]),
+                half_shift.eq(aligned >> 1), table_shift.eq(half_shift),
+            ]
+            with m.If(squared.valid):
+                added = [sums[0] + squared.real, sums[1] + squared.imag,
+                         energy + squares[0] + squares[1]]
+                m.d.sync += [target.eq(Mux(squared_last, 0, value))
+                             for target, value in zip(sums + [energy], added)]
+                with m.If(squared_last):
+                    m.d.sync += [totals[0].eq(added[0]), totals[1].eq(added[1]),
+                                 total_energy.eq(added[2])]
+                    for number, target in enumerate(banks):
+                        with m.If(squared.bank == number):
+                            m.d.sync += [target.sum_real.eq(added[0]),
+                                         target.sum_imag.eq(added[1])]
+            for number, target in enumerate(banks):
+                with m.If(steps[-1] & (step_bank[-1] == number)):
+                    m.d.sync += [target.gain.eq(lookup.data),
+                                 target.shift.eq(table_shift + config.rsqrt_width
+                                                 - config.output_format.fraction)]
+        return banks
+
+    def _normalize(self, m, sample, banks, enable):
+        """``a = N·v − S``, ``a·R``, then the rounding shift and saturation: the output codes,
+        their saturation and validity (registers)."""
+        config = self.model.config
+        bank = Mux(sample.bank, banks[1].as_value(), banks[0].as_value())
+        chosen = data.View(banks[0].shape(), bank)
+        numerators = [Signal(signed(config.numerator_width), name=f"numerator_{part}")
+                      for part in ("real", "imag")]
+        products = [Signal(signed(config.numerator_width + config.rsqrt_width + 1),
+                           name=f"product_{part}") for part in ("real", "imag")]
+        results = [Signal(signed(config.output_format.width), name=f"z_{part}")
+                   for part in ("real", "imag")]
+        valid = Signal(OUTPUT_STEPS)
+        gain = Signal(unsigned(config.rsqrt_width))
+        shift = Signal.like(chosen.shift)
+        later_shift = Signal.like(chosen.shift)
+        saturated = Signal()
+        with m.If(enable):
+            m.d.sync += [valid.eq(Cat(sample.valid, valid[:-1])),
+                         numerators[0].eq(sample.real * config.frame - chosen.sum_real),
+                         numerators[1].eq(sample.imag * config.frame - chosen.sum_imag),
+                         gain.eq(chosen.gain), shift.eq(chosen.shift), later_shift.eq(shift),
+                         products[0].eq(numerators[0] * gain),
+                         products[1].eq(numerators[1] * gain)]
+            clamped = [saturate(round_shift_by(product, later_shift, config.rounding),
+                                config.output_format.width) for product in products]
+            m.d.sync += [results[0].eq(clamped[0][0]), results[1].eq(clamped[1][0]),
+                         saturated.eq(clamped[0][1] | clamped[1][1])]
+        return results, saturated, valid[-1]
+
+
