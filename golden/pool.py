@@ -174,6 +174,15 @@ class SpectralPoolModel(BlockModel):
             row_matrix, column_matrix = row_matrix.T, column_matrix.T
         return np.einsum("ij,fjk,lk->fil", row_matrix, frames, column_matrix)
 
+    def map_stream(self, frames: np.ndarray) -> np.ndarray:
+        """:meth:`map_natural` on frames in stream order, shape (frames, rows × columns), any
+        dtype, without saturation: the float reference of :meth:`transform`."""
+        rows, columns = self.input_shape
+        out_rows, out_columns = self.output_shape
+        natural = self._to_natural(np.asarray(frames).reshape(-1, rows, columns), (rows, columns))
+        return self._to_stream(self.map_natural(natural),
+                               (out_rows, out_columns)).reshape(-1, out_rows * out_columns)
+
     def transform(self, real: ArrayLike,
                   imag: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Pool (or unpool) frames given in stream order.
