@@ -17,10 +17,13 @@ Adding a parameter is a new field here plus the code that uses it.
 """
 
 import dataclasses
+import json
+import tomllib
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
-__all__ = ["parameter", "BlockConfig", "BlockModel", "json_value"]
+__all__ = ["parameter", "BlockConfig", "BlockModel", "json_value", "load_config_file"]
 
 
 def parameter(default: Any, help: str, *, parse: Callable[[str], Any] | None = None,
@@ -101,3 +104,27 @@ class BlockModel:
         if name.startswith("__") or name == "config":
             raise AttributeError(name)
         return getattr(self.config, name)
+
+
+def load_config_file(path, config_class: type) -> dict:
+    """A block's parameters from a TOML (``.toml``) or JSON (``.json``) file: a table of
+    ``config_class``'s field names to values (lists for tuples). Checks the file and the
+    names; the values are the config's to check."""
+    path = Path(path)
+    if path.suffix not in (".toml", ".json"):
+        raise ValueError(f"Config file must end in .toml or .json, not {str(path)!r}")
+    if not path.is_file():
+        raise ValueError(f"Config file {str(path)!r} does not exist")
+    text = path.read_text()
+    try:
+        values = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"Config file {str(path)!r} does not parse: {error}") from None
+    if not isinstance(values, dict):
+        raise ValueError(f"Config file {str(path)!r} must hold a table of parameters")
+    known = [field.name for field in dataclasses.fields(config_class)]
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ValueError(f"Config file {str(path)!r} has unknown parameter {unknown[0]!r}; "
+                         f"known: {', '.join(known)}")
+    return values

@@ -17,10 +17,7 @@ same stream order (:meth:`LayerConfig.bin_frequencies` says which frequency each
 """
 
 import dataclasses
-import json
 import math
-import tomllib
-from pathlib import Path
 
 import numpy as np
 
@@ -34,28 +31,7 @@ from fdcnn.golden.norm import FrameNormModel, NormConfig
 from fdcnn.golden.pool import NYQUIST_POLICIES, PoolConfig, SpectralPoolModel
 from fdcnn.golden.pwl import PiecewiseLinearModel, PWLConfig
 
-__all__ = ["LayerConfig", "LayerModel", "load_parameters"]
-
-
-def load_parameters(path) -> dict:
-    """A layer's parameters from a TOML (``.toml``) or JSON (``.json``) file: a table of field
-    names (as in :class:`LayerConfig`) to values."""
-    path = Path(path)
-    if path.suffix not in (".toml", ".json"):
-        raise ValueError(f"Config file must end in .toml or .json, not {str(path)!r}")
-    text = path.read_text()
-    try:
-        values = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"Config file {str(path)!r} does not parse: {error}") from None
-    if not isinstance(values, dict):
-        raise ValueError(f"Config file {str(path)!r} must hold a table of parameters")
-    known = [field.name for field in dataclasses.fields(LayerConfig)]
-    unknown = sorted(set(values) - set(known))
-    if unknown:
-        raise ValueError(f"Config file {str(path)!r} has unknown parameter {unknown[0]!r}; "
-                         f"known: {', '.join(known)}")
-    return values
+__all__ = ["LayerConfig", "LayerModel"]
 
 
 @dataclasses.dataclass(frozen=True)

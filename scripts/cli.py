@@ -16,7 +16,7 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 from fdcnn.golden.checks import one_of
-from fdcnn.scripts.synth import check_target, format_table, synthesize
+from fdcnn.scripts.synth import check_target, format_table, synthesize, synthesize_parts
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 FPGA_TARGETS = ("ice40", "ecp5", "xc7")
@@ -40,7 +40,8 @@ BLOCKS = {"fft": ("fdcnn.golden.fft", "FFTConfig", "fdcnn.hdl.fft", "StreamingFF
           "mac": ("fdcnn.golden.mac", "MACConfig", "fdcnn.hdl.mac", "SpectralMAC"),
           "pool": ("fdcnn.golden.pool", "PoolConfig", "fdcnn.hdl.pool", "SpectralPool"),
           "norm": ("fdcnn.golden.norm", "NormConfig", "fdcnn.hdl.norm", "FrameNorm"),
-          "pwl": ("fdcnn.golden.pwl", "PWLConfig", "fdcnn.hdl.pwl", "PiecewiseLinear")}
+          "pwl": ("fdcnn.golden.pwl", "PWLConfig", "fdcnn.hdl.pwl", "PiecewiseLinear"),
+          "layer": ("fdcnn.golden.layer", "LayerConfig", "fdcnn.hdl.layer", "Layer")}
 
 
 def _class(module, name):
@@ -58,30 +59,48 @@ def _shown(value):
     return str(value)
 
 
-def add_config_options(parser, config, exclude=()):
+def _cli_default(field):
+    return field.metadata.get("cli_default", field.default)
+
+
+def add_config_options(parser, config, exclude=(), *, from_file=False):
     """One option per field of the ``config`` dataclass: ``--field-name``, parsed by the
     field's ``parse`` (or its type), with its default and help. Fields in ``exclude`` get no
-    option (the command does not take them) and keep their defaults."""
+    option (the command does not take them) and keep their defaults. With ``from_file`` the
+    command also takes ``--config FILE`` (TOML or JSON, :func:`load_config_file`), whose values
+    the options given override: an option not given is then absent from the parsed arguments
+    rather than set to its default."""
     for field in dataclasses.fields(config):
         if field.name in exclude:
             parser.set_defaults(**{field.name: field.default})
             continue
         meta = field.metadata
         option = "--" + field.name.replace("_", "-")
-        default = meta.get("cli_default", field.default)
+        default = _cli_default(field)
+        given = argparse.SUPPRESS if from_file else default
         if meta["flag"]:
-            parser.add_argument(option, action=argparse.BooleanOptionalAction, default=default,
-                                help=meta["help"])
+            parser.add_argument(option, action=argparse.BooleanOptionalAction, default=given,
+                                help=meta["help"] + f" (default {'yes' if default else 'no'})")
             continue
         parse = meta["parse"] or (int if field.type is int else str)
         shown = "" if default is None else f" (default {_shown(default)})"
-        parser.add_argument(option, type=parse, default=default, help=meta["help"] + shown)
+        parser.add_argument(option, type=parse, default=given, help=meta["help"] + shown)
+    if from_file:
+        parser.add_argument("--config", metavar="FILE",
+                            help="parameters from a TOML or JSON file (the options above "
+                                 "override it)")
 
 
 def config_from(config, arguments):
-    """A ``config`` dataclass from the parsed options that :func:`add_config_options` made."""
-    return config(**{field.name: getattr(arguments, field.name)
-                     for field in dataclasses.fields(config)})
+    """A ``config`` dataclass from the parsed options that :func:`add_config_options` made: the
+    options given, then the ``--config`` file's values, then the defaults."""
+    from fdcnn.golden.config import load_config_file
+    values = {field.name: _cli_default(field) for field in dataclasses.fields(config)}
+    if getattr(arguments, "config", None):
+        values.update(load_config_file(arguments.config, config))
+    values.update({field.name: getattr(arguments, field.name)
+                   for field in dataclasses.fields(config) if hasattr(arguments, field.name)})
+    return config.from_mapping(values)
 
 
 def _build(block, arguments):
@@ -167,13 +186,31 @@ def _save_rows(rows, parameters, json_path=None, csv_path=None):
             writer.writerows(rows)
 
 
+def _breakdown(block, name, targets, build_dir):
+    """Utilization per part of the design (hierarchy kept), then the flattened total."""
+    from fdcnn.hdl.axis import emit
+    verilog = emit(block, name, zero_ram_init=False)
+    rows = []
+    for target in targets:
+        started = time.monotonic()
+        rows += synthesize_parts(verilog, name, target, Path(build_dir) / f"{target}-parts")
+        print(f"  {target}: parts synthesized in {time.monotonic() - started:.0f} s",
+              file=sys.stderr)
+    return rows
+
+
 def synth(arguments):
     targets = arguments.target or list(FPGA_TARGETS)
     for target in targets:
         _checked(check_target, target)
     name = _module_name(arguments)
     block = _block(arguments)
-    rows = _utilization(block, name, targets, Path(arguments.build_dir) / name, arguments.fmax)
+    build_dir = Path(arguments.build_dir) / name
+    if arguments.breakdown or arguments.block == "layer":
+        parts = _breakdown(block, name, targets, build_dir)
+        print(f"by part (hierarchy kept, so without cross-part optimization):\n"
+              f"{format_table(parts)}\n\ntotal (flattened):")
+    rows = _utilization(block, name, targets, build_dir, arguments.fmax)
     print(format_table(rows))
     _save_rows(rows, block.describe()["parameters"], arguments.json, arguments.csv)
     return 0
@@ -339,7 +376,7 @@ def _parser():
         blocks = parser_.add_subparsers(dest="block", required=True)
         for block in BLOCKS:
             block_parser = blocks.add_parser(block)
-            add_config_options(block_parser, config_class(block))
+            add_config_options(block_parser, config_class(block), from_file=True)
             block_parser.add_argument("--name", help="Verilog module name (default: block)")
             if command == "generate":
                 block_parser.add_argument("-o", "--output", default=f"build/{block}.v",
@@ -352,6 +389,10 @@ def _parser():
                 block_parser.add_argument("--fmax", action="store_true",
                                           help="also place and route ecp5 with nextpnr "
                                                "and report the achieved clock")
+                block_parser.add_argument("--breakdown", action="store_true",
+                                          help="also utilization per part (per block of a "
+                                               "layer, per stage of an FFT), from Yosys "
+                                               "without flattening; always on for layer")
                 block_parser.add_argument("--json", help="save the table as JSON")
                 block_parser.add_argument("--csv", help="save the table as CSV")
                 block_parser.add_argument("--build-dir", default="build/synth")

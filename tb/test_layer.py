@@ -11,7 +11,8 @@ import cocotb
 import numpy as np
 import pytest
 
-from fdcnn.golden.layer import LayerConfig, LayerModel, load_parameters
+from fdcnn.golden.config import load_config_file
+from fdcnn.golden.layer import LayerConfig, LayerModel
 from tb.axis import AxisSource, Beat
 from tb.bench import StreamBench
 from tb.checks import assert_parameter_error
@@ -195,11 +196,11 @@ def test_golden_is_the_blocks_in_turn():
 def test_config_file_round_trip(tmp_path):
     toml = tmp_path / "layer.toml"
     toml.write_text('shape = [8, 8]\npooled = [4, 4]\nin_channels = 2\nnormalize = false\n')
-    assert LayerConfig.from_mapping(load_parameters(toml)) == LayerConfig(
+    assert LayerConfig.from_mapping(load_config_file(toml, LayerConfig)) == LayerConfig(
         shape=(8, 8), pooled=(4, 4), in_channels=2, normalize=False)
     json_file = tmp_path / "layer.json"
     json_file.write_text('{"activation": "tanh", "lanes": 2}')
-    assert LayerConfig.from_mapping(load_parameters(json_file)).lanes == 2
+    assert LayerConfig.from_mapping(load_config_file(json_file, LayerConfig)).lanes == 2
 
 
 @pytest.mark.parametrize("name, text, message", [
@@ -212,7 +213,7 @@ def test_config_file_errors(tmp_path, name, text, message):
     path = tmp_path / name
     path.write_text(text)
     with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("(", r"\(")):
-        load_parameters(path)
+        load_config_file(path, LayerConfig)
 
 
 @pytest.mark.parametrize("parameters, error, message", [

@@ -1,0 +1,113 @@
+"""One SGD step of a spectral layer, in the blocks' integer arithmetic (Ko et al. train in the
+frequency domain): what the RTL blocks compute when a training step is run through them.
+
+The layer is :class:`~fdcnn.golden.layer.LayerConfig` without normalization and inverse
+transform (its output is the activated pooled spectrum ``A``); the loss is
+``L = ½ Σ |A − T|²`` over a batch, so ``dA = A − T`` (in the activation's output codes,
+saturated). Then, each step one block in one of its modes:
+
+====================  ==========================================  ==========================
+stage                 computation                                 block, mode
+====================  ==========================================  ==========================
+forward               ``X = FFT2(x)/(H·W)``, ``Y = Σ_c X·W``,      2-D FFT; MAC ``forward``;
+                      ``P = crop(Y)``, ``A = f(P)``                pool; PWL ``value``
+activation gradient   ``dP = dA · f′(P)`` (split-complex)          PWL ``gradient``
+unpooling             ``dY = cropᵀ(dP)``                           pool ``backward``
+input gradient        ``dX = Σ_o conj(W)·dY``                      MAC ``backward_data``
+weight update         ``W ← W − 2**−s · Σ_b conj(X_b)·dY_b``        MAC ``weight_update``
+====================  ==========================================  ==========================
+
+In real units the update is ``W ← W − η·∂L/∂conj(W)`` with ``η = 2**(2F − s)`` for weights and
+data both ``Q1.F`` (``F = width − 1``): ``s = 2F + k`` takes a step of ``2**−k``.
+"""
+
+import dataclasses
+
+import numpy as np
+
+from fdcnn.golden.fft2d import FFT2DModel
+from fdcnn.golden.fixed import saturate
+from fdcnn.golden.layer import LayerConfig
+from fdcnn.golden.mac import SpectralMACModel
+from fdcnn.golden.pool import SpectralPoolModel
+from fdcnn.golden.pwl import PiecewiseLinearModel
+
+__all__ = ["training_configs", "training_step", "TRAINING_MODES"]
+
+#: The MAC modes a training step uses.
+TRAINING_MODES = ("forward", "backward_data", "weight_update")
+
+
+def training_configs(config: LayerConfig) -> dict:
+    """The block configurations of a training step: ``fft``, ``mac`` (with the training
+    modes), ``pool``, ``unpool``, ``activation`` and ``activation_gradient``."""
+    if config.normalize or config.inverse:
+        raise ValueError("A training step takes a layer without normalization and inverse "
+                         "transform (normalize=False, inverse=False)")
+    return {"fft": config.fft_config,
+            "mac": dataclasses.replace(config.mac_config, modes=TRAINING_MODES),
+            "pool": config.pool_config,
+            "unpool": dataclasses.replace(config.pool_config, direction="backward"),
+            "activation": config.pwl_config,
+            "activation_gradient": dataclasses.replace(config.pwl_config, mode="gradient")}
+
+
+def _pairs(values):
+    return tuple(np.asarray(part, dtype=np.int64) for part in values)
+
+
+def training_step(config: LayerConfig, images, weights, targets, learning_shift: int) -> dict:
+    """One step on a batch.
+
+    Parameters
+    ----------
+    images : array_like of int, shape (B, C_in, H·W)
+        Real channel images.
+    weights : (real, imag), each shape (C_out, C_in, H·W)
+        Spectral weights in stream order.
+    targets : (real, imag), each shape (B, C_out, h·w)
+        Target codes of the activated pooled spectra.
+    learning_shift : int
+        The weight update's ``s``.
+
+    Returns
+    -------
+    dict
+        Every stage's integer results, each a (real, imag) pair: ``spectra`` (B, C_in, H·W),
+        ``products`` (B, C_out, H·W), ``pooled`` and ``activated`` and ``loss_gradient`` and
+        ``pooled_gradient`` (B, C_out, h·w), ``spectrum_gradient`` (B, C_out, H·W),
+        ``input_gradient`` (B, C_in, H·W), ``new_weights`` (C_out, C_in, H·W).
+    """
+    blocks = training_configs(config)
+    images = np.asarray(images, dtype=np.int64)
+    batch = images.shape[0]
+    fft, mac = FFT2DModel(blocks["fft"]), SpectralMACModel(blocks["mac"])
+    pool, unpool = SpectralPoolModel(blocks["pool"]), SpectralPoolModel(blocks["unpool"])
+    activation = PiecewiseLinearModel(blocks["activation"])
+    gradient = PiecewiseLinearModel(blocks["activation_gradient"])
+    flat = images.reshape(-1, config.bins)
+    spectra = tuple(part.reshape(batch, config.in_channels, -1)
+                    for part in fft.transform(flat, np.zeros_like(flat))[:2])
+    products = tuple(np.stack(part) for part in zip(*(
+        mac.forward((spectra[0][b], spectra[1][b]), weights)[:2] for b in range(batch))))
+    frames = (-1, config.bins)
+    pooled = tuple(part.reshape(batch, config.out_channels, -1)
+                   for part in pool.transform(*(part.reshape(frames) for part in products))[:2])
+    activated = tuple(activation.evaluate(part)[0] for part in pooled)
+    width = blocks["activation"].output_format.width
+    loss_gradient = tuple(saturate(got - want, width)[0]
+                          for got, want in zip(activated, _pairs(targets)))
+    pooled_gradient = tuple(gradient.evaluate(part, grad)[0]
+                            for part, grad in zip(pooled, loss_gradient))
+    spectrum_gradient = tuple(
+        part.reshape(batch, config.out_channels, -1)
+        for part in unpool.transform(*(part.reshape(-1, config.pooled_bins)
+                                       for part in pooled_gradient))[:2])
+    input_gradient = tuple(np.stack(part) for part in zip(*(
+        mac.backward_data(weights, (spectrum_gradient[0][b], spectrum_gradient[1][b]))[:2]
+        for b in range(batch))))
+    new_weights = mac.weight_update(weights, spectra, spectrum_gradient, learning_shift)[:2]
+    return {"spectra": spectra, "products": products, "pooled": pooled,
+            "activated": activated, "loss_gradient": loss_gradient,
+            "pooled_gradient": pooled_gradient, "spectrum_gradient": spectrum_gradient,
+            "input_gradient": input_gradient, "new_weights": tuple(new_weights)}
