@@ -63,6 +63,11 @@ def json_value(value: Any) -> Any:
     return value
 
 
+def _tuples(value: Any) -> Any:
+    """Lists (as JSON and TOML have them) as tuples, nested ones too."""
+    return tuple(_tuples(item) for item in value) if isinstance(value, list) else value
+
+
 class BlockConfig:
     """Behaviour every block config shares (the configs are frozen dataclasses)."""
 
@@ -75,10 +80,8 @@ class BlockConfig:
     def from_mapping(cls, values: Mapping[str, Any]):
         """A config from the entries of ``values`` that name its fields (others are ignored;
         lists become tuples, as a JSON round trip leaves them)."""
-        def plain(value):
-            return tuple(plain(item) for item in value) if isinstance(value, list) else value
         names = {field.name for field in dataclasses.fields(cls)}
-        return cls(**{name: plain(value) for name, value in values.items() if name in names})
+        return cls(**{name: _tuples(value) for name, value in values.items() if name in names})
 
     def _set(self, name: str, value: Any) -> None:
         """Store a normalized field value (for ``__post_init__`` of a frozen dataclass)."""
@@ -108,8 +111,8 @@ class BlockModel:
 
 def load_config_file(path, config_class: type) -> dict:
     """A block's parameters from a TOML (``.toml``) or JSON (``.json``) file: a table of
-    ``config_class``'s field names to values (lists for tuples). Checks the file and the
-    names; the values are the config's to check."""
+    ``config_class``'s field names to values (lists, returned as tuples). Checks the file and
+    the names; the values are the config's to check."""
     path = Path(path)
     if path.suffix not in (".toml", ".json"):
         raise ValueError(f"Config file must end in .toml or .json, not {str(path)!r}")
@@ -127,4 +130,4 @@ def load_config_file(path, config_class: type) -> dict:
     if unknown:
         raise ValueError(f"Config file {str(path)!r} has unknown parameter {unknown[0]!r}; "
                          f"known: {', '.join(known)}")
-    return values
+    return {name: _tuples(value) for name, value in values.items()}

@@ -224,8 +224,8 @@ class LayerModel(BlockModel):
         return tuple(np.array([output[index] for output in outputs]) for index in range(3))
 
     def reference(self, images, weights) -> np.ndarray:
-        """The same mathematics in float, without quantization: complex output frames in the
-        output's units (shape (images, C_out, samples))."""
+        """The same mathematics in float, without quantization, for a batch at once (NumPy's
+        FFTs): complex output frames in the output's units, shape (images, C_out, samples)."""
         config = self.config
         images, weights = self._check(images, weights)
         pool = SpectralPoolModel(config.pool_config)
@@ -233,22 +233,19 @@ class LayerModel(BlockModel):
         rows, columns = config.shape
         weight = (weights[0] + 1j * weights[1]) / 2 ** (config.weight_width - 1)
         positions = config.bin_frequencies()
-        outputs = []
-        for image in images:
-            pixels = image.reshape(-1, rows, columns) / 2 ** (config.data_width - 1)
-            spectra = np.fft.fft2(pixels) / config.bins
-            spectra = spectra[:, positions[:, 0], positions[:, 1]]
-            pooled = pool.map_stream(np.einsum("ock,ck->ok", weight, spectra))
-            if config.normalize:
-                centred = pooled - pooled.mean(axis=1, keepdims=True)
-                pooled = centred / np.sqrt(np.mean(np.abs(centred) ** 2, axis=1, keepdims=True))
-            activated = function(pooled.real) + 1j * function(pooled.imag)
-            if config.inverse:
-                height, width = config.pooled
-                activated = np.fft.ifft2(activated.reshape(-1, width, height).transpose(0, 2, 1))
-                activated = activated.reshape(-1, height * width)
-            outputs.append(activated)
-        return np.array(outputs)
+        count = len(images)
+        pixels = images.reshape(count, -1, rows, columns) / 2 ** (config.data_width - 1)
+        spectra = (np.fft.fft2(pixels) / config.bins)[:, :, positions[:, 0], positions[:, 1]]
+        products = np.einsum("ock,bck->bok", weight, spectra)
+        pooled = pool.map_stream(products.reshape(-1, config.bins))
+        if config.normalize:
+            centred = pooled - pooled.mean(axis=1, keepdims=True)
+            pooled = centred / np.sqrt(np.mean(np.abs(centred) ** 2, axis=1, keepdims=True))
+        activated = function(pooled.real) + 1j * function(pooled.imag)
+        if config.inverse:
+            height, width = config.pooled
+            activated = np.fft.ifft2(activated.reshape(-1, width, height).transpose(0, 2, 1))
+        return activated.reshape(count, config.out_channels, -1)
 
     def output_lsb(self) -> float:
         """Real value of one output LSB."""

@@ -100,7 +100,7 @@ def config_from(config, arguments):
         values.update(load_config_file(arguments.config, config))
     values.update({field.name: getattr(arguments, field.name)
                    for field in dataclasses.fields(config) if hasattr(arguments, field.name)})
-    return config.from_mapping(values)
+    return config(**values)
 
 
 def _build(block, arguments):
@@ -337,30 +337,40 @@ def regress(arguments):
     return status
 
 
+#: Blocks the demo synthesizes on their own; the layer (its finale) holds the rest.
+DEMO_SYNTHESIS = ("fft",)
+
+
 def demo(arguments):
-    """Every block at its default parameters: generate, check bit-exactly in Icarus,
-    synthesize, print utilization."""
+    """Every block at its default parameters: generate, check bit-exactly in Icarus; then
+    synthesize the FFT and, last, the default layer, block by block."""
     build = Path(arguments.build_dir) / "demo"
     blocks = {name: _block(_parser().parse_args(["generate", name])) for name in BLOCKS}
     print("1/3 generate every block with its default parameters")
     for name, block in blocks.items():
         description = _write_outputs(block, name, build / f"{name}.v")
-        print(f"    {name}: {description['parameters']}, latency "
-              f"{description['latency_cycles']} cycles -> {build / name}.v, .json")
+        print(f"    {name}: latency {description['latency_cycles']} cycles -> "
+              f"{build / name}.v, .json")
     print("2/3 check: bit-exact against the golden models in Icarus, random gaps and stalls")
     status = regress(argparse.Namespace(sim="icarus", block=None, quick=True, slow=False,
                                         jobs=arguments.jobs))
     if status:
         print("fdcnn: error: the bit-exact check failed", file=sys.stderr)
         return status
-    print("3/3 synthesize with Yosys")
-    for name, block in blocks.items():
-        rows = _utilization(block, name, ("generic",) + FPGA_TARGETS, build / "synth" / name)
+    print("3/3 synthesize with Yosys: the FFT, then the default layer block by block")
+    for name in DEMO_SYNTHESIS + ("layer",):
+        block = blocks[name]
+        print(f"\n{name} {block.describe()['parameters']}")
+        if name == "layer":
+            parts = _breakdown(block, name, FPGA_TARGETS, build / "synth" / name)
+            print(f"by block (hierarchy kept):\n{format_table(parts)}\ntotal (flattened):")
+        rows = _utilization(block, name, FPGA_TARGETS, build / "synth" / name)
         _save_rows(rows, block.describe()["parameters"], build / f"{name}-utilization.json",
                    build / f"{name}-utilization.csv")
-        print(f"\n{name} {block.describe()['parameters']}")
         print(format_table(rows))
-    print(f"\nsaved {build}/<block>-utilization.json and .csv")
+    layer = blocks["layer"].describe()
+    print(f"\nlayer: {layer['cycles_per_image']} cycles per image, latency "
+          f"{layer['latency_cycles']} cycles; saved {build}/<block>-utilization.json and .csv")
     return 0
 
 

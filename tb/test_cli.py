@@ -73,10 +73,19 @@ def test_generate_is_reproducible(tmp_path):
     (["regress", "--sim", "modelsim"],
      "fdcnn: error: Simulator must be one of 'icarus', 'verilator', not 'modelsim'"),
     (["regress", "--block", "dsp"],
-     "fdcnn: error: Block must be one of 'fft', 'mac', 'pool', 'pwl', not 'dsp'"),
+     "fdcnn: error: Block must be one of 'fft', 'fft2d', 'mac', 'pool', 'norm', 'pwl', 'layer', "
+     "not 'dsp'"),
     (["generate", "conv"],
-     "fdcnn: error: argument block: invalid choice: 'conv' (choose from 'fft', 'mac', 'pool', "
-     "'pwl')"),
+     "fdcnn: error: argument block: invalid choice: 'conv' (choose from 'fft', 'fft2d', 'mac', "
+     "'pool', 'norm', 'pwl', 'layer')"),
+    (["generate", "fft2d", "--shape", "16x6"],
+     "fdcnn: error: Shape must be powers of two from 4 on each axis and at most 65536 samples, "
+     "not 16x6"),
+    (["generate", "norm", "--rsqrt-bits", "7"], "fdcnn: error: Rsqrt bits must be even, not 7"),
+    (["generate", "layer", "--out-channels", "6"],
+     "fdcnn: error: Output channels must be a multiple of lanes (4), not 6"),
+    (["generate", "layer", "--config", "missing.toml"],
+     "fdcnn: error: Config file 'missing.toml' does not exist"),
     (["generate", "mac", "--lanes", "65"], "fdcnn: error: Lanes must be from 1 to 64, not 65"),
     (["generate", "mac", "--modes", "forward,sideways"],
      "fdcnn: error: Modes must be a non-empty list from forward, backward_data, weight_grad, "
@@ -219,3 +228,30 @@ def test_synthesis_verilog_drops_zero_ram_contents_only():
                zero_ram_init=False)
     assert "twiddles[1] = 36'h" in fft                          # the ROMs are kept
     assert "memory[0] = " not in fft                            # the reorder RAM is not
+
+
+def test_generate_layer_from_a_config_file_with_overrides(tmp_path):
+    """``--config`` gives the parameters; options on the command line override them; the
+    sidecar records the result, with the layer's cycles per image and buffers."""
+    config = tmp_path / "layer.toml"
+    config.write_text('shape = [8, 8]\npooled = [4, 4]\nin_channels = 2\nlanes = 2\n'
+                      'out_channels = 2\nactivation = "tanh"\n')
+    assert main(["generate", "layer", "--config", str(config), "--activation", "relu",
+                 "--no-normalize", "-o", str(tmp_path / "layer.v")]) == 0
+    sidecar = json.loads((tmp_path / "layer.json").read_text())
+    parameters = sidecar["parameters"]
+    assert (parameters["shape"], parameters["lanes"], parameters["activation"],
+            parameters["normalize"]) == ([8, 8], 2, "relu", False)
+    assert sidecar["cycles_per_image"] == 8 * 8 * 2
+    assert set(sidecar["buffers"]) >= {"fft_corner_turn_words", "mac_operand_words_per_lane"}
+    assert "module layer(" in (tmp_path / "layer.v").read_text()
+
+
+def test_config_file_with_an_unknown_parameter(tmp_path, capsys):
+    config = tmp_path / "fft.json"
+    config.write_text('{"size": 64, "widht": 12}')
+    assert main(["generate", "fft", "--config", str(config)]) == 2
+    assert capsys.readouterr().err == (f"fdcnn: error: Config file {str(config)!r} has unknown "
+                                       f"parameter 'widht'; known: size, data_width, "
+                                       f"twiddle_width, scaling, rounding, direction, "
+                                       f"output_order\n")
