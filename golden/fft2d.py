@@ -123,7 +123,7 @@ class FFT2DConfig(BlockConfig):
 
     @property
     def input_format(self) -> FixedFormat:
-        return FixedFormat(self.data_width, self.data_width - 1)
+        return self.row_config.input_format
 
     @property
     def output_format(self) -> FixedFormat:

@@ -32,17 +32,17 @@ direction with ``direction="runtime"``; the inverse swaps real and imaginary par
 and at the output only.
 """
 
-from amaranth.hdl import Module, Mux, Signal
+from amaranth.hdl import Module, Signal
 from amaranth.lib import wiring
 
 from fdcnn.golden.fft2d import FFT2DConfig, FFT2DModel
 from fdcnn.hdl.fft.pipeline import FFTPipeline, fresh_flag, pipeline_delay
 from fdcnn.hdl.fft.sample import copy_sample, sample_layout
-from fdcnn.hdl.fft.top import frame_direction, input_register, output_sample
+from fdcnn.hdl.fft.top import drain_pipeline, feed_pipeline
 from fdcnn.hdl.fixed import saturate
 from fdcnn.hdl.permute import PermutationBuffer
-from fdcnn.hdl.stream import (INPUT_SLICE_LATENCY, FramedOutput, check_tlast,
-                              frame_block_members, input_register_slice)
+from fdcnn.hdl.stream import (INPUT_SLICE_LATENCY, TLAST_PORT_DESCRIPTIONS, FramedOutput,
+                              frame_block_members, frame_shell)
 
 __all__ = ["FFT2D"]
 
@@ -121,8 +121,7 @@ class FFT2D(wiring.Component):
                 "s_axis_tuser": "bit 0 with a frame's first sample: 1 = inverse transform",
                 "overflow": "with each m_axis beat: a sum, product or output of this output "
                             "frame saturated (so far; complete on the tlast beat)",
-                "tlast_missing": "1-cycle pulse: an input frame's last sample had no tlast",
-                "tlast_unexpected": "1-cycle pulse: tlast before an input frame's last sample",
+                **TLAST_PORT_DESCRIPTIONS,
             },
         }
 
@@ -130,26 +129,10 @@ class FFT2D(wiring.Component):
         m = Module()
         config = self.model.config
         row_config, column_config = config.row_config, config.column_config
-        input_slice = input_register_slice(m, "input_slice", self.i)
-        head = input_slice.payload
-        m.submodules.output = output = FramedOutput(config.output_width, config.size)
-        wiring.connect(m, wiring.flipped(self.o), output.o)
-        m.d.comb += self.overflow.eq(output.overflow)
-
-        stall = ~output.w_rdy
-        accept = input_slice.valid & ~stall
-        m.d.comb += input_slice.ready.eq(accept)
-        slot = Signal(range(config.size))
-        with m.If(accept):
-            m.d.sync += slot.eq(Mux(slot == config.size - 1, 0, slot + 1))
-        check_tlast(m, accept, slot == config.size - 1, head.last, self.tlast_missing,
-                    self.tlast_unexpected)
-
+        shell = frame_shell(m, self, config.size, config.output_width)
+        stall = ~shell.enable
         m.submodules.rows = rows = FFTPipeline(row_config)
-        inverse = frame_direction(m, config.direction, head, slot == 0, accept)
-        m.d.comb += [rows.stall.eq(stall), rows.fresh.eq(1),
-                     rows.i.eq(input_register(m, head, accept, ~stall, inverse,
-                                              row_config.stage_widths[0]))]
+        feed_pipeline(m, rows, shell, config.direction)
 
         m.submodules.corner_turn = corner = PermutationBuffer(
             permutation=config.corner_turn, layout=sample_layout(row_config.output_width))
@@ -164,8 +147,5 @@ class FFT2D(wiring.Component):
         m.d.comb += [*copy_sample(widened, corner.o), columns.i.eq(widened),
                      columns.stall.eq(stall),
                      columns.fresh.eq(fresh_flag(m, "corner_turn_fresh", corner.advance, stall))]
-
-        result = output_sample(m, columns.o, config.output_width)
-        m.d.comb += [output.w_en.eq(columns.fresh_out & columns.o.valid),
-                     output.w_data.eq(result.data), output.w_overflow.eq(result.overflow)]
+        drain_pipeline(m, columns, shell.output)
         return m

@@ -22,7 +22,7 @@ sample per clock. Latency: :attr:`Layer.latency`.
 
 from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import wiring
-from amaranth.lib.wiring import In, Out
+from amaranth.lib.wiring import In
 
 from fdcnn.golden.layer import LayerConfig, LayerModel
 from fdcnn.hdl.chain import Chain

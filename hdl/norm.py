@@ -28,8 +28,8 @@ from fdcnn.golden.norm import FrameNormModel, NormConfig, rsqrt_table
 from fdcnn.hdl.buffers import DelayLine
 from fdcnn.hdl.fixed import round_shift_by, saturate
 from fdcnn.hdl.permute import PermutationBuffer
-from fdcnn.hdl.stream import (INPUT_SLICE_LATENCY, FramedOutput, check_tlast,
-                              frame_block_members, input_register_slice)
+from fdcnn.hdl.stream import (INPUT_SLICE_LATENCY, TLAST_PORT_DESCRIPTIONS, FramedOutput,
+                              frame_block_members, frame_shell)
 
 __all__ = ["FrameNorm"]
 
@@ -95,8 +95,7 @@ class FrameNorm(wiring.Component):
             "port_descriptions": {
                 "overflow": "with each m_axis beat: a z of this output frame saturated (so far; "
                             "complete on the tlast beat)",
-                "tlast_missing": "1-cycle pulse: an input frame's last sample had no tlast",
-                "tlast_unexpected": "1-cycle pulse: tlast before an input frame's last sample",
+                **TLAST_PORT_DESCRIPTIONS,
             },
         }
 
@@ -104,20 +103,12 @@ class FrameNorm(wiring.Component):
         m = Module()
         config = self.model.config
         frame = config.frame
-        input_slice = input_register_slice(m, "input_slice", self.i)
-        head = input_slice.payload
-        m.submodules.output = output = FramedOutput(config.output_format.width, frame)
-        wiring.connect(m, wiring.flipped(self.o), output.o)
-        m.d.comb += self.overflow.eq(output.overflow)
-        enable = output.w_rdy
-        accept = input_slice.valid & enable
-        m.d.comb += input_slice.ready.eq(accept)
-        slot = Signal(range(frame))
+        shell = frame_shell(m, self, frame, config.output_format.width)
+        head, accept, enable, last, output = (shell.head, shell.accept, shell.enable,
+                                              shell.last, shell.output)
         bank = Signal()                          # frames alternate between coefficient banks
-        last = slot == frame - 1
         with m.If(accept):
-            m.d.sync += [slot.eq(Mux(last, 0, slot + 1)), bank.eq(bank ^ last)]
-        check_tlast(m, accept, last, head.last, self.tlast_missing, self.tlast_unexpected)
+            m.d.sync += bank.eq(bank ^ last)
 
         sample = Signal(_sample_layout(config.data_width))
         sample_last = Signal()

@@ -4,6 +4,8 @@ Blocks connect with :func:`complex_stream` signatures (``amaranth.lib.stream``),
 them is wiring. ``hdl.axis`` turns the same signature into AXI4-Stream ports at a Verilog top.
 """
 
+from dataclasses import dataclass
+
 from amaranth.hdl import Module, Mux, Shape, Signal, signed
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.fifo import SyncFIFO
@@ -13,7 +15,7 @@ from fdcnn.hdl.shapes import index_range
 
 __all__ = ["complex_layout", "complex_stream", "is_stream_member", "frame_block_members",
            "RegisterSlice", "input_register_slice", "INPUT_SLICE_LATENCY", "FramedOutput",
-           "check_tlast"]
+           "check_tlast", "FrameShell", "frame_shell", "TLAST_PORT_DESCRIPTIONS"]
 
 
 def is_stream_member(member):
@@ -148,3 +150,49 @@ def check_tlast(m, accept, last_position, last, missing, unexpected):
     ``last`` flag disagrees with whether it is at its frame's ``last_position``."""
     m.d.sync += [missing.eq(accept & last_position & ~last),
                  unexpected.eq(accept & ~last_position & last)]
+
+
+#: What the sidecar says of the ``tlast`` checks' ports.
+TLAST_PORT_DESCRIPTIONS = {
+    "tlast_missing": "1-cycle pulse: an input frame's last sample had no tlast",
+    "tlast_unexpected": "1-cycle pulse: tlast before an input frame's last sample",
+}
+
+
+@dataclass(frozen=True)
+class FrameShell:
+    """What :func:`frame_shell` gives the block inside it."""
+
+    #: The input slice's head sample (``data``, ``last``, ``user``).
+    head: object
+    #: The head sample is taken this cycle.
+    accept: object
+    #: The output can take a sample: the clock enable of everything that moves with the stream.
+    enable: object
+    #: Position of the head sample in its frame, and whether it is the frame's last.
+    slot: object
+    last: object
+    #: The :class:`FramedOutput` to write results into.
+    output: object
+
+
+def frame_shell(m, block, frame_size, output_width):
+    """The stream shell of a block with :func:`frame_block_members` that works on frames of
+    ``frame_size`` input samples: a two-entry input register slice, the framed output (its
+    ``overflow`` to the block's), the head's position in its frame and the ``tlast`` checks.
+    The head is taken on every cycle the output has room."""
+    input_slice = input_register_slice(m, "input_slice", block.i)
+    m.submodules.output = output = FramedOutput(output_width, frame_size)
+    wiring.connect(m, wiring.flipped(block.o), output.o)
+    m.d.comb += block.overflow.eq(output.overflow)
+    enable = output.w_rdy
+    accept = input_slice.valid & enable
+    m.d.comb += input_slice.ready.eq(accept)
+    slot = Signal(index_range(frame_size), name="slot")
+    last = slot == frame_size - 1
+    with m.If(accept):
+        m.d.sync += slot.eq(Mux(last, 0, slot + 1))
+    check_tlast(m, accept, last, input_slice.payload.last, block.tlast_missing,
+                block.tlast_unexpected)
+    return FrameShell(head=input_slice.payload, accept=accept, enable=enable, slot=slot,
+                      last=last, output=output)

@@ -18,7 +18,6 @@ from fdcnn.golden.config import load_config_file
 from fdcnn.golden.layer import LayerConfig, LayerModel
 from tb.axis import AxisSource, Beat
 from tb.bench import StreamBench
-from tb.checks import assert_parameter_error
 from tb.runner import case_id, simulate_case
 
 

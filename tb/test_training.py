@@ -9,8 +9,6 @@ tile, emitting ``dX`` and the new ``W``. Every stage's output is what the next o
 each equals the golden step's; the new weights lower the loss.
 """
 
-import dataclasses
-import json
 import random
 
 import cocotb

@@ -54,10 +54,11 @@ from fdcnn.golden.fft import FFTConfig, StreamingFFTModel
 from fdcnn.hdl.fft.pipeline import FFTPipeline, pipeline_delay
 from fdcnn.hdl.fft.sample import sample_layout
 from fdcnn.hdl.fixed import saturate
-from fdcnn.hdl.stream import (INPUT_SLICE_LATENCY, FramedOutput, check_tlast, complex_layout,
-                              frame_block_members, input_register_slice)
+from fdcnn.hdl.stream import (INPUT_SLICE_LATENCY, TLAST_PORT_DESCRIPTIONS, FramedOutput,
+                              complex_layout, frame_block_members, frame_shell)
 
-__all__ = ["StreamingFFT", "frame_direction", "input_register", "output_sample"]
+__all__ = ["StreamingFFT", "feed_pipeline", "drain_pipeline", "frame_direction",
+           "input_register", "output_sample"]
 
 
 def _format(fixed):
@@ -123,8 +124,7 @@ class StreamingFFT(wiring.Component):
                 "s_axis_tuser": "bit 0 with a frame's first sample: 1 = inverse transform",
                 "overflow": "with each m_axis beat: a sum, product or output of this output "
                             "frame saturated (so far; complete on the tlast beat)",
-                "tlast_missing": "1-cycle pulse: an input frame's last sample had no tlast",
-                "tlast_unexpected": "1-cycle pulse: tlast before an input frame's last sample",
+                **TLAST_PORT_DESCRIPTIONS,
             },
         }
 
@@ -142,29 +142,28 @@ class StreamingFFT(wiring.Component):
         config = self.model.config
         # Two-entry register slices on both ports: every enable in the pipeline depends on
         # registered state only, never combinationally on s_axis_tvalid or m_axis_tready.
-        input_slice = input_register_slice(m, "input_slice", self.i)
-        head = input_slice.payload
-        m.submodules.output = output = FramedOutput(config.output_width, config.size)
-        wiring.connect(m, wiring.flipped(self.o), output.o)
-        m.d.comb += self.overflow.eq(output.overflow)
-
-        stall = ~output.w_rdy
-        accept = input_slice.valid & ~stall
-        m.d.comb += input_slice.ready.eq(accept)
-        slot = Signal(range(config.size))       # position of the next input sample in its frame
-        with m.If(accept):
-            m.d.sync += slot.eq(Mux(slot == config.size - 1, 0, slot + 1))
-        check_tlast(m, accept, slot == config.size - 1, head.last, self.tlast_missing,
-                    self.tlast_unexpected)
+        shell = frame_shell(m, self, config.size, config.output_width)
         m.submodules.pipeline = pipeline = FFTPipeline(config)
-        inverse = frame_direction(m, config.direction, head, slot == 0, accept)
-        m.d.comb += [pipeline.stall.eq(stall), pipeline.fresh.eq(1),
-                     pipeline.i.eq(input_register(m, head, accept, ~stall, inverse,
-                                                  config.stage_widths[0]))]
-        result = output_sample(m, pipeline.o, config.output_width)
-        m.d.comb += [output.w_en.eq(pipeline.fresh_out & pipeline.o.valid),
-                     output.w_data.eq(result.data), output.w_overflow.eq(result.overflow)]
+        feed_pipeline(m, pipeline, shell, config.direction)
+        drain_pipeline(m, pipeline, shell.output)
         return m
+
+
+def feed_pipeline(m, pipeline, shell, direction):
+    """The shell's accepted samples (the frame's direction applied) into ``pipeline``'s first
+    register, which loads on every cycle the shell is enabled."""
+    inverse = frame_direction(m, direction, shell.head, shell.slot == 0, shell.accept)
+    m.d.comb += [pipeline.stall.eq(~shell.enable), pipeline.fresh.eq(1),
+                 pipeline.i.eq(input_register(m, shell.head, shell.accept, shell.enable, inverse,
+                                              pipeline.config.stage_widths[0]))]
+
+
+def drain_pipeline(m, pipeline, output):
+    """``pipeline``'s results, saturated to the output width and swapped back for the inverse,
+    into the framed ``output``."""
+    result = output_sample(m, pipeline.o, pipeline.config.output_width)
+    m.d.comb += [output.w_en.eq(pipeline.fresh_out & pipeline.o.valid),
+                 output.w_data.eq(result.data), output.w_overflow.eq(result.overflow)]
 
 
 def frame_direction(m, direction, head, first, accept):
