@@ -9,22 +9,29 @@ from amaranth.hdl import Const, Mux
 
 from fdcnn.golden.fixed import check_rounding, round_shift, signed_bounds
 
-__all__ = ["round_shift", "round_shift_by", "saturate"]
+__all__ = ["round_shift", "round_shift_by", "round_bias_by", "saturate"]
+
+
+def round_bias_by(value, amount, rounding):
+    """``value`` plus what :func:`round_shift_by` adds before its shift, so that
+    ``round_bias_by(value, amount, rounding) >> amount`` is the rounded result: the two halves
+    of the operation, for a pipeline register between them."""
+    check_rounding(rounding)
+    if rounding == "truncate":
+        return value
+    half = (Const(1, 1) << amount) >> 1         # 2**(amount − 1); 0 for amount 0
+    if rounding == "half_up":
+        return value + half
+    shifting = amount != 0                      # convergent: as round_shift, none for 0
+    odd = value.bit_select(amount, 1)           # the lowest kept bit
+    return value + half - shifting + (odd & shifting)
 
 
 def round_shift_by(value, amount, rounding):
     """:func:`golden.fixed.round_shift` by a run-time ``amount`` (an unsigned value): the same
     result for every amount, 0 included. Costs barrel shifters; use ``round_shift`` for a
     constant shift."""
-    check_rounding(rounding)
-    if rounding == "truncate":
-        return value >> amount
-    half = (Const(1, 1) << amount) >> 1         # 2**(amount − 1); 0 for amount 0
-    if rounding == "half_up":
-        return (value + half) >> amount
-    shifting = amount != 0                      # convergent: as round_shift, none for 0
-    odd = value.bit_select(amount, 1)           # the lowest kept bit
-    return (value + half - shifting + (odd & shifting)) >> amount
+    return round_bias_by(value, amount, rounding) >> amount
 
 
 def saturate(value, width):

@@ -7,12 +7,13 @@ While a frame streams in, each sample goes into a frame buffer
 (:class:`~fdcnn.hdl.permute.PermutationBuffer` without a permutation: ``N`` words, each read
 for the old frame as the new frame's sample takes its place) and into the statistics: two
 squarers and three accumulators (``S`` real and imaginary, ``Q``). At a frame's end the totals
-enter a four-step pipeline: ``|S|²`` and ``N·Q``; ``D``; the leading-one position and the
-normalized table index; the ``1/√`` table read (a ``2**T``-word ROM) with the output shift. The
+enter a pipeline of one register per operation: ``S``'s squares and ``N·Q``; ``|S|²``; ``D``;
+its leading one; the normalized table index; the ``1/√`` table read (a ``2**T``-word ROM) with
+the output shift. The
 results land in one of two coefficient banks (frames alternate), so a frame's coefficients are
 ready before its first sample leaves the buffer and stay until its last. Each sample then
-leaves through three registered steps: ``a = N·v − S``; ``a·R`` (two multipliers with
-registered operands and products); rounding by the frame's shift and saturation.
+leaves through five registered steps: ``a = N·v − S``; ``a·R`` (two multipliers with
+registered operands and products); the rounding increment; the frame's shift; saturation.
 
 Everything moves on every cycle the output can take a sample (one clock enable, the output
 slice's room), so the last frame leaves without a following frame and a pause costs the pause.
@@ -26,7 +27,7 @@ from amaranth.lib.memory import Memory
 
 from fdcnn.golden.norm import FrameNormModel, NormConfig, rsqrt_table
 from fdcnn.hdl.buffers import DelayLine
-from fdcnn.hdl.fixed import round_shift_by, saturate
+from fdcnn.hdl.fixed import round_bias_by, saturate
 from fdcnn.hdl.permute import PermutationBuffer
 from fdcnn.hdl.stream import (INPUT_SLICE_LATENCY, TLAST_PORT_DESCRIPTIONS, FramedOutput,
                               frame_block_members, frame_shell)
@@ -34,14 +35,15 @@ from fdcnn.hdl.stream import (INPUT_SLICE_LATENCY, TLAST_PORT_DESCRIPTIONS, Fram
 __all__ = ["FrameNorm"]
 
 #: Enabled cycles from a frame's last sample in the input register to its ``1/√`` in a bank:
-#: squares, accumulation, ``|S|²`` and ``N·Q``, ``D``, the table index, the table read.
-STATISTICS_CYCLES = 7
+#: squares, accumulation, the squares of ``S`` and ``N·Q``, ``|S|²``, ``D``, its leading one,
+#: the table index, the table read (one register each, for the clock's sake).
+STATISTICS_CYCLES = 9
 #: Registers between the buffer's output and ``a = N·v − S`` (which takes the bank's ``1/√``
 #: along): the buffer's first word is out two cycles after the last sample enters the input
 #: register.
 ALIGNMENT = STATISTICS_CYCLES - 2
-#: Steps after the alignment: numerator, product, rounding and saturation.
-OUTPUT_STEPS = 3
+#: Steps after the alignment: numerator, product, rounding bias, shift, saturation.
+OUTPUT_STEPS = 5
 
 
 def _sample_layout(width):
@@ -145,12 +147,16 @@ class FrameNorm(wiring.Component):
         energy = Signal(energy_shape)
         totals = [Signal(sum_shape, name=f"total_{part}") for part in ("real", "imag")]
         total_energy = Signal(energy_shape)
-        steps = Signal(5)                        # which per-frame steps hold a frame's figures
-        step_bank = Signal(5)
-        norm_sq = Signal(unsigned(2 * config.sum_width))
-        scaled_energy = Signal(unsigned(width))
+        steps = Signal(STATISTICS_CYCLES - 2)    # which per-frame steps hold a frame's figures
+        step_bank = Signal(STATISTICS_CYCLES - 2)
+        sum_squares = [Signal(unsigned(2 * config.sum_width), name=f"sum_square_{part}")
+                       for part in ("real", "imag")]
+        norm_sq = Signal(unsigned(2 * config.sum_width + 1))
+        scaled_energy = [Signal(unsigned(width), name=f"scaled_energy{step}") for step in range(2)]
         variance = Signal(unsigned(width))
+        normalized = Signal(unsigned(width))     # D again, beside its alignment
         index = Signal(unsigned(bits))
+        aligned = Signal(range(width + bits))
         half_shift = Signal(range(width + 1))
         table_shift = Signal(range(width + 1))
         banks = [Signal(data.StructLayout({
@@ -166,20 +172,22 @@ class FrameNorm(wiring.Component):
         for bit in range(width):
             with m.If(variance[bit]):
                 m.d.comb += length.eq(bit + 1)
-        # u = s + T − 2 with s = L − T rounded up to even, at least 2 − T: so u ≥ 0, even.
-        aligned = Signal(range(width + bits))
-        m.d.comb += [aligned.eq(Mux(length == 0, 0, length - 2 + length[0])),
-                     lookup.addr.eq(index), lookup.en.eq(enable)]
+        m.d.comb += [lookup.addr.eq(index), lookup.en.eq(enable)]
         with m.If(enable):
             m.d.sync += [
                 squares[0].eq(sample.real * sample.real), squares[1].eq(sample.imag * sample.imag),
                 squared.eq(sample), squared_last.eq(sample_last),
                 steps.eq(Cat(squared_last, steps[:-1])),
                 step_bank.eq(Cat(squared.bank, step_bank[:-1])),
-                norm_sq.eq(totals[0] * totals[0] + totals[1] * totals[1]),
-                scaled_energy.eq(total_energy * config.frame),
-                variance.eq(scaled_energy - norm_sq),
-                index.eq(((variance << (bits - 2)) >> aligned)[:bits]),
+                sum_squares[0].eq(totals[0] * totals[0]), sum_squares[1].eq(totals[1] * totals[1]),
+                scaled_energy[0].eq(total_energy * config.frame),
+                norm_sq.eq(sum_squares[0] + sum_squares[1]),
+                scaled_energy[1].eq(scaled_energy[0]),
+                variance.eq(scaled_energy[1] - norm_sq),
+                # u = s + T − 2, s = L − T rounded up to even and at least 2 − T: u ≥ 0, even.
+                aligned.eq(Mux(length == 0, 0, length - 2 + length[0])),
+                normalized.eq(variance),
+                index.eq(((normalized << (bits - 2)) >> aligned)[:bits]),
                 half_shift.eq(aligned >> 1), table_shift.eq(half_shift),
             ]
             with m.If(squared.valid):
@@ -217,6 +225,11 @@ class FrameNorm(wiring.Component):
         gain = Signal(unsigned(config.rsqrt_width))
         shift = Signal.like(chosen.shift)
         later_shift = Signal.like(chosen.shift)
+        biased = [Signal(signed(len(product) + 1), name=f"biased_{part}")
+                  for product, part in zip(products, ("real", "imag"))]
+        rounded = [Signal.like(product, name=f"rounded_{part}")
+                   for product, part in zip(products, ("real", "imag"))]
+        last_shift = Signal.like(chosen.shift)
         saturated = Signal()
         with m.If(enable):
             m.d.sync += [valid.eq(Cat(sample.valid, valid[:-1])),
@@ -225,8 +238,11 @@ class FrameNorm(wiring.Component):
                          gain.eq(chosen.gain), shift.eq(chosen.shift), later_shift.eq(shift),
                          products[0].eq(numerators[0] * gain),
                          products[1].eq(numerators[1] * gain)]
-            clamped = [saturate(round_shift_by(product, later_shift, config.rounding),
-                                config.output_format.width) for product in products]
+            m.d.sync += [last_shift.eq(later_shift),
+                         *(target.eq(round_bias_by(product, later_shift, config.rounding))
+                           for target, product in zip(biased, products)),
+                         *(target.eq(value >> last_shift) for target, value in zip(rounded, biased))]
+            clamped = [saturate(value, config.output_format.width) for value in rounded]
             m.d.sync += [results[0].eq(clamped[0][0]), results[1].eq(clamped[1][0]),
                          saturated.eq(clamped[0][1] | clamped[1][1])]
         return results, saturated, valid[-1]

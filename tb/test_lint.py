@@ -8,6 +8,7 @@ import pytest
 
 from fdcnn.golden.fft import FFTConfig
 from fdcnn.golden.fft2d import FFT2DConfig
+from fdcnn.golden.layer import LayerConfig
 from fdcnn.golden.mac import MODES, MACConfig
 from fdcnn.golden.norm import NormConfig
 from fdcnn.golden.pool import PoolConfig
@@ -15,6 +16,7 @@ from fdcnn.golden.pwl import PWLConfig
 from fdcnn.hdl.axis import emit
 from fdcnn.hdl.fft import StreamingFFT
 from fdcnn.hdl.fft2d import FFT2D
+from fdcnn.hdl.layer import Layer
 from fdcnn.hdl.mac import SpectralMAC
 from fdcnn.hdl.norm import FrameNorm
 from fdcnn.hdl.pool import SpectralPool
@@ -40,6 +42,10 @@ DESIGNS = {
         spectrum_shape=(1, 9), pooled_shape=(1, 4), nyquist="fold", direction="backward")),
     "pool_to_one": lambda: SpectralPool(PoolConfig(spectrum_shape=(1, 2), pooled_shape=(1, 1))),
     "pwl": lambda: PiecewiseLinear(PWLConfig()),
+    "layer": lambda: Layer(LayerConfig(shape=(8, 8), pooled=(4, 4), in_channels=2)),
+    "layer_two_passes_spectra": lambda: Layer(LayerConfig(
+        shape=(8, 4), pooled=(4, 4), in_channels=1, out_channels=2, lanes=1, normalize=False,
+        inverse=False)),
     "pwl_one_channel_affine": lambda: PiecewiseLinear(PWLConfig(affine=True)),
     "pwl_complex_affine_gradient_fit": lambda: PiecewiseLinear(PWLConfig(
         complex=True, affine=True, channels=5, mode="gradient", breakpoints="fit",

@@ -4,7 +4,8 @@ module with that direction and width, every port of the module is listed, and ev
 a description. Checked for every block at its defaults and in the variants that add ports.
 
 Blocks built only to be described are never elaborated (the first line silences Amaranth's
-warning about that).
+warning about that; the layer's inner blocks are made in ``hdl/layer.py``, so the mark below
+does it for them).
 """
 
 import re
@@ -13,6 +14,7 @@ import pytest
 
 from fdcnn.golden.fft import FFTConfig
 from fdcnn.golden.fft2d import FFT2DConfig
+from fdcnn.golden.layer import LayerConfig
 from fdcnn.golden.mac import MODES, MACConfig
 from fdcnn.golden.norm import NormConfig
 from fdcnn.golden.pool import PoolConfig
@@ -20,6 +22,7 @@ from fdcnn.golden.pwl import PWLConfig
 from fdcnn.hdl.axis import describe, emit
 from fdcnn.hdl.fft import StreamingFFT
 from fdcnn.hdl.fft2d import FFT2D
+from fdcnn.hdl.layer import Layer
 from fdcnn.hdl.mac import SpectralMAC
 from fdcnn.hdl.norm import FrameNorm
 from fdcnn.hdl.pool import SpectralPool
@@ -37,9 +40,15 @@ BLOCKS = {
                                                           direction="backward")),
     "norm": lambda: FrameNorm(NormConfig(frame=16)),
     "pwl": lambda: PiecewiseLinear(PWLConfig()),
+    "layer": lambda: Layer(LayerConfig(shape=(8, 8), pooled=(4, 4), in_channels=2)),
+    "layer_two_passes_spectra": lambda: Layer(LayerConfig(
+        shape=(8, 4), pooled=(4, 4), in_channels=1, out_channels=2, lanes=1, normalize=False,
+        inverse=False)),
     "pwl_complex_affine_gradient": lambda: PiecewiseLinear(PWLConfig(
         complex=True, affine=True, channels=4, mode="gradient", output_format="auto")),
 }
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*created but never used")
 
 PORT = re.compile(r"^  (input|output) (?:\[(\d+):0\] )?(\w+);$", re.MULTILINE)
 
