@@ -9,78 +9,17 @@ tile, emitting ``dX`` and the new ``W``. Every stage's output is what the next o
 each equals the golden step's; the new weights lower the loss.
 """
 
-import random
-
-import cocotb
 import numpy as np
-from amaranth.hdl import Shape
 
 from fdcnn.golden.layer import LayerConfig, LayerModel
 from fdcnn.golden.training import training_configs, training_step
-from tb.axis import AxisSource, Beat
-from tb.bench import StreamBench, beats_for
-from tb.test_mac import drive_config
+from tb.through import through
 
 CONFIG = LayerConfig(shape=(8, 8), pooled=(4, 4), in_channels=2, out_channels=2, lanes=2,
                      normalize=False, inverse=False)
 BATCH = 2
 #: The weight update's ``s``: here the weights move by up to ~3 % of full scale.
 LEARNING_SHIFT = 18
-
-
-def _beats(real, imag):
-    return [Beat(int(r), int(i)) for r, i in zip(np.ravel(real), np.ravel(imag))]
-
-
-@cocotb.test()
-async def stream_block(dut):
-    """Stream the stimulus file's frames (and side streams) through the block; save every
-    output beat (real, imaginary) to the result file."""
-    from tb.runner import case
-    parameters = case()
-    stimulus = np.load(parameters["stimulus"])
-    bench = StreamBench(dut, parameters, parameters["frame"])
-    sides = {name: AxisSource(dut, f"s_axis_{name}", gap=parameters["gap"], seed=index + 7)
-             for index, name in enumerate(("grad", "weight")) if f"{name}_real" in stimulus}
-    if "config" in stimulus:
-        dut.s_axis_config_tvalid.value = 0
-    await bench.start()
-    for name, source in sides.items():
-        cocotb.start_soon(source.run())
-        source.send(_beats(stimulus[f"{name}_real"], stimulus[f"{name}_imag"]))
-    if "config" in stimulus:
-        cocotb.start_soon(drive_config(dut, [tuple(int(field) for field in tile)
-                                             for tile in stimulus["config"]],
-                                       parameters["frames_bits"], random.Random(3),
-                                       parameters["gap"]))
-    frame = parameters["frame"]
-    bench.source.send(beats_for(stimulus["real"].reshape(-1, frame),
-                                stimulus["imag"].reshape(-1, frame)))
-    beats = await bench.collect(parameters["count"], settle=100,
-                                limit=20 * (stimulus["real"].size + parameters["count"]) + 2000)
-    np.save(parameters["result"], np.array([[beat.real, beat.imag] for beat in beats]))
-
-
-def _through(block, tmp_path, name, real, imag, count, **streams):
-    """``real``/``imag`` (and side streams: ``grad``, ``weight`` pairs, ``config`` rows)
-    through the Verilog of ``block``; returns the ``count`` outputs as a (real, imag) pair."""
-    from tb.runner import simulate
-    stimulus = {"real": np.asarray(real), "imag": np.asarray(imag)}
-    for key, value in streams.items():
-        if key == "config":
-            stimulus["config"] = np.asarray(value)
-        else:
-            stimulus[f"{key}_real"], stimulus[f"{key}_imag"] = (np.asarray(part) for part in value)
-    np.savez(tmp_path / f"{name}.npz", **stimulus)
-    parameters = {"stimulus": str(tmp_path / f"{name}.npz"), "count": int(count),
-                  "result": str(tmp_path / f"{name}.npy"), "gap": 0.2, "stall": 0.2,
-                  "seed": 5, "frame": int(np.shape(real)[-1]),
-                  "frames_bits": (Shape.cast(block.config_layout["frames"].shape).width
-                                  if hasattr(block, "config_layout") else 0)}
-    simulate(block, toplevel=name, test_module="tb.test_training", testcase="stream_block",
-             build_dir=tmp_path / name, parameters=parameters)
-    result = np.load(tmp_path / f"{name}.npy")
-    return result[:, 0], result[:, 1]
 
 
 def _equal(got, want, stage):
@@ -104,18 +43,18 @@ def test_training_step_through_rtl(tmp_path):
     lanes, inputs, outputs = CONFIG.lanes, CONFIG.in_channels, CONFIG.out_channels
 
     # Forward: 2-D FFT, MAC (one forward tile per image, the first loads W), pool, activation.
-    spectra = _through(FFT2D(blocks["fft"]), tmp_path, "fft", images, 0 * images, images.size)
+    spectra = through(FFT2D(blocks["fft"]), tmp_path, "fft", images, 0 * images, images.size)
     _equal(spectra, want["spectra"], "spectra")
     forward_tiles = [(0, inputs, 1, int(b == 0), 0) for b in range(BATCH)]
-    products = _through(SpectralMAC(blocks["mac"]), tmp_path, "mac_forward",
+    products = through(SpectralMAC(blocks["mac"]), tmp_path, "mac_forward",
                         *(part.reshape(-1, CONFIG.bins) for part in spectra),
                         BATCH * outputs * CONFIG.bins, config=forward_tiles, weight=weights)
     _equal(products, want["products"], "MAC forward")
-    pooled = _through(SpectralPool(blocks["pool"]), tmp_path, "pool",
+    pooled = through(SpectralPool(blocks["pool"]), tmp_path, "pool",
                       *(part.reshape(-1, CONFIG.bins) for part in products),
                       BATCH * outputs * CONFIG.pooled_bins)
     _equal(pooled, want["pooled"], "pooling")
-    activated = _through(PiecewiseLinear(blocks["activation"]), tmp_path, "activation",
+    activated = through(PiecewiseLinear(blocks["activation"]), tmp_path, "activation",
                          *(part.reshape(-1, CONFIG.pooled_bins) for part in pooled),
                          pooled[0].size)
     _equal(activated, want["activated"], "activation")
@@ -124,12 +63,12 @@ def test_training_step_through_rtl(tmp_path):
     loss_gradient = want["loss_gradient"]
     _equal([got - np.ravel(target) for got, target in zip(activated, targets)], loss_gradient,
            "loss gradient (unsaturated here)")
-    pooled_gradient = _through(PiecewiseLinear(blocks["activation_gradient"]), tmp_path,
+    pooled_gradient = through(PiecewiseLinear(blocks["activation_gradient"]), tmp_path,
                                "activation_gradient",
                                *(part.reshape(-1, CONFIG.pooled_bins) for part in pooled),
                                pooled[0].size, grad=loss_gradient)
     _equal(pooled_gradient, want["pooled_gradient"], "activation gradient")
-    spectrum_gradient = _through(SpectralPool(blocks["unpool"]), tmp_path, "unpool",
+    spectrum_gradient = through(SpectralPool(blocks["unpool"]), tmp_path, "unpool",
                                  *(part.reshape(-1, CONFIG.pooled_bins)
                                    for part in pooled_gradient), BATCH * outputs * CONFIG.bins)
     _equal(spectrum_gradient, want["spectrum_gradient"], "unpooling")
@@ -138,7 +77,7 @@ def test_training_step_through_rtl(tmp_path):
     update_operands = spectra            # pass b, lane c: X_b[c], as the FFT emitted them
     tiles = ([(1, outputs, 1, int(b == 0), 0) for b in range(BATCH)]
              + [(3, outputs, BATCH, 1, LEARNING_SHIFT)])
-    results = _through(
+    results = through(
         SpectralMAC(blocks["mac"]), tmp_path, "mac_backward",
         *(np.concatenate([part.reshape(-1, CONFIG.bins)] * 2) for part in gradient),
         BATCH * inputs * CONFIG.bins + outputs * inputs * CONFIG.bins, config=tiles,
