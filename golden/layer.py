@@ -6,7 +6,8 @@ A layer takes ``C_in`` real ``H × W`` channel images and computes, per image::
     X[c]  = FFT2(x[c]) / (H·W)                  2-D FFT, transposed stream order
     Y[o]  = Σ_c X[c] · W[o][c]                 spectral MAC, forward mode
     P[o]  = crop(Y[o])                         crop pooling to h × w frequencies
-    Z[o]  = (P[o] − mean) / std                frame normalization (optional)
+    Z[o]  = (P[o] − mean) / std                frame normalization (optional; without it,
+                                               Z = g·P, g = LayerConfig.spectral_gain)
     A[o]  = f(Re Z[o]) + j f(Im Z[o])          split-complex PWL activation
     out[o] = IFFT2(A[o])                       inverse 2-D FFT (optional), h × w row-major
 
@@ -54,8 +55,11 @@ class LayerConfig(BlockConfig):
     data_width: int = parameter(16, "bits per component of images and spectra (8 … 24)")
     weight_width: int = parameter(16, "bits per weight component, Q1.(width−1)")
     twiddle_width: int = parameter(18, "FFT twiddle bits")
-    normalized_format: tuple = parameter((16, 12), "width,fraction of the normalized values "
-                                                   "(the activation's input)", parse=pair_text)
+    activation_format: tuple = parameter(
+        (16, 12), "width,fraction of the activation's input: the normalization's output, or "
+                  "without it how the pooled spectra's codes are read (width = data width; a "
+                  "fraction below data width − 1 amplifies them by 2**(data width − 1 − "
+                  "fraction))", parse=pair_text)
     nyquist: str = parameter("crop", "crop, fold or zero: the Nyquist bins of the crop")
     multiplier: str = parameter("4mult", "4mult or 3mult in the MAC")
     rounding: str = parameter("convergent", "truncate, half_up or convergent, everywhere")
@@ -71,8 +75,12 @@ class LayerConfig(BlockConfig):
         one_of("Nyquist policy", self.nyquist, NYQUIST_POLICIES)
         if not isinstance(self.normalize, bool) or not isinstance(self.inverse, bool):
             raise TypeError("Normalize and inverse must be True or False")
-        self._set("normalized_format", checked_format("Normalized format",
-                                                      self.normalized_format))
+        self._set("activation_format", checked_format("Activation format",
+                                                      self.activation_format))
+        if not self.normalize and self.activation_format.width != self.data_width:
+            raise ValueError(f"Activation format width must be the data width "
+                             f"({self.data_width}) without normalization, not "
+                             f"{self.activation_format.width}")
         pooled = self.pooled
         if (not isinstance(pooled, tuple) or len(pooled) != 2
                 or not all(isinstance(size, int) and not isinstance(size, bool)
@@ -132,14 +140,13 @@ class LayerConfig(BlockConfig):
         if not self.normalize:
             return None
         return NormConfig(frame=self.pooled_bins, data_width=self.data_width,
-                          output_format=self.normalized_format, rounding=self.rounding)
+                          output_format=self.activation_format, rounding=self.rounding)
 
     @property
     def pwl_config(self) -> PWLConfig:
-        input_format = (self.normalized_format if self.normalize
-                        else FixedFormat(self.data_width, self.data_width - 1))
         return PWLConfig(function=self.activation,
-                         input_format=(input_format.width, input_format.fraction),
+                         input_format=(self.activation_format.width,
+                                       self.activation_format.fraction),
                          output_format="auto", segments=self.segments, breakpoints="fit",
                          rounding=self.rounding, complex=True)
 
@@ -153,6 +160,12 @@ class LayerConfig(BlockConfig):
                            data_width=self.pwl_config.output_format.width,
                            twiddle_width=self.twiddle_width, rounding=self.rounding,
                            direction="inverse", output_order="natural")
+
+    @property
+    def spectral_gain(self) -> float:
+        """Without normalization, the factor the activation's reading of the pooled spectra
+        applies: ``2**(data_width − 1 − fraction)``."""
+        return 2.0 ** (self.data_width - 1 - self.activation_format.fraction)
 
     @property
     def output_width(self) -> int:
@@ -241,6 +254,8 @@ class LayerModel(BlockModel):
         if config.normalize:
             centred = pooled - pooled.mean(axis=1, keepdims=True)
             pooled = centred / np.sqrt(np.mean(np.abs(centred) ** 2, axis=1, keepdims=True))
+        else:
+            pooled = pooled * config.spectral_gain
         activated = function(pooled.real) + 1j * function(pooled.imag)
         if config.inverse:
             height, width = config.pooled

@@ -32,7 +32,8 @@ from fdcnn.golden.mac import SpectralMACModel
 from fdcnn.golden.pool import SpectralPoolModel
 from fdcnn.golden.pwl import PiecewiseLinearModel
 
-__all__ = ["training_configs", "training_step", "TRAINING_MODES"]
+__all__ = ["training_configs", "forward_stages", "backward_stages", "training_step",
+           "TRAINING_MODES"]
 
 #: The MAC modes a training step uses.
 TRAINING_MODES = ("forward", "backward_data", "weight_update")
@@ -56,8 +57,55 @@ def _pairs(values):
     return tuple(np.asarray(part, dtype=np.int64) for part in values)
 
 
+def forward_stages(config: LayerConfig, images, weights) -> dict:
+    """The forward pass of :func:`training_step`: ``spectra`` (B, C_in, H·W), ``products``
+    (B, C_out, H·W), ``pooled`` and ``activated`` (B, C_out, h·w), each a (real, imag) pair of
+    integer arrays."""
+    blocks = training_configs(config)
+    images = np.asarray(images, dtype=np.int64)
+    batch = images.shape[0]
+    fft, mac = FFT2DModel(blocks["fft"]), SpectralMACModel(blocks["mac"])
+    pool = SpectralPoolModel(blocks["pool"])
+    activation = PiecewiseLinearModel(blocks["activation"])
+    flat = images.reshape(-1, config.bins)
+    spectra = tuple(part.reshape(batch, config.in_channels, -1)
+                    for part in fft.transform(flat, np.zeros_like(flat))[:2])
+    products = tuple(np.stack(part) for part in zip(*(
+        mac.forward((spectra[0][b], spectra[1][b]), weights)[:2] for b in range(batch))))
+    pooled = tuple(part.reshape(batch, config.out_channels, -1)
+                   for part in pool.transform(*(part.reshape(-1, config.bins)
+                                                for part in products))[:2])
+    activated = tuple(activation.evaluate(part)[0] for part in pooled)
+    return {"spectra": spectra, "products": products, "pooled": pooled, "activated": activated}
+
+
+def backward_stages(config: LayerConfig, stages: dict, weights, loss_gradient,
+                    learning_shift: int) -> dict:
+    """The backward pass from ``loss_gradient`` (``dA`` codes in the activation's output
+    format, (B, C_out, h·w) pairs) and :func:`forward_stages`' ``stages``:
+    ``pooled_gradient``, ``spectrum_gradient``, ``input_gradient`` and ``new_weights``."""
+    blocks = training_configs(config)
+    pooled, spectra = stages["pooled"], stages["spectra"]
+    batch = pooled[0].shape[0]
+    mac = SpectralMACModel(blocks["mac"])
+    gradient = PiecewiseLinearModel(blocks["activation_gradient"])
+    unpool = SpectralPoolModel(blocks["unpool"])
+    pooled_gradient = tuple(gradient.evaluate(part, grad)[0]
+                            for part, grad in zip(pooled, _pairs(loss_gradient)))
+    spectrum_gradient = tuple(
+        part.reshape(batch, config.out_channels, -1)
+        for part in unpool.transform(*(part.reshape(-1, config.pooled_bins)
+                                       for part in pooled_gradient))[:2])
+    input_gradient = tuple(np.stack(part) for part in zip(*(
+        mac.backward_data(weights, (spectrum_gradient[0][b], spectrum_gradient[1][b]))[:2]
+        for b in range(batch))))
+    new_weights = mac.weight_update(weights, spectra, spectrum_gradient, learning_shift)[:2]
+    return {"pooled_gradient": pooled_gradient, "spectrum_gradient": spectrum_gradient,
+            "input_gradient": input_gradient, "new_weights": tuple(new_weights)}
+
+
 def training_step(config: LayerConfig, images, weights, targets, learning_shift: int) -> dict:
-    """One step on a batch.
+    """One step on a batch, for the loss ``½ Σ |A − T|²``.
 
     Parameters
     ----------
@@ -73,41 +121,12 @@ def training_step(config: LayerConfig, images, weights, targets, learning_shift:
     Returns
     -------
     dict
-        Every stage's integer results, each a (real, imag) pair: ``spectra`` (B, C_in, H·W),
-        ``products`` (B, C_out, H·W), ``pooled`` and ``activated`` and ``loss_gradient`` and
-        ``pooled_gradient`` (B, C_out, h·w), ``spectrum_gradient`` (B, C_out, H·W),
-        ``input_gradient`` (B, C_in, H·W), ``new_weights`` (C_out, C_in, H·W).
+        :func:`forward_stages`' and :func:`backward_stages`' results, and ``loss_gradient``
+        (``A − T`` saturated to the activation's output width).
     """
-    blocks = training_configs(config)
-    images = np.asarray(images, dtype=np.int64)
-    batch = images.shape[0]
-    fft, mac = FFT2DModel(blocks["fft"]), SpectralMACModel(blocks["mac"])
-    pool, unpool = SpectralPoolModel(blocks["pool"]), SpectralPoolModel(blocks["unpool"])
-    activation = PiecewiseLinearModel(blocks["activation"])
-    gradient = PiecewiseLinearModel(blocks["activation_gradient"])
-    flat = images.reshape(-1, config.bins)
-    spectra = tuple(part.reshape(batch, config.in_channels, -1)
-                    for part in fft.transform(flat, np.zeros_like(flat))[:2])
-    products = tuple(np.stack(part) for part in zip(*(
-        mac.forward((spectra[0][b], spectra[1][b]), weights)[:2] for b in range(batch))))
-    frames = (-1, config.bins)
-    pooled = tuple(part.reshape(batch, config.out_channels, -1)
-                   for part in pool.transform(*(part.reshape(frames) for part in products))[:2])
-    activated = tuple(activation.evaluate(part)[0] for part in pooled)
-    width = blocks["activation"].output_format.width
+    stages = forward_stages(config, images, weights)
+    width = training_configs(config)["activation"].output_format.width
     loss_gradient = tuple(saturate(got - want, width)[0]
-                          for got, want in zip(activated, _pairs(targets)))
-    pooled_gradient = tuple(gradient.evaluate(part, grad)[0]
-                            for part, grad in zip(pooled, loss_gradient))
-    spectrum_gradient = tuple(
-        part.reshape(batch, config.out_channels, -1)
-        for part in unpool.transform(*(part.reshape(-1, config.pooled_bins)
-                                       for part in pooled_gradient))[:2])
-    input_gradient = tuple(np.stack(part) for part in zip(*(
-        mac.backward_data(weights, (spectrum_gradient[0][b], spectrum_gradient[1][b]))[:2]
-        for b in range(batch))))
-    new_weights = mac.weight_update(weights, spectra, spectrum_gradient, learning_shift)[:2]
-    return {"spectra": spectra, "products": products, "pooled": pooled,
-            "activated": activated, "loss_gradient": loss_gradient,
-            "pooled_gradient": pooled_gradient, "spectrum_gradient": spectrum_gradient,
-            "input_gradient": input_gradient, "new_weights": tuple(new_weights)}
+                          for got, want in zip(stages["activated"], _pairs(targets)))
+    return {**stages, "loss_gradient": loss_gradient,
+            **backward_stages(config, stages, weights, loss_gradient, learning_shift)}

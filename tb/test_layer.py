@@ -140,7 +140,7 @@ RTL_CASES = [
     _case(shape=(8, 8), in_channels=1, out_channels=2, lanes=2, pooled=(4, 4), normalize=False,
           segments=32, rounding="half_up"),
     _case(shape=(8, 4), in_channels=3, out_channels=2, lanes=1, pooled=(4, 4),
-          activation="relu", normalized_format=(12, 8)),
+          activation="relu", activation_format=(12, 8)),
 ]
 
 
@@ -166,13 +166,16 @@ def test_rtl_latency_and_cycles_per_image(parameters):
 # Golden model against the float reference ------------------------------------------------------
 
 @pytest.mark.parametrize("overrides, floor_db", [
-    ({}, 50), (dict(inverse=False), 50), (dict(normalize=False), 65),
+    ({}, 50), (dict(inverse=False), 50), (dict(normalize=False), 50),
+    (dict(normalize=False, activation_format=(16, 15)), 65),
     (dict(shape=(8, 8), pooled=(4, 4), in_channels=2, out_channels=2, lanes=2,
           segments=64), 55)])
 def test_golden_error_against_float(overrides, floor_db):
     """The quantized layer against the same mathematics in float: the signal-to-error ratio
     stays above a floor set by the activation's fit (16 segments: ~2·10⁻³ of full scale) and
-    the normalization's table (2⁻¹⁰ relative), the 16-bit datapath being finer than both."""
+    the normalization's table (2⁻¹⁰ relative), the 16-bit datapath being finer than both;
+    without normalization and gain (Q1.15 read as is) the activation's input is small and the
+    fit's error with it."""
     model = LayerModel(LayerConfig(**overrides))
     pixels, weights = stimulus(model.config, 3, 8)
     assert model.error_db(pixels[:2], weights) >= floor_db
