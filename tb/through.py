@@ -34,7 +34,9 @@ async def stream_block(dut):
     parameters = case()
     stimulus = np.load(parameters["stimulus"])
     components = parameters["components"]
-    bench = StreamBench(dut, parameters, parameters["frame"], components)
+    bench = StreamBench(dut, parameters, parameters["frame"], parameters["output_components"])
+    bench.source = AxisSource(dut, gap=parameters["gap"], seed=parameters["seed"],
+                              components=components)
     sides = {name: AxisSource(dut, f"s_axis_{name}", gap=parameters["gap"], seed=index + 7,
                               components=components if name == "grad" else 2)
              for index, name in enumerate(("grad", "weight")) if f"{name}_real" in stimulus}
@@ -71,11 +73,13 @@ def through(block, build_dir, name, real, imag, count, *, gap=0.2, stall=0.2, **
         else:
             stimulus[f"{key}_real"], stimulus[f"{key}_imag"] = (np.asarray(part) for part in value)
     np.savez(build_dir / f"{name}.npz", **stimulus)
-    data = block.signature.members["i"].signature.members["payload"].shape["data"].shape
+    def components(member):
+        data = block.signature.members[member].signature.members["payload"].shape["data"].shape
+        return 2 if "imag" in data.members else 1
     parameters = {"stimulus": str(build_dir / f"{name}.npz"), "count": int(count),
                   "result": str(build_dir / f"{name}.npy"), "gap": gap, "stall": stall,
                   "seed": 5, "frame": int(np.shape(real)[-1]),
-                  "components": 2 if "imag" in data.members else 1,
+                  "components": components("i"), "output_components": components("o"),
                   "frames_bits": (Shape.cast(block.config_layout["frames"].shape).width
                                   if hasattr(block, "config_layout") else 0)}
     simulate(block, toplevel=name, test_module="tb.through", testcase="stream_block",
