@@ -108,6 +108,19 @@ class LayerConfig(BlockConfig):
         return self.out_channels // self.lanes
 
     @property
+    def load_words(self) -> int:
+        """Weight words every pass loads: ``lanes·C_in·H·W`` when ``tiles > 1``, else none
+        (the weights stay)."""
+        return self.lanes * self.in_channels * self.bins if self.tiles > 1 else 0
+
+    @property
+    def cycles_per_image(self) -> int:
+        """Clock cycles between images streamed back to back without gaps or stalls (the
+        layer's test measures it): per pass ``H·W·max(C_in, lanes)``, plus, when passes reload
+        weights (``tiles > 1``), their words."""
+        return self.tiles * (self.bins * max(self.in_channels, self.lanes) + self.load_words)
+
+    @property
     def bins(self) -> int:
         return self.shape[0] * self.shape[1]
 

@@ -91,10 +91,10 @@ class Layer(wiring.Component):
     def latency(self) -> int:
         """Clock cycles from an image's first input handshake to its first output handshake
         (no gaps or stalls): the 2-D FFT (or, when every pass loads weights, the load, if that
-        takes longer), the rest of the image's frames, the MAC's accumulate-and-drain, then the later blocks' latencies; a block that buffers a
-        whole frame after the pooling (normalization, inverse FFT) also waits for the crop's
-        last kept bin, the spectrum's last one, ``H·W − h·w`` samples after the crop's
-        ``h·w``-th input."""
+        takes longer), the rest of the image's frames, the MAC's accumulate-and-drain, then the
+        later blocks' latencies; a block that buffers a whole frame after the pooling
+        (normalization, inverse FFT) also waits for the crop's last kept bin, the spectrum's
+        last one, ``H·W − h·w`` samples after the crop's ``h·w``-th input."""
         config = self.model.config
         blocks = self.blocks
         later = sum(block.latency for name, block in self.chain.blocks
@@ -107,19 +107,11 @@ class Layer(wiring.Component):
 
     @property
     def load_words(self) -> int:
-        """Weight words every pass loads: ``lanes·C_in·H·W`` when ``tiles > 1``, else none
-        (the weights stay)."""
-        config = self.model.config
-        return config.lanes * config.in_channels * config.bins if config.tiles > 1 else 0
+        return self.model.config.load_words
 
     @property
     def cycles_per_image(self) -> int:
-        """Clock cycles between images streamed back to back without gaps or stalls: per pass
-        ``H·W·max(C_in, lanes)``, plus, when passes reload weights (``tiles > 1``), their
-        ``lanes·C_in·H·W`` words."""
-        config = self.model.config
-        return config.tiles * (config.bins * max(config.in_channels, config.lanes)
-                               + self.load_words)
+        return self.model.config.cycles_per_image
 
     def describe(self) -> dict:
         config = self.model.config

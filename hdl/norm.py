@@ -241,7 +241,8 @@ class FrameNorm(wiring.Component):
             m.d.sync += [last_shift.eq(later_shift),
                          *(target.eq(round_bias_by(product, later_shift, config.rounding))
                            for target, product in zip(biased, products)),
-                         *(target.eq(value >> last_shift) for target, value in zip(rounded, biased))]
+                         *(target.eq(value >> last_shift)
+                           for target, value in zip(rounded, biased))]
             clamped = [saturate(value, config.output_format.width) for value in rounded]
             m.d.sync += [results[0].eq(clamped[0][0]), results[1].eq(clamped[1][0]),
                          saturated.eq(clamped[0][1] | clamped[1][1])]

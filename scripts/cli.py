@@ -361,10 +361,10 @@ def demo(arguments):
     for name in DEMO_SYNTHESIS + ("layer",):
         block = blocks[name]
         print(f"\n{name} {block.describe()['parameters']}")
-        if name == "layer":
-            parts = _breakdown(block, name, FPGA_TARGETS, build / "synth" / name)
-            print(f"by block (hierarchy kept):\n{format_table(parts)}\ntotal (flattened):")
-        rows = _utilization(block, name, FPGA_TARGETS, build / "synth" / name)
+        if name == "layer":       # by block; `fdcnn synth layer` adds the flattened total
+            rows = _breakdown(block, name, FPGA_TARGETS, build / "synth" / name)
+        else:
+            rows = _utilization(block, name, FPGA_TARGETS, build / "synth" / name)
         _save_rows(rows, block.describe()["parameters"], build / f"{name}-utilization.json",
                    build / f"{name}-utilization.csv")
         print(format_table(rows))

@@ -166,9 +166,9 @@ def _part(module, top):
 
 def synthesize_parts(verilog, top, target, build_dir):
     """Synthesize keeping the hierarchy; returns one utilization row per part (see
-    :func:`_part`), in the order the parts first appear, each with its ``part`` name. The
-    figures come without cross-boundary optimization, so they add up to a little more than the
-    flattened total."""
+    :func:`_part`), in the order the parts first appear, each with its ``part`` name, and their
+    sum (``all parts``). The figures come without cross-boundary optimization, so the sum is a
+    little more than the flattened total."""
     modules = _run_yosys(verilog, top, target, build_dir, HIERARCHICAL_TARGETS[target])["modules"]
     names = set(modules)
     totals = {}
@@ -177,8 +177,11 @@ def synthesize_parts(verilog, top, target, build_dir):
         for cell, count in stat["num_cells_by_type"].items():
             if cell not in names:                    # a submodule instance: counted there
                 cells[cell] = cells.get(cell, 0) + count
-    return [dict(target=target, part=part, **_utilization(target, {"num_cells_by_type": cells}))
+    rows = [dict(target=target, part=part, **_utilization(target, {"num_cells_by_type": cells}))
             for part, cells in totals.items()]
+    total = {column: (None if rows[0][column] is None
+                      else sum(row[column] for row in rows)) for column in COLUMNS}
+    return rows + [dict(target=target, part="all parts", **total)]
 
 
 def format_table(rows):

@@ -137,17 +137,19 @@ def test_golden_runtime_direction_equals_fixed_directions():
             assert np.array_equal(got[frames], want)
 
 
+SHAPE_RULE = "Shape must be powers of two from 4 on each axis and at most 65536 samples"
+
+
 @pytest.mark.parametrize("parameters, error, message", [
-    (dict(shape=(4, 6)), ValueError, "Shape must be powers of two from 4 on each axis and at most 65536 "
-                         "samples, not 4x6"),
-    (dict(shape=(512, 256)), ValueError, "Shape must be powers of two from 4 on each axis and at most "
-                             "65536 samples, not 512x256"),
+    (dict(shape=(4, 6)), ValueError, f"{SHAPE_RULE}, not 4x6"),
+    (dict(shape=(512, 256)), ValueError, f"{SHAPE_RULE}, not 512x256"),
     (dict(shape=32), TypeError, "Shape must be a (rows, columns) tuple of integers, not 32"),
     (dict(scaling=(1, 1)), ValueError, "Scaling must be one of 'stage', 'none', not (1, 1)"),
-    (dict(scaling="none", data_width=28), ValueError, "Data width 28 grows to 34 bits in the row transforms "
-                                          "without scaling; the column transforms take at most 32"),
-    (dict(output_order="transposed"), ValueError, "Output order must be one of 'bit_reversed', 'natural', "
-                                      "not 'transposed'"),
+    (dict(scaling="none", data_width=28), ValueError,
+     "Data width 28 grows to 34 bits in the row transforms without scaling; the column "
+     "transforms take at most 32"),
+    (dict(output_order="transposed"), ValueError,
+     "Output order must be one of 'bit_reversed', 'natural', not 'transposed'"),
 ])
 def test_parameter_errors(parameters, error, message):
     assert_parameter_error([FFT2DModel], parameters, error, message)

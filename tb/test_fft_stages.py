@@ -1,9 +1,10 @@
 # amaranth: UnusedElaboratable=no
 """Unit tests of the FFT's parts, each against its golden counterpart in Amaranth's simulator:
 :class:`ButterflyStage` (:func:`butterfly_stage`), :class:`TwiddleMultiplier`
-(:func:`twiddle_stage`), :class:`PermutationBuffer` (bit reversal, corner turn). The twiddle multiplier is
-held on random cycles with ``en`` low; the butterfly and the permutation buffer, which advance on
-their own, get random input gaps and stalls, and must flush their last block."""
+(:func:`twiddle_stage`), :class:`PermutationBuffer` (bit reversal, corner turn). The twiddle
+multiplier is held on random cycles with ``en`` low; the butterfly and the permutation buffer,
+which advance on their own, get random input gaps and stalls, and must flush their last
+block."""
 
 import numpy as np
 import pytest
