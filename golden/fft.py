@@ -19,8 +19,11 @@ Arithmetic (``N = size = 2**m``, ``B = data_width``, ``T = twiddle_width``)
   exactly as ``ac − bd`` and ``ad + bc``, shifted right by ``T − 1`` with the chosen rounding
   and saturated to ``width[s+1]`` bits.
 * The inverse transform uses conjugated twiddles (``d → −d``); nothing else changes.
+* Guard bits ``G`` (``guard_bits``): the input enters shifted left by ``G`` (``width[0] = B +
+  1 + G``), every stage keeps those ``G`` extra LSBs, and the output is rounded by ``G`` bits
+  (the chosen rounding) once. ``G = 0`` is the plain pipeline.
 * Output: ``scaling="none"`` keeps the full ``B + m + 1`` bits; otherwise the last stage's
-  ``width[m]``-bit result is saturated to ``B`` bits.
+  ``width[m]``-bit result (rounded by ``G``) is saturated to ``B`` bits.
 * A frame's ``overflow`` flag is set when any of its sums, differences, products or outputs
   saturated.
 
@@ -53,6 +56,7 @@ SIZE_RANGE = (4, 65536)
 DATA_WIDTH_RANGE = (4, 32)
 TWIDDLE_WIDTH_RANGE = (4, 27)
 SHIFT_CHOICES = (0, 1, 2)
+GUARD_BITS_MAX = 8
 
 
 def bit_reverse(indices, bits):
@@ -88,6 +92,8 @@ class FFTConfig(BlockConfig):
                                             "and twiddle product")
     direction: str = parameter("forward", "forward, inverse or runtime (chosen per frame)")
     output_order: str = parameter("bit_reversed", "bit_reversed or natural")
+    guard_bits: int = parameter(0, "extra LSBs carried through the stages, rounded away once at "
+                                   "the output (0 … 8)")
 
     def __post_init__(self):
         size = self.size
@@ -101,6 +107,7 @@ class FFTConfig(BlockConfig):
         check_rounding(self.rounding)
         one_of("Direction", self.direction, DIRECTIONS)
         one_of("Output order", self.output_order, OUTPUT_ORDERS)
+        integer_in("Guard bits", self.guard_bits, 0, GUARD_BITS_MAX)
         self._check_scaling()
 
     def _check_scaling(self):
@@ -134,7 +141,7 @@ class FFTConfig(BlockConfig):
     @property
     def stage_widths(self) -> tuple:
         """Component width entering each stage, and leaving the last (``stages + 1`` values)."""
-        widths = [self.data_width + 1]
+        widths = [self.data_width + 1 + self.guard_bits]
         for shift in self.shifts:
             widths.append(widths[-1] + 1 - shift)
         return tuple(widths)
@@ -277,7 +284,8 @@ class StreamingFFTModel(BlockModel):
         inverse = self._frame_directions(inverse, frames)
 
         bits = max(self.stage_widths) + self.twiddle_width + 2
-        real, imag = integer_array(real, bits), integer_array(imag, bits)
+        real = integer_array(real, bits) << self.guard_bits
+        imag = integer_array(imag, bits) << self.guard_bits
         overflow = np.zeros(frames, dtype=bool)
         widths = self.stage_widths
         for stage, shift in enumerate(self.shifts):
@@ -287,9 +295,9 @@ class StreamingFFTModel(BlockModel):
                 real, imag = twiddle_stage(real, imag, span, self.twiddles(stage),
                                            self.twiddle_width, width, self.rounding, overflow,
                                            inverse)
-        if self.output_width != widths[-1]:
-            real = _narrow(real, 0, self.output_width, self.rounding, overflow)
-            imag = _narrow(imag, 0, self.output_width, self.rounding, overflow)
+        if self.output_width != widths[-1] or self.guard_bits:
+            real = _narrow(real, self.guard_bits, self.output_width, self.rounding, overflow)
+            imag = _narrow(imag, self.guard_bits, self.output_width, self.rounding, overflow)
         if self.output_order == "natural":
             order = bit_reverse(np.arange(self.size), self.stages)
             real, imag = real[:, order], imag[:, order]
@@ -308,7 +316,7 @@ class StreamingFFTModel(BlockModel):
         return inverse
 
 
-def predicted_rms_error(size: int) -> float:
+def predicted_rms_error(size: int, guard_bits: int = 0) -> float:
     """Complex RMS error (output LSB) of the stage-scaled, convergent-rounded model against
     ``DFT(x) / N``, for full-range random input.
 
@@ -317,9 +325,13 @@ def predicted_rms_error(size: int) -> float:
     1/12, on the half of a multiplier stage's samples that are rotated (≈ 1/24 per sample).
     Every later stage halves two independent errors' sum, so a stage's noise reaches the output
     with variance ×2^−(stages after it). Summing, per component:
-    ``σ² = Σ_s 2^−(m−1−s) · (1/8 + [s < m−2]/24)``; complex RMS = ``√(2σ²)``.
+    ``σ² = Σ_s 2^−(m−1−s) · (1/8 + [s < m−2]/24)``; complex RMS = ``√(2σ²)``. With ``G`` guard
+    bits those roundings happen ``G`` bits lower (``σ²·4^−G``, in output LSB) and the output's
+    one rounding adds the uniform ``1/12``.
     """
     stages = size.bit_length() - 1
     variance = sum(2.0 ** -(stages - 1 - stage) * (1 / 8 + (1 / 24 if stage < stages - 2 else 0))
-                   for stage in range(stages))
+                   for stage in range(stages)) * 4.0 ** -guard_bits
+    if guard_bits:
+        variance += 1 / 12
     return math.sqrt(2 * variance)

@@ -39,11 +39,14 @@ EVERY_BLOCK_TESTS = ["tb/test_sidecars.py", "tb/test_lint.py"]
 BLOCKS = {
     "fft": (["hdl/fft/top.py", "hdl/fft/pipeline.py", "hdl/fft/butterfly.py",
              "hdl/fft/twiddle.py", "hdl/permute.py", "hdl/cmult.py"],
-            ["tb/test_fft.py", "tb/test_fft_stages.py", "tb/test_cmult.py"]),
+            ["tb/test_fft.py", "tb/test_fft_stages.py", "tb/test_cmult.py", "tb/test_fft2d.py"]),
     "mac": (["hdl/mac/top.py", "hdl/mac/tile.py", "hdl/mac/lane.py", "hdl/mac/drain.py"],
             ["tb/test_mac.py"]),
+    "fft2d": (["hdl/fft2d.py"], ["tb/test_fft2d.py"]),
     "pool": (["hdl/pool.py"], ["tb/test_pool.py"]),
+    "norm": (["hdl/norm.py"], ["tb/test_norm.py"]),
     "pwl": (["hdl/pwl.py"], ["tb/test_pwl.py"]),
+    "layer": (["hdl/layer.py", "hdl/chain.py"], ["tb/test_layer.py", "tb/test_chain.py"]),
     "shared": (["hdl/stream.py", "hdl/buffers.py", "hdl/fixed.py"], ["tb"]),   # every block
 }
 

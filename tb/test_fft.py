@@ -211,7 +211,8 @@ async def fft_tlast_errors(dut):
 
 def _rtl_case(size, **overrides):
     parameters = dict(size=size, data_width=16, twiddle_width=18, scaling="stage",
-                      rounding="convergent", direction="forward", output_order="bit_reversed")
+                      rounding="convergent", direction="forward", output_order="bit_reversed",
+                      guard_bits=0)
     parameters.update(overrides)
     return parameters
 
@@ -234,6 +235,8 @@ RTL_CASES = [
     _rtl_case(64, data_width=32, twiddle_width=27, scaling="none", rounding="half_up"),
     _rtl_case(256, data_width=18, direction="runtime"),
     _rtl_case(256, rounding="truncate", scaling="none", output_order="natural"),
+    _rtl_case(64, guard_bits=3, rounding="half_up", direction="runtime"),
+    _rtl_case(16, guard_bits=1, scaling="none", output_order="natural"),
     pytest.param(_rtl_case(1024), marks=pytest.mark.quick),   # the default configuration
     pytest.param(_rtl_case(1024, x_ram=True), marks=pytest.mark.quick),   # RAMs start as X
     _rtl_case(1024, output_order="natural", direction="inverse", rounding="half_up"),
@@ -330,6 +333,27 @@ def test_golden_error_table_against_numpy():
     for size, rms, peak, sqnr in rows:
         assert RMS_FLOOR < rms <= RMS_BOUND, f"N={size}: RMS error {rms:.3f} LSB"
         assert rms <= predicted_rms_error(size) + 0.02, f"N={size}: above the noise model"
+
+
+def test_golden_guard_bits_error_table():
+    """Guard bits against ``fft(x)/N`` at N = 1024, full-range random input: the error falls
+    with every guard bit to the floor of rounding the output once (√(2/12) = 0.408 LSB), each
+    within 20 % of the noise model, and 3 guard bits are the fewest that reach 0.45 LSB."""
+    rng = np.random.default_rng(11)
+    real, imag = rng.integers(-2 ** 15, 2 ** 15, (2, 64, 1024))
+    truth = np.fft.fft(real + 1j * imag, axis=1) / 1024
+    errors = []
+    print("\nguard bits  RMS err (LSB)  predicted")
+    for guard in range(9):
+        model = StreamingFFTModel(size=1024, guard_bits=guard, output_order="natural")
+        got_real, got_imag, overflow = model.transform(real, imag)
+        errors.append(complex_rms(got_real + 1j * got_imag - truth))
+        predicted = predicted_rms_error(1024, guard)
+        print(f"{guard:10d}  {errors[-1]:13.3f}  {predicted:9.3f}")
+        assert not overflow.any() and abs(errors[-1] / predicted - 1) < 0.2
+    assert all(later < earlier + 1e-3 for earlier, later in zip(errors, errors[1:]))
+    assert errors[-1] < RMS_FLOOR + 0.002
+    assert [guard for guard, error in enumerate(errors) if error <= 0.45][0] == 3
 
 
 def test_golden_inverse_matches_numpy_ifft():

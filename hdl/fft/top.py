@@ -53,7 +53,7 @@ from amaranth.lib import data, wiring
 from fdcnn.golden.fft import FFTConfig, StreamingFFTModel
 from fdcnn.hdl.fft.pipeline import FFTPipeline, pipeline_delay
 from fdcnn.hdl.fft.sample import sample_layout
-from fdcnn.hdl.fixed import saturate
+from fdcnn.hdl.fixed import round_shift, saturate
 from fdcnn.hdl.stream import (INPUT_SLICE_LATENCY, TLAST_PORT_DESCRIPTIONS, FramedOutput,
                               complex_layout, frame_block_members, frame_shell)
 
@@ -153,15 +153,18 @@ def feed_pipeline(m, pipeline, shell, direction):
     """The shell's accepted samples (the frame's direction applied) into ``pipeline``'s first
     register, which loads on every cycle the shell is enabled."""
     inverse = frame_direction(m, direction, shell.head, shell.slot == 0, shell.accept)
+    config = pipeline.config
     m.d.comb += [pipeline.stall.eq(~shell.enable), pipeline.fresh.eq(1),
                  pipeline.i.eq(input_register(m, shell.head, shell.accept, shell.enable, inverse,
-                                              pipeline.config.stage_widths[0]))]
+                                              config.stage_widths[0], config.guard_bits))]
 
 
 def drain_pipeline(m, pipeline, output):
-    """``pipeline``'s results, saturated to the output width and swapped back for the inverse,
-    into the framed ``output``."""
-    result = output_sample(m, pipeline.o, pipeline.config.output_width)
+    """``pipeline``'s results, rounded by the guard bits, saturated to the output width and
+    swapped back for the inverse, into the framed ``output``."""
+    config = pipeline.config
+    result = output_sample(m, pipeline.o, config.output_width, config.guard_bits,
+                           config.rounding)
     m.d.comb += [output.w_en.eq(pipeline.fresh_out & pipeline.o.valid),
                  output.w_data.eq(result.data), output.w_overflow.eq(result.overflow)]
 
@@ -177,13 +180,13 @@ def frame_direction(m, direction, head, first, accept):
     return Mux(first, head.user[0], frame_inverse)
 
 
-def input_register(m, head, accept, advance, inverse, width):
-    """The accepted sample (zero when flushing), real and imaginary parts swapped for the
-    inverse transform, into the first pipeline register (``width`` bits): it loads on every
-    ``advance``."""
+def input_register(m, head, accept, advance, inverse, width, guard=0):
+    """The accepted sample (zero when flushing) shifted left by ``guard`` bits, real and
+    imaginary parts swapped for the inverse transform, into the first pipeline register
+    (``width`` bits): it loads on every ``advance``."""
     sample = Signal(sample_layout(width))
-    real = Mux(accept, head.data.real, 0)
-    imag = Mux(accept, head.data.imag, 0)
+    real = Mux(accept, head.data.real, 0) << guard
+    imag = Mux(accept, head.data.imag, 0) << guard
     with m.If(advance):
         m.d.sync += [sample.real.eq(Mux(inverse, imag, real)),
                      sample.imag.eq(Mux(inverse, real, imag)),
@@ -192,11 +195,12 @@ def input_register(m, head, accept, advance, inverse, width):
     return sample
 
 
-def output_sample(m, sample, width):
-    """``sample`` saturated to ``width`` bits with the inverse's swap undone: ``data``
-    (``real``, ``imag``) and ``overflow`` (the sample's own, or this saturation)."""
-    real, real_saturated = saturate(sample.real, width)
-    imag, imag_saturated = saturate(sample.imag, width)
+def output_sample(m, sample, width, guard=0, rounding="convergent"):
+    """``sample`` rounded by ``guard`` bits, saturated to ``width`` bits, with the inverse's
+    swap undone: ``data`` (``real``, ``imag``) and ``overflow`` (the sample's own, or this
+    saturation)."""
+    real, real_saturated = saturate(round_shift(sample.real, guard, rounding), width)
+    imag, imag_saturated = saturate(round_shift(sample.imag, guard, rounding), width)
     result = Signal(data.StructLayout({"data": complex_layout(width), "overflow": 1}))
     m.d.comb += [
         result.data.real.eq(Mux(sample.inverse, imag, real)),
