@@ -26,7 +26,7 @@ from fdcnn.golden.checks import integer_in, one_of
 from fdcnn.golden.config import BlockConfig, BlockModel, parameter
 from fdcnn.golden.fft import bit_reverse
 from fdcnn.golden.fft2d import FFT2DConfig, FFT2DModel, _shape_text
-from fdcnn.golden.fixed import FixedFormat, checked_format, pair_text, signed_bounds
+from fdcnn.golden.fixed import checked_format, pair_text, signed_bounds
 from fdcnn.golden.mac import MACConfig, SpectralMACModel
 from fdcnn.golden.norm import FrameNormModel, NormConfig
 from fdcnn.golden.pool import NYQUIST_POLICIES, PoolConfig, SpectralPoolModel

@@ -38,11 +38,11 @@ from amaranth.lib import wiring
 from fdcnn.golden.fft2d import FFT2DConfig, FFT2DModel
 from fdcnn.hdl.fft.pipeline import FFTPipeline, fresh_flag, pipeline_delay
 from fdcnn.hdl.fft.sample import copy_sample, sample_layout
-from fdcnn.hdl.fft.top import drain_pipeline, feed_pipeline
+from fdcnn.hdl.fft.top import drain_pipeline, feed_pipeline, transform_members
 from fdcnn.hdl.fixed import saturate
 from fdcnn.hdl.permute import PermutationBuffer
 from fdcnn.hdl.stream import (INPUT_SLICE_LATENCY, TLAST_PORT_DESCRIPTIONS, FramedOutput,
-                              frame_block_members, frame_shell)
+                              frame_shell)
 
 __all__ = ["FFT2D"]
 
@@ -67,9 +67,7 @@ class FFT2D(wiring.Component):
 
     def __init__(self, config: FFT2DConfig):
         self.model = FFT2DModel(config)
-        user_width = 1 if config.direction == "runtime" else 0
-        super().__init__(frame_block_members(config.data_width, config.output_width,
-                                             user_width=user_width))
+        super().__init__(transform_members(config))
 
     @property
     def multipliers(self) -> int:

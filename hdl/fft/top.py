@@ -57,8 +57,8 @@ from fdcnn.hdl.fixed import round_shift, saturate
 from fdcnn.hdl.stream import (INPUT_SLICE_LATENCY, TLAST_PORT_DESCRIPTIONS, FramedOutput,
                               complex_layout, frame_block_members, frame_shell)
 
-__all__ = ["StreamingFFT", "feed_pipeline", "drain_pipeline", "frame_direction",
-           "input_register", "output_sample"]
+__all__ = ["StreamingFFT", "transform_members", "feed_pipeline", "drain_pipeline",
+           "frame_direction", "input_register", "output_sample"]
 
 
 def _format(fixed):
@@ -92,9 +92,7 @@ class StreamingFFT(wiring.Component):
 
     def __init__(self, config: FFTConfig):
         self.model = StreamingFFTModel(config)
-        user_width = 1 if config.direction == "runtime" else 0
-        super().__init__(frame_block_members(config.data_width, config.output_width,
-                                             user_width=user_width))
+        super().__init__(transform_members(config))
 
     @property
     def output_width(self) -> int:
@@ -147,6 +145,14 @@ class StreamingFFT(wiring.Component):
         feed_pipeline(m, pipeline, shell, config.direction)
         drain_pipeline(m, pipeline, shell.output)
         return m
+
+
+def transform_members(config):
+    """The members of a transform (1-D or 2-D) with ``config``'s widths: a frame block whose
+    input has a 1-bit ``user`` (the frame's direction) when the direction is chosen at run
+    time."""
+    user_width = 1 if config.direction == "runtime" else 0
+    return frame_block_members(config.data_width, config.output_width, user_width=user_width)
 
 
 def feed_pipeline(m, pipeline, shell, direction):
