@@ -42,7 +42,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from fdcnn.golden.checks import integer_in, one_of
-from fdcnn.golden.cmult import complex_product
+from fdcnn.golden.cmult import MULTIPLIERS, complex_product
 from fdcnn.golden.config import BlockConfig, BlockModel, parameter
 from fdcnn.golden.fixed import (FixedFormat, check_rounding, integer_array, round_shift, saturate,
                                 signed_bounds)
@@ -94,6 +94,8 @@ class FFTConfig(BlockConfig):
     output_order: str = parameter("bit_reversed", "bit_reversed or natural")
     guard_bits: int = parameter(0, "extra LSBs carried through the stages, rounded away once at "
                                    "the output (0 … 8)")
+    multiplier: str = parameter("4mult", "4mult or 3mult twiddle products (same results; 3mult "
+                                         "uses three real multipliers)")
 
     def __post_init__(self):
         size = self.size
@@ -108,6 +110,7 @@ class FFTConfig(BlockConfig):
         one_of("Direction", self.direction, DIRECTIONS)
         one_of("Output order", self.output_order, OUTPUT_ORDERS)
         integer_in("Guard bits", self.guard_bits, 0, GUARD_BITS_MAX)
+        one_of("Multiplier", self.multiplier, MULTIPLIERS)
         self._check_scaling()
 
     def _check_scaling(self):

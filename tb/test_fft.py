@@ -212,7 +212,7 @@ async def fft_tlast_errors(dut):
 def _rtl_case(size, **overrides):
     parameters = dict(size=size, data_width=16, twiddle_width=18, scaling="stage",
                       rounding="convergent", direction="forward", output_order="bit_reversed",
-                      guard_bits=0)
+                      guard_bits=0, multiplier="4mult")
     parameters.update(overrides)
     return parameters
 
@@ -237,6 +237,7 @@ RTL_CASES = [
     _rtl_case(256, rounding="truncate", scaling="none", output_order="natural"),
     _rtl_case(64, guard_bits=3, rounding="half_up", direction="runtime"),
     _rtl_case(16, guard_bits=1, scaling="none", output_order="natural"),
+    _rtl_case(256, multiplier="3mult", direction="runtime", guard_bits=2),
     pytest.param(_rtl_case(1024), marks=pytest.mark.quick),   # the default configuration
     pytest.param(_rtl_case(1024, x_ram=True), marks=pytest.mark.quick),   # RAMs start as X
     _rtl_case(1024, output_order="natural", direction="inverse", rounding="half_up"),
@@ -503,15 +504,17 @@ def test_stimulus_kinds_are_all_exercised():
 
 # Synthesis -------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("size", [8, 16, 64, 256])
-def test_synthesis_has_the_minimum_multipliers(size, tmp_path):
-    """Before any techmap there are exactly 4·(log2 N − 2) multipliers."""
+@pytest.mark.parametrize("size, multiplier", [(8, "4mult"), (16, "4mult"), (64, "4mult"),
+                                              (256, "4mult"), (64, "3mult")])
+def test_synthesis_has_the_minimum_multipliers(size, multiplier, tmp_path):
+    """Before any techmap there are exactly 4·(log2 N − 2) multipliers (3·… with 3mult)."""
     from fdcnn.hdl.axis import emit
     from fdcnn.hdl.fft import StreamingFFT
     from fdcnn.scripts.synth import synthesize
-    block = StreamingFFT(FFTConfig(size=size))
+    block = StreamingFFT(FFTConfig(size=size, multiplier=multiplier))
     row = synthesize(emit(block, "fft", zero_ram_init=False), "fft", "generic", tmp_path)
-    assert row["DSP"] == block.multipliers == 4 * (size.bit_length() - 1 - 2)
+    per_stage = {"4mult": 4, "3mult": 3}[multiplier]
+    assert row["DSP"] == block.multipliers == per_stage * (size.bit_length() - 1 - 2)
 
 
 def test_synthesis_smoke_generic_and_ice40(tmp_path, capsys):

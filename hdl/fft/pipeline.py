@@ -105,7 +105,7 @@ class FFTPipeline(wiring.Component):
                 m.d.sync += result.eq(butterfly.o)
             return result, advance
         rotator = TwiddleMultiplier(span=span, width=width, twiddle_width=config.twiddle_width,
-                                    rounding=config.rounding)
+                                    rounding=config.rounding, multiplier=config.multiplier)
         m.submodules[f"stage{stage}_twiddle"] = rotator
         m.d.comb += [rotator.en.eq(advance), rotator.i.eq(butterfly.o),
                      rotator.index.eq(butterfly.index), rotator.rotate.eq(butterfly.rotate)]

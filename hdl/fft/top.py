@@ -50,6 +50,7 @@ pipeline or to the other port.
 from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import data, wiring
 
+from fdcnn.golden.cmult import real_multipliers
 from fdcnn.golden.fft import FFTConfig, StreamingFFTModel
 from fdcnn.hdl.fft.pipeline import FFTPipeline, pipeline_delay
 from fdcnn.hdl.fft.sample import sample_layout
@@ -100,8 +101,8 @@ class StreamingFFT(wiring.Component):
 
     @property
     def multipliers(self) -> int:
-        """Real multipliers in the design: 4 per twiddle stage."""
-        return 4 * len(self.model.multiplier_stages)
+        """Real multipliers in the design: 4 (or 3 with ``3mult``) per twiddle stage."""
+        return real_multipliers(self.model.multiplier) * len(self.model.multiplier_stages)
 
     def describe(self) -> dict:
         """What a user of the generated Verilog needs besides the ports' names (for JSON)."""

@@ -52,7 +52,8 @@ class TwiddleMultiplier(wiring.Component):
     registered beside the ROM's read register (so a block RAM's slow clock-to-output reaches
     only a register), the :class:`~fdcnn.hdl.cmult.ComplexMultiplier`, then the rounding and
     saturation into ``o``'s register. ``W = 1`` (``rotate`` low) goes through the multiplier's
-    unity path, so every sample has the same latency.
+    unity path, so every sample has the same latency. ``multiplier``: ``4mult`` or ``3mult``
+    (Gauss's form, the same integers with three real multipliers).
 
     Members
     -------
@@ -63,9 +64,11 @@ class TwiddleMultiplier(wiring.Component):
     o : Out(sample_layout(width))
     """
 
-    def __init__(self, *, span: int, width: int, twiddle_width: int, rounding: str):
+    def __init__(self, *, span: int, width: int, twiddle_width: int, rounding: str,
+                 multiplier: str = "4mult"):
         check_rounding(rounding)
         self.span, self.twiddle_width, self.rounding = span, twiddle_width, rounding
+        self.multiplier = multiplier
         super().__init__({"en": In(1), "i": In(sample_layout(width)), "index": In(range(span)),
                           "rotate": In(1), "o": Out(sample_layout(width))})
 
@@ -76,8 +79,8 @@ class TwiddleMultiplier(wiring.Component):
         m = Module()
         width = len(self.i.real)
         m.submodules.rom = rom = TwiddleROM(span=self.span, width=self.twiddle_width)
-        m.submodules.multiplier = multiplier = ComplexMultiplier(a_width=width,
-                                                                 c_width=self.twiddle_width)
+        m.submodules.multiplier = multiplier = ComplexMultiplier(
+            a_width=width, c_width=self.twiddle_width, multiplier=self.multiplier)
         tags = [Signal(sample_layout(width), name=f"tags{step}")
                 for step in range(ComplexMultiplier.latency + 1)]
         fetched_rotate = Signal()
