@@ -1,0 +1,191 @@
+"""FFT quality of results: fdcnn's FFT against maia-hdl's, point by point, through the same
+synthesis flow.
+
+    python benchmarks/qor.py [--sizes 64,256,1024,4096] [--guard-bits 0,2,4]
+                             [--multipliers 4mult,3mult] [--targets ice40,ecp5,xc7] [--fmax]
+                             [--no-maia] [--scheduler ADDRESS] [--workers N]
+
+Every point (design, N, multiplier form, guard bits, target) is one Yosys run (and, with
+``--fmax``, nextpnr on ECP5) plus the RMS error of the design's bit-exact model against
+``numpy.fft.fft(x)/N``; points run in parallel on a Dask cluster (a local one by default,
+``--scheduler`` for an existing one) with a progress bar. fdcnn's points: 16-bit data, 18-bit
+twiddles, stage scaling, convergent rounding, full-range random input. maia-hdl's (``pip
+install -e '.[compare]'``): its ``FFT`` with radix 2 (R2SDF) and ``'R22'`` (R2²SDF), the same
+widths, its ``ram_style="distributed"`` attributes stripped (so delay lines may map to block
+RAM, as ours do), input limited to the complex amplitude its documentation allows. fdcnn's
+radix-2² architecture is not written yet: its rows are absent.
+
+Writes ``benchmarks/results/qor.csv``, ``qor.md`` and ``qor_*.png`` (LUT, FF, BRAM, DSP and
+RMS error against N).
+"""
+
+import argparse
+import csv
+import math
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPOSITORY))
+
+import numpy as np  # noqa: E402
+
+RESULTS = REPOSITORY / "benchmarks" / "results"
+COLUMNS = ("design", "N", "multiplier", "guard_bits", "target", "LUT", "FF", "BRAM", "DSP",
+           "LUT-RAM", "Fmax", "rms_error_lsb")
+#: maia-hdl's architectures by their ``radix`` argument.
+MAIA = {"maia-r2sdf": 2, "maia-r22sdf": "R22"}
+DATA_WIDTH, TWIDDLE_WIDTH = 16, 18
+ERROR_FRAMES = 32
+
+
+def _list(text, kind=str):
+    return [kind(part) for part in text.split(",") if part]
+
+
+def fdcnn_verilog(size, multiplier, guard_bits):
+    from fdcnn.golden.fft import FFTConfig
+    from fdcnn.hdl.axis import emit
+    from fdcnn.hdl.fft import StreamingFFT
+    config = FFTConfig(size=size, data_width=DATA_WIDTH, twiddle_width=TWIDDLE_WIDTH,
+                       multiplier=multiplier, guard_bits=guard_bits)
+    return emit(StreamingFFT(config), "fft", zero_ram_init=False)
+
+
+def maia_fft(design, size):
+    from maia_hdl.fft import FFT
+    return FFT(DATA_WIDTH, size.bit_length() - 1, MAIA[design], width_twiddle=TWIDDLE_WIDTH)
+
+
+def maia_verilog(design, size):
+    from amaranth.back import verilog
+    fft = maia_fft(design, size)
+    text = verilog.convert(fft, name="fft", ports=[fft.clken, fft.re_in, fft.im_in, fft.re_out,
+                                                    fft.im_out, fft.out_last])
+    return re.sub(r'\(\* ram_style = "distributed" \*\)\s*', "", text)
+
+
+def rms_error(design, size, multiplier, guard_bits):
+    """Complex RMS error (LSB) of the design's model against ``fft(x)/N``, random input."""
+    from fdcnn.golden.fft import StreamingFFTModel, bit_reverse
+    rng = np.random.default_rng(size)
+    real, imag = rng.integers(-2 ** 15, 2 ** 15, (2, ERROR_FRAMES, size))
+    if design == "fdcnn":
+        model = StreamingFFTModel(size=size, data_width=DATA_WIDTH, twiddle_width=TWIDDLE_WIDTH,
+                                  multiplier=multiplier, guard_bits=guard_bits,
+                                  output_order="natural")
+        out_real, out_imag, _ = model.transform(real, imag)
+    else:
+        scale = np.minimum(1, (2 ** 15 - 1) / np.maximum(np.abs(real + 1j * imag), 1))
+        real, imag = np.floor(real * scale).astype(int), np.floor(imag * scale).astype(int)
+        fft = maia_fft(design, size)
+        outputs = [fft.model(r, i) for r, i in zip(real, imag)]
+        order = bit_reverse(np.arange(size), size.bit_length() - 1)
+        out_real = np.array([output[0] for output in outputs])[:, order]
+        out_imag = np.array([output[1] for output in outputs])[:, order]
+    error = out_real + 1j * out_imag - np.fft.fft(real + 1j * imag, axis=1) / size
+    return round(math.sqrt(np.mean(np.abs(error) ** 2)), 3)
+
+
+def run_point(point, fmax):
+    """One synthesis (and error) point; returns its table row."""
+    from fdcnn.scripts.synth import synthesize
+    design, size, multiplier, guard_bits, target = point
+    verilog = (fdcnn_verilog(size, multiplier, guard_bits) if design == "fdcnn"
+               else maia_verilog(design, size))
+    with tempfile.TemporaryDirectory() as build:
+        row = synthesize(verilog, "fft", target, build, fmax=fmax and target == "ecp5")
+    return {"design": design, "N": size, "multiplier": multiplier, "guard_bits": guard_bits,
+            "target": target, **{key: row.get(key) for key in COLUMNS[5:10]},
+            "Fmax": row.get("Fmax"), "rms_error_lsb": rms_error(design, size, multiplier,
+                                                                guard_bits)}
+
+
+def points(arguments):
+    chosen = []
+    for size in arguments.sizes:
+        for target in arguments.targets:
+            chosen += [("fdcnn", size, multiplier, guard, target)
+                       for multiplier in arguments.multipliers for guard in arguments.guard_bits]
+            if arguments.maia:
+                chosen += [(design, size, "maia", 0, target) for design in MAIA]
+    return chosen
+
+
+def sweep(arguments):
+    """Every point on the Dask cluster, with a progress bar; rows in the points' order."""
+    from dask.distributed import Client, LocalCluster, progress
+    cluster = None
+    if arguments.scheduler is None:
+        cluster = LocalCluster(n_workers=arguments.workers, threads_per_worker=1,
+                               processes=True, dashboard_address=None)
+    with Client(arguments.scheduler or cluster) as client:
+        futures = client.map(run_point, points(arguments), fmax=arguments.fmax, pure=False)
+        progress(futures)
+        rows = client.gather(futures)
+    if cluster is not None:
+        cluster.close()
+    return rows
+
+
+def write_table(rows, path):
+    lines = ["| design | N | mult | guard | target | LUT | FF | BRAM | DSP | LUT-RAM | Fmax (MHz) "
+             "| RMS error (LSB) |", "|" + "---|" * 12]
+    for row in rows:
+        lines.append("| " + " | ".join("–" if row[key] is None else str(row[key])
+                                       for key in COLUMNS) + " |")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def plot(rows, directory):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    series = {}
+    for row in rows:
+        series.setdefault((row["design"], row["multiplier"], row["guard_bits"], row["target"]),
+                          []).append(row)
+    for column in ("LUT", "FF", "BRAM", "DSP", "rms_error_lsb"):
+        figure, axis = plt.subplots(figsize=(6, 4))
+        for (design, multiplier, guard, target), points_ in sorted(series.items(), key=str):
+            if column == "rms_error_lsb" and target != points_[0]["target"]:
+                continue
+            axis.plot([point["N"] for point in points_], [point[column] for point in points_],
+                      marker="o", label=f"{design} {multiplier} g{guard} {target}")
+        axis.set(xscale="log", xlabel="N", ylabel=column, title=f"FFT {column} against N")
+        axis.legend(fontsize=6)
+        figure.tight_layout()
+        figure.savefig(directory / f"qor_{column.lower().replace('-', '_')}.png", dpi=110)
+        plt.close(figure)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=lambda text: _list(text, int), default=[64, 256, 1024,
+                                                                                 4096])
+    parser.add_argument("--guard-bits", type=lambda text: _list(text, int), default=[0, 2, 4])
+    parser.add_argument("--multipliers", type=_list, default=["4mult", "3mult"])
+    parser.add_argument("--targets", type=_list, default=["ice40", "ecp5", "xc7"])
+    parser.add_argument("--fmax", action="store_true", help="nextpnr on the ECP5 points")
+    parser.add_argument("--no-maia", dest="maia", action="store_false")
+    parser.add_argument("--scheduler", help="address of an existing Dask scheduler")
+    parser.add_argument("--workers", type=int, default=2, help="local cluster workers")
+    parser.add_argument("--output", default=str(RESULTS))
+    arguments = parser.parse_args(argv)
+    rows = sweep(arguments)
+    output = Path(arguments.output)
+    output.mkdir(parents=True, exist_ok=True)
+    with open(output / "qor.csv", "w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    write_table(rows, output / "qor.md")
+    plot(rows, output)
+    print((output / "qor.md").read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
