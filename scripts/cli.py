@@ -316,7 +316,8 @@ def regress(arguments):
     if arguments.block is not None:
         _checked(one_of, "Block", arguments.block, tuple(BLOCKS))
     files = [f"tb/test_{arguments.block}.py"] if arguments.block else ["tb"]
-    marker = "quick" if arguments.quick else "slow or not slow" if arguments.slow else "not slow"
+    marker = ("quick" if arguments.quick else "not qor" if arguments.slow
+              else "not slow and not qor")
     junit = REPOSITORY / "build" / "regress.xml"
     junit.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
