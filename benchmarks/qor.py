@@ -34,7 +34,7 @@ import numpy as np  # noqa: E402
 
 RESULTS = REPOSITORY / "benchmarks" / "results"
 COLUMNS = ("design", "N", "multiplier", "guard_bits", "target", "LUT", "FF", "BRAM", "DSP",
-           "LUT-RAM", "Fmax", "rms_error_lsb")
+           "LUT-RAM", "Fmax", "rms_error_lsb", "note")
 #: maia-hdl's architectures by their ``radix`` argument.
 MAIA = {"maia-r2sdf": 2, "maia-r22sdf": "R22"}
 DATA_WIDTH, TWIDDLE_WIDTH = 16, 18
@@ -90,17 +90,25 @@ def rms_error(design, size, multiplier, guard_bits):
 
 
 def run_point(point, fmax):
-    """One synthesis (and error) point; returns its table row."""
+    """One synthesis (and error) point; returns its table row (a failed synthesis leaves the
+    resources empty and says why under ``note``, so one point cannot sink the sweep)."""
     from fdcnn.scripts.synth import synthesize
     design, size, multiplier, guard_bits, target = point
     verilog = (fdcnn_verilog(size, multiplier, guard_bits) if design == "fdcnn"
                else maia_verilog(design, size))
+    note = ""
     with tempfile.TemporaryDirectory() as build:
-        row = synthesize(verilog, "fft", target, build, fmax=fmax and target == "ecp5")
+        try:
+            row = synthesize(verilog, "fft", target, build, fmax=fmax and target == "ecp5")
+        except RuntimeError:
+            log = Path(build) / "yosys.log"
+            lines = log.read_text().strip().splitlines() if log.exists() else ["no log"]
+            row, note = {}, f"Yosys failed: {lines[-1][:120]}"
     return {"design": design, "N": size, "multiplier": multiplier, "guard_bits": guard_bits,
             "target": target, **{key: row.get(key) for key in COLUMNS[5:10]},
             "Fmax": row.get("Fmax"), "rms_error_lsb": rms_error(design, size, multiplier,
-                                                                guard_bits)}
+                                                                guard_bits),
+            "note": note}
 
 
 def points(arguments):
@@ -132,9 +140,9 @@ def sweep(arguments):
 
 def write_table(rows, path):
     lines = ["| design | N | mult | guard | target | LUT | FF | BRAM | DSP | LUT-RAM | Fmax (MHz) "
-             "| RMS error (LSB) |", "|" + "---|" * 12]
+             "| RMS error (LSB) | note |", "|" + "---|" * 13]
     for row in rows:
-        lines.append("| " + " | ".join("–" if row[key] is None else str(row[key])
+        lines.append("| " + " | ".join("–" if row[key] in (None, "") else str(row[key])
                                        for key in COLUMNS) + " |")
     path.write_text("\n".join(lines) + "\n")
 
@@ -152,7 +160,8 @@ def plot(rows, directory):
         for (design, multiplier, guard, target), points_ in sorted(series.items(), key=str):
             if column == "rms_error_lsb" and target != points_[0]["target"]:
                 continue
-            axis.plot([point["N"] for point in points_], [point[column] for point in points_],
+            shown = [point for point in points_ if point[column] is not None]
+            axis.plot([point["N"] for point in shown], [point[column] for point in shown],
                       marker="o", label=f"{design} {multiplier} g{guard} {target}")
         axis.set(xscale="log", xlabel="N", ylabel=column, title=f"FFT {column} against N")
         axis.legend(fontsize=6)
