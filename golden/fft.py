@@ -41,7 +41,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
-from fdcnn.golden.checks import integer_in, one_of
+from fdcnn.golden.checks import codes_in_range, integer_in, one_of
 from fdcnn.golden.cmult import MULTIPLIERS, complex_product
 from fdcnn.golden.config import BlockConfig, BlockModel, parameter
 from fdcnn.golden.fixed import (FixedFormat, check_rounding, integer_array, round_shift, saturate,
@@ -280,9 +280,7 @@ class StreamingFFTModel(BlockModel):
         if real.shape != imag.shape or real.shape[-1] != self.size:
             raise ValueError(f"Frames must have shape (frames, {self.size}), not {real.shape} "
                              f"and {imag.shape}")
-        low, high = signed_bounds(self.data_width)
-        if real.size and (min(real.min(), imag.min()) < low or max(real.max(), imag.max()) > high):
-            raise ValueError(f"Input samples must lie in the {self.data_width}-bit signed range")
+        codes_in_range("Input samples", self.data_width, real, imag)
         frames = real.shape[0]
         inverse = self._frame_directions(inverse, frames)
 

@@ -32,11 +32,12 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
-from fdcnn.golden.checks import integer_in, one_of
+from fdcnn.golden.checks import (codes_in_range, integer_in, one_of, shape_pair,
+                                 shape_text)
 from fdcnn.golden.config import BlockConfig, BlockModel, parameter
 from fdcnn.golden.fft import (DIRECTIONS, OUTPUT_ORDERS, FFTConfig, StreamingFFTModel,
                               bit_reverse, predicted_rms_error)
-from fdcnn.golden.fixed import FixedFormat, signed_bounds
+from fdcnn.golden.fixed import FixedFormat
 from fdcnn.golden.permute import buffer_permutation, transpose_order
 
 __all__ = ["FFT2DConfig", "FFT2DModel", "predicted_rms_error_2d", "MAX_SAMPLES"]
@@ -46,20 +47,12 @@ MAX_SAMPLES = 1 << 16
 AXIS_RANGE = (4, 4096)
 
 
-def _shape_text(text):
-    """``HxW`` from the command line; anything else is left for the check."""
-    try:
-        return tuple(int(part) for part in text.lower().split("x"))
-    except ValueError:
-        return text
-
-
 @dataclasses.dataclass(frozen=True)
 class FFT2DConfig(BlockConfig):
     """Parameters of the 2-D FFT, validated, with the 1-D transforms they imply."""
 
     shape: tuple = parameter((32, 32), "H×W of a frame (rows × columns), powers of two from 4, "
-                                       "at most 65536 samples, e.g. 32x32", parse=_shape_text)
+                                       "at most 65536 samples, e.g. 32x32", parse=shape_text)
     data_width: int = parameter(16, "input bits per component (4 … 32)")
     twiddle_width: int = parameter(18, "twiddle bits per component (4 … 27)")
     scaling: str = parameter("stage", "'stage' (÷2 per stage: DFT2/(H·W)) or 'none' (full "
@@ -69,11 +62,7 @@ class FFT2DConfig(BlockConfig):
     output_order: str = parameter("bit_reversed", "bit_reversed or natural, on both axes")
 
     def __post_init__(self):
-        shape = self.shape
-        if (not isinstance(shape, tuple) or len(shape) != 2
-                or not all(isinstance(size, int) and not isinstance(size, bool)
-                           for size in shape)):
-            raise TypeError(f"Shape must be a (rows, columns) tuple of integers, not {shape!r}")
+        shape = shape_pair("Shape", self.shape)
         if not all(AXIS_RANGE[0] <= size <= AXIS_RANGE[1] and size & (size - 1) == 0
                    for size in shape) or shape[0] * shape[1] > MAX_SAMPLES:
             raise ValueError(f"Shape must be powers of two from {AXIS_RANGE[0]} on each axis and "
@@ -180,9 +169,7 @@ class FFT2DModel(BlockModel):
         rows, columns = self.rows, self.columns
         real = np.asarray(real).reshape(-1, rows * columns)
         imag = np.asarray(imag).reshape(-1, rows * columns)
-        low, high = signed_bounds(self.data_width)
-        if real.size and (min(real.min(), imag.min()) < low or max(real.max(), imag.max()) > high):
-            raise ValueError(f"Input samples must lie in the {self.data_width}-bit signed range")
+        codes_in_range("Input samples", self.data_width, real, imag)
         frames = real.shape[0]
         directions = ({} if inverse is None or self.direction != "runtime"
                       else {"inverse": np.asarray(inverse, dtype=bool)})

@@ -22,11 +22,12 @@ import math
 
 import numpy as np
 
-from fdcnn.golden.checks import integer_in, one_of
+from fdcnn.golden.checks import (codes_in_range, integer_in, one_of, shape_pair,
+                                 shape_text)
 from fdcnn.golden.config import BlockConfig, BlockModel, parameter
 from fdcnn.golden.fft import bit_reverse
-from fdcnn.golden.fft2d import FFT2DConfig, FFT2DModel, _shape_text
-from fdcnn.golden.fixed import checked_format, pair_text, signed_bounds
+from fdcnn.golden.fft2d import FFT2DConfig, FFT2DModel
+from fdcnn.golden.fixed import checked_format, pair_text
 from fdcnn.golden.mac import MACConfig, SpectralMACModel
 from fdcnn.golden.norm import FrameNormModel, NormConfig
 from fdcnn.golden.pool import NYQUIST_POLICIES, PoolConfig, SpectralPoolModel
@@ -40,12 +41,12 @@ class LayerConfig(BlockConfig):
     """Parameters of one spectral layer, validated, with each block's configuration."""
 
     shape: tuple = parameter((16, 16), "H×W of an input channel image (powers of two from 4)",
-                             parse=_shape_text)
+                             parse=shape_text)
     in_channels: int = parameter(4, "input channels C_in (1 … 256)")
     out_channels: int = parameter(4, "output channels C_out, a multiple of lanes (1 … 256)")
     lanes: int = parameter(4, "MAC lanes: output channels computed per pass over the input")
     pooled: tuple = parameter((8, 8), "h×w frequencies kept by the crop (powers of two from 4 "
-                                      "with the inverse transform)", parse=_shape_text)
+                                      "with the inverse transform)", parse=shape_text)
     normalize: bool = parameter(True, "frame normalization before the activation", flag=True)
     activation: str = parameter("sigmoid", "sigmoid, tanh, relu, leaky_relu[:alpha], silu, "
                                            "gelu, softplus")
@@ -81,12 +82,7 @@ class LayerConfig(BlockConfig):
             raise ValueError(f"Activation format width must be the data width "
                              f"({self.data_width}) without normalization, not "
                              f"{self.activation_format.width}")
-        pooled = self.pooled
-        if (not isinstance(pooled, tuple) or len(pooled) != 2
-                or not all(isinstance(size, int) and not isinstance(size, bool)
-                           for size in pooled)):
-            raise TypeError(f"Pooled must be a (rows, columns) tuple of integers, not "
-                            f"{pooled!r}")
+        pooled = shape_pair("Pooled", self.pooled)
         if not all(4 <= kept <= size and kept & (kept - 1) == 0
                    for kept, size in zip(pooled, self.fft_config.shape)):
             raise ValueError(f"Pooled must be powers of two from 4 up to the shape "
@@ -182,8 +178,9 @@ class LayerConfig(BlockConfig):
 
     @property
     def output_width(self) -> int:
-        last = self.inverse_config or self.pwl_config
-        return last.output_width if self.inverse else last.output_format.width
+        if self.inverse:
+            return self.inverse_config.output_width
+        return self.pwl_config.output_format.width
 
     def bin_frequencies(self) -> np.ndarray:
         """``(ky, kx)`` of each stream position of a spectrum, shape (H·W, 2)."""
@@ -203,14 +200,50 @@ class LayerModel(BlockModel):
     def _check(self, images, weights):
         config = self.config
         images = np.asarray(images, dtype=np.int64).reshape(-1, config.in_channels, config.bins)
-        low, high = signed_bounds(config.data_width)
-        if images.size and (images.min() < low or images.max() > high):
-            raise ValueError(f"Image samples must lie in the {config.data_width}-bit signed range")
+        codes_in_range("Image samples", config.data_width, images)
         weights = tuple(np.asarray(part, dtype=np.int64) for part in weights)
         shape = (config.out_channels, config.in_channels, config.bins)
         if any(part.shape != shape for part in weights):
             raise ValueError(f"Weights must have shape {shape}")
         return images, weights
+
+    def stages(self, images, weights) -> dict:
+        """Every block's integer results for a batch, each a (real, imag) pair of arrays
+        shaped (images, channels, samples): ``spectra`` (C_in, H·W), ``products`` (C_out,
+        H·W), ``pooled``, ``normalized`` (with normalization) and ``activated`` (C_out, h·w),
+        ``output`` (the layer's output frames); and ``overflow``, the last block's flag per
+        output frame (images, C_out). Arguments as :meth:`forward`'s."""
+        config = self.config
+        images, weights = self._check(images, weights)
+        count = len(images)
+
+        def batch(real, imag):
+            return tuple(part.reshape(count, -1, part.shape[-1]) for part in (real, imag))
+
+        flat = images.reshape(-1, config.bins)
+        stages = {"spectra": batch(*FFT2DModel(config.fft_config).transform(
+            flat, np.zeros_like(flat))[:2])}
+        mac = SpectralMACModel(config.mac_config)
+        products = [mac.forward((stages["spectra"][0][b], stages["spectra"][1][b]), weights)
+                    for b in range(count)]
+        stages["products"] = tuple(np.stack([product[part] for product in products])
+                                   for part in range(2))
+        frames = [part.reshape(-1, config.bins) for part in stages["products"]]
+        real, imag, overflow = SpectralPoolModel(config.pool_config).transform(*frames)
+        stages["pooled"] = batch(real, imag)
+        if config.normalize:
+            real, imag, overflow = FrameNormModel(config.norm_config).normalize(real, imag)
+            stages["normalized"] = batch(real, imag)
+        activation = PiecewiseLinearModel(config.pwl_config)
+        (real, real_saturated), (imag, imag_saturated) = (activation.evaluate(part)
+                                                          for part in (real, imag))
+        overflow = real_saturated.any(axis=1) | imag_saturated.any(axis=1)
+        stages["activated"] = batch(real, imag)
+        if config.inverse:
+            real, imag, overflow = FFT2DModel(config.inverse_config).transform(real, imag)
+        stages["output"] = batch(real, imag)
+        stages["overflow"] = overflow.reshape(count, -1)
+        return stages
 
     def forward(self, images, weights) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Run images through the layer's arithmetic.
@@ -229,25 +262,8 @@ class LayerModel(BlockModel):
         overflow : ndarray of bool, shape (images, C_out)
             The last block's flag per output frame.
         """
-        config = self.config
-        images, weights = self._check(images, weights)
-        fft, mac = FFT2DModel(config.fft_config), SpectralMACModel(config.mac_config)
-        pool = SpectralPoolModel(config.pool_config)
-        activation = PiecewiseLinearModel(config.pwl_config)
-        outputs = []
-        for image in images:
-            spectrum = fft.transform(image, np.zeros_like(image))[:2]
-            real, imag, overflow = mac.forward(spectrum, weights)
-            real, imag, overflow = pool.transform(real, imag)
-            if config.normalize:
-                real, imag, overflow = FrameNormModel(config.norm_config).normalize(real, imag)
-            (real, real_saturated), (imag, imag_saturated) = (activation.evaluate(part)
-                                                              for part in (real, imag))
-            overflow = (real_saturated | imag_saturated).any(axis=1)
-            if config.inverse:
-                real, imag, overflow = FFT2DModel(config.inverse_config).transform(real, imag)
-            outputs.append((real, imag, overflow))
-        return tuple(np.array([output[index] for output in outputs]) for index in range(3))
+        stages = self.stages(images, weights)
+        return (*stages["output"], stages["overflow"])
 
     def reference(self, images, weights) -> np.ndarray:
         """The same mathematics in float, without quantization, for a batch at once (NumPy's

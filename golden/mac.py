@@ -38,7 +38,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
-from fdcnn.golden.checks import integer_in, one_of
+from fdcnn.golden.checks import codes_in_range, integer_in, one_of
 from fdcnn.golden.cmult import MULTIPLIERS, complex_product, product_width
 from fdcnn.golden.config import BlockConfig, BlockModel, parameter
 from fdcnn.golden.fixed import check_rounding, round_shift, saturate
@@ -176,12 +176,10 @@ class SpectralMACModel(BlockModel):
     # The model -----------------------------------------------------------------------------
 
     def _check(self, name, values, width, shape):
-        low, high = -(1 << (width - 1)), (1 << (width - 1)) - 1
         values = np.asarray(values)
         if values.shape != shape:
             raise ValueError(f"{name} must have shape {shape}, not {values.shape}")
-        if values.size and (values.min() < low or values.max() > high):
-            raise ValueError(f"{name} must lie in the {width}-bit signed range")
+        codes_in_range(name, width, values)
         return values.astype(object)
 
     def _sums(self, streamed, stored, conjugate):

@@ -33,10 +33,10 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
-from fdcnn.golden.checks import integer_in
+from fdcnn.golden.checks import codes_in_range, integer_in
 from fdcnn.golden.config import BlockConfig, BlockModel, parameter
-from fdcnn.golden.fixed import (FixedFormat, check_rounding, checked_format, pair_text,
-                                round_shift, saturate, signed_bounds)
+from fdcnn.golden.fixed import (FixedFormat, check_rounding, checked_format, integer_array,
+                                pair_text, round_shift, saturate, signed_bounds)
 
 __all__ = ["NormConfig", "FrameNormModel", "rsqrt_table"]
 
@@ -135,9 +135,7 @@ class FrameNormModel(BlockModel):
         if real.shape != imag.shape or real.shape[-1] != self.frame:
             raise ValueError(f"Frames must have shape (frames, {self.frame}), not {real.shape} "
                              f"and {imag.shape}")
-        low, high = signed_bounds(self.data_width)
-        if real.size and (min(real.min(), imag.min()) < low or max(real.max(), imag.max()) > high):
-            raise ValueError(f"Input samples must lie in the {self.data_width}-bit signed range")
+        codes_in_range("Input samples", self.data_width, real, imag)
         table = rsqrt_table(self.rsqrt_bits, self.rsqrt_width)
         outputs = [np.zeros(real.shape, dtype=np.int64) for _ in range(2)]
         overflow = np.zeros(len(real), dtype=bool)
@@ -146,7 +144,8 @@ class FrameNormModel(BlockModel):
             gain = int(table[index])
             for part, total, out in ((frame_real, sum_real, outputs[0]),
                                      (frame_imag, sum_imag, outputs[1])):
-                numerator = np.array([self.frame * int(x) - total for x in part], dtype=object)
+                numerator = integer_array(self.frame * part - total,
+                                          self.numerator_width + self.rsqrt_width + 1)
                 scaled = round_shift(numerator * gain, self.shift_offset + shift // 2,
                                      self.rounding)
                 out[frame], saturated = saturate(scaled, self.output_format.width)

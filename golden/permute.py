@@ -10,6 +10,8 @@ for stream position ``n``, where ``P`` is the permutation below.
 
 import numpy as np
 
+from fdcnn.golden.fft import bit_reverse
+
 __all__ = ["buffer_permutation", "permute_bits", "transpose_order"]
 
 
@@ -50,8 +52,10 @@ def buffer_permutation(input_order, output_order):
     inverse = np.empty(size, dtype=np.int64)
     inverse[input_order] = np.arange(size)
     mapping = inverse[output_order]
-    permutation = tuple(int(mapping[1 << source]).bit_length() - 1 for source in range(bits))
-    permutation = tuple(int(np.argsort(permutation)[bit]) for bit in range(bits))
+    permutation = [0] * bits              # position bit ``source`` lands on address bit ``bit``
+    for source in range(bits):
+        permutation[int(mapping[1 << source]).bit_length() - 1] = source
+    permutation = tuple(permutation)
     if not np.array_equal(permute_bits(np.arange(size), permutation), mapping):
         raise ValueError("The reordering is not a bit permutation of the stream position")
     return permutation
@@ -61,7 +65,6 @@ def transpose_order(rows, columns, *, reversed_rows=False, reversed_columns=Fals
     """Element indices (row-major in a ``rows × columns`` frame) in column-major order: the
     order a corner turn emits. With ``reversed_columns`` the columns come in bit-reversed order,
     with ``reversed_rows`` each column's rows do."""
-    from fdcnn.golden.fft import bit_reverse
     column = np.repeat(np.arange(columns), rows)
     row = np.tile(np.arange(rows), columns)
     if reversed_columns:

@@ -34,7 +34,7 @@ import functools
 import numpy as np
 from numpy.typing import ArrayLike
 
-from fdcnn.golden.checks import integer_in, one_of
+from fdcnn.golden.checks import integer_in, one_of, shape_pair, shape_text
 from fdcnn.golden.config import BlockConfig, BlockModel, parameter
 from fdcnn.golden.fft import bit_reverse
 from fdcnn.golden.fixed import saturate
@@ -69,9 +69,7 @@ def crop_matrix(size, pooled, nyquist):
 
 
 def _shape(name, value):
-    if (not isinstance(value, tuple) or len(value) != 2
-            or not all(isinstance(size, int) and not isinstance(size, bool) for size in value)):
-        raise TypeError(f"{name} must be a (rows, columns) tuple of integers, not {value!r}")
+    shape_pair(name, value)
     if not all(1 <= size <= MAX_AXIS for size in value):
         raise ValueError(f"{name} must have sizes from 1 to {MAX_AXIS}, not {value}")
     return value
@@ -80,11 +78,8 @@ def _shape(name, value):
 def _shape_text(text):
     """``HxW`` (or ``N`` for a 1-D frame, ``1xN``) from the command line; anything else is left
     for the check."""
-    try:
-        sizes = [int(part) for part in text.lower().split("x")]
-    except ValueError:
-        return text
-    return tuple([1] + sizes if len(sizes) == 1 else sizes)
+    sizes = shape_text(text)
+    return (1, *sizes) if isinstance(sizes, tuple) and len(sizes) == 1 else sizes
 
 
 @dataclasses.dataclass(frozen=True)

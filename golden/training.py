@@ -25,9 +25,8 @@ import dataclasses
 
 import numpy as np
 
-from fdcnn.golden.fft2d import FFT2DModel
 from fdcnn.golden.fixed import saturate
-from fdcnn.golden.layer import LayerConfig
+from fdcnn.golden.layer import LayerConfig, LayerModel
 from fdcnn.golden.mac import SpectralMACModel
 from fdcnn.golden.pool import SpectralPoolModel
 from fdcnn.golden.pwl import PiecewiseLinearModel
@@ -58,25 +57,11 @@ def _pairs(values):
 
 
 def forward_stages(config: LayerConfig, images, weights) -> dict:
-    """The forward pass of :func:`training_step`: ``spectra`` (B, C_in, H·W), ``products``
-    (B, C_out, H·W), ``pooled`` and ``activated`` (B, C_out, h·w), each a (real, imag) pair of
-    integer arrays."""
-    blocks = training_configs(config)
-    images = np.asarray(images, dtype=np.int64)
-    batch = images.shape[0]
-    fft, mac = FFT2DModel(blocks["fft"]), SpectralMACModel(blocks["mac"])
-    pool = SpectralPoolModel(blocks["pool"])
-    activation = PiecewiseLinearModel(blocks["activation"])
-    flat = images.reshape(-1, config.bins)
-    spectra = tuple(part.reshape(batch, config.in_channels, -1)
-                    for part in fft.transform(flat, np.zeros_like(flat))[:2])
-    products = tuple(np.stack(part) for part in zip(*(
-        mac.forward((spectra[0][b], spectra[1][b]), weights)[:2] for b in range(batch))))
-    pooled = tuple(part.reshape(batch, config.out_channels, -1)
-                   for part in pool.transform(*(part.reshape(-1, config.bins)
-                                                for part in products))[:2])
-    activated = tuple(activation.evaluate(part)[0] for part in pooled)
-    return {"spectra": spectra, "products": products, "pooled": pooled, "activated": activated}
+    """The forward pass of :func:`training_step`: :meth:`LayerModel.stages`' ``spectra``
+    (B, C_in, H·W), ``products`` (B, C_out, H·W), ``pooled`` and ``activated`` (B, C_out,
+    h·w), each a (real, imag) pair of integer arrays."""
+    training_configs(config)                 # checks that the layer can be trained
+    return LayerModel(config).stages(images, weights)
 
 
 def backward_stages(config: LayerConfig, stages: dict, weights, loss_gradient,
