@@ -42,7 +42,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from fdcnn.golden.checks import codes_in_range, integer_in, one_of
-from fdcnn.golden.cmult import MULTIPLIERS, complex_product
+from fdcnn.golden.cmult import MULTIPLIERS, complex_product, real_multipliers
 from fdcnn.golden.config import BlockConfig, BlockModel, parameter
 from fdcnn.golden.fixed import (FixedFormat, check_rounding, integer_array, round_shift, saturate,
                                 signed_bounds)
@@ -174,6 +174,11 @@ class FFTConfig(BlockConfig):
     def multiplier_stages(self) -> tuple:
         """Stages with a twiddle multiplier: those with ``L ≥ 4`` (all but the last two)."""
         return tuple(range(max(self.stages - 2, 0)))
+
+    @property
+    def multipliers(self) -> int:
+        """Real multipliers of the twiddle stages: 4 each, or 3 with ``3mult``."""
+        return real_multipliers(self.multiplier) * len(self.multiplier_stages)
 
     def stage_span(self, stage: int) -> int:
         """Butterfly span ``L`` of a stage, which is also its delay line length."""

@@ -23,7 +23,7 @@ from fdcnn.golden.fixed import FixedFormat
 from fdcnn.hdl.stream import is_stream_member
 
 __all__ = ["AXIStreamTop", "component_width", "components", "emit", "describe",
-           "check_module_name"]
+           "describe_format", "check_module_name"]
 
 #: Verilog-2005 reserved words (IEEE 1364-2005, annex B), which no module may be called.
 VERILOG_KEYWORDS = frozenset("""
@@ -156,6 +156,12 @@ class AXIStreamTop(wiring.Component):
 
 #: An ``initial`` block that sets every word of a memory to zero, as Yosys writes them.
 _ZERO_MEMORY_INIT = re.compile(r"  initial begin\n(?:    [\w\\$.]+\[\d+\] = \d+'[hdb]0+;\n)+  end\n")
+
+
+def describe_format(fixed):
+    """A fixed-point format as a sidecar states it: width, fraction bits, and the ``tdata``
+    bits a component takes (sign-extended to whole bytes)."""
+    return {"width": fixed.width, "fraction": fixed.fraction, "tdata_bits": fixed.padded_width}
 
 
 def emit(block, name, *, zero_ram_init=True):

@@ -12,7 +12,7 @@ from amaranth.lib.wiring import In, Out
 
 from fdcnn.hdl.shapes import index_range
 
-__all__ = ["RAM_MIN_DEPTH", "ReadFirstBuffer", "DelayLine"]
+__all__ = ["RAM_MIN_DEPTH", "ReadFirstBuffer", "DelayLine", "fresh_flag"]
 
 #: Delay lines at least this long are written as RAM (block RAM, or LUT RAM where Yosys finds it
 #: cheaper); shorter ones as shift registers without reset on the data (SRLs on Xilinx parts).
@@ -95,3 +95,12 @@ class DelayLine(wiring.Component):
             m.d.sync += [later.eq(earlier) for earlier, later in zip(taps, taps[1:])]
         m.d.comb += [self.o.eq(taps[-1]), self.o.valid.eq(valid[-1])]
         return m
+
+
+def fresh_flag(m, name, advance, stall):
+    """Whether the register an element writes when it ``advance``s holds a sample the next
+    element has not seen: set by the advance, kept through a stall."""
+    fresh = Signal(name=name)
+    with m.If(~stall):
+        m.d.sync += fresh.eq(advance)
+    return fresh

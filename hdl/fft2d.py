@@ -36,19 +36,16 @@ from amaranth.hdl import Module, Signal
 from amaranth.lib import wiring
 
 from fdcnn.golden.fft2d import FFT2DConfig, FFT2DModel
-from fdcnn.hdl.fft.pipeline import FFTPipeline, fresh_flag, pipeline_delay
+from fdcnn.hdl.buffers import fresh_flag
+from fdcnn.hdl.fft.pipeline import FFTPipeline, pipeline_delay
 from fdcnn.hdl.fft.sample import copy_sample, sample_layout
-from fdcnn.hdl.fft.top import drain_pipeline, feed_pipeline, transform_members
-from fdcnn.hdl.fixed import saturate
+from fdcnn.hdl.fft.top import drain_pipeline, feed_pipeline, narrowed, transform_members
+from fdcnn.hdl.axis import describe_format
 from fdcnn.hdl.permute import PermutationBuffer
 from fdcnn.hdl.stream import (INPUT_SLICE_LATENCY, TLAST_PORT_DESCRIPTIONS, FramedOutput,
                               frame_shell)
 
 __all__ = ["FFT2D"]
-
-
-def _format(fixed):
-    return {"width": fixed.width, "fraction": fixed.fraction, "tdata_bits": fixed.padded_width}
 
 
 class FFT2D(wiring.Component):
@@ -71,10 +68,9 @@ class FFT2D(wiring.Component):
 
     @property
     def multipliers(self) -> int:
-        """Real multipliers: 4 per twiddle stage of the row and the column pipeline."""
+        """Real multipliers: the row and the column pipeline's."""
         config = self.model.config
-        return 4 * (len(config.row_config.multiplier_stages)
-                    + len(config.column_config.multiplier_stages))
+        return config.row_config.multipliers + config.column_config.multipliers
 
     @property
     def buffer_words(self) -> dict:
@@ -105,8 +101,8 @@ class FFT2D(wiring.Component):
             "throughput": "1 sample per clock, frames back to back",
             "multipliers": self.multipliers,
             "buffer_words": self.buffer_words,
-            "input_format": _format(config.input_format),
-            "output_format": _format(config.output_format),
+            "input_format": describe_format(config.input_format),
+            "output_format": describe_format(config.output_format),
             "output": (f"{'IDFT2' if config.direction == 'inverse' else 'DFT2'}(x)"
                        + (" / (H·W)" if config.scaling == "stage" and config.direction != "inverse"
                           else "") + ", transposed: column by column"
@@ -134,11 +130,9 @@ class FFT2D(wiring.Component):
 
         m.submodules.corner_turn = corner = PermutationBuffer(
             permutation=config.corner_turn, layout=sample_layout(row_config.output_width))
-        real, real_saturated = saturate(rows.o.real, row_config.output_width)
-        imag, imag_saturated = saturate(rows.o.imag, row_config.output_width)
+        real, imag, saturated = narrowed(rows.o, row_config)
         m.d.comb += [corner.stall.eq(stall), corner.fresh.eq(rows.fresh_out),
-                     *copy_sample(corner.i, rows.o, real=real, imag=imag,
-                                  overflow=real_saturated | imag_saturated)]
+                     *copy_sample(corner.i, rows.o, real=real, imag=imag, overflow=saturated)]
 
         m.submodules.columns = columns = FFTPipeline(column_config)
         widened = Signal(sample_layout(column_config.stage_widths[0]))

@@ -101,13 +101,9 @@ class Layer(wiring.Component):
                     if name not in ("fft", "mac"))
         spread = (config.bins - config.pooled_bins
                   if config.normalize or config.inverse else 0)
-        head = max(blocks["fft"].latency, LOAD_LEAD + self.load_words)
+        head = max(blocks["fft"].latency, LOAD_LEAD + config.load_words)
         return (head + (config.in_channels - 1) * config.bins + blocks["mac"].latency + later
                 + spread)
-
-    @property
-    def load_words(self) -> int:
-        return self.model.config.load_words
 
     @property
     def cycles_per_image(self) -> int:
@@ -120,7 +116,7 @@ class Layer(wiring.Component):
                    "mac_operand_words_per_lane": blocks["mac"].model.operand_depth,
                    "mac_accumulator_words_per_lane": blocks["mac"].model.accumulator_depth}
         if config.normalize:
-            buffers["norm_words"] = blocks["norm"].describe()["buffer_words"]
+            buffers["norm_words"] = blocks["norm"].buffer_words
         if config.inverse:
             buffers["inverse_words"] = blocks["inverse"].buffer_words
         return {

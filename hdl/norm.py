@@ -26,7 +26,8 @@ from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 
 from fdcnn.golden.norm import FrameNormModel, NormConfig, rsqrt_table
-from fdcnn.hdl.buffers import DelayLine
+from fdcnn.hdl.axis import describe_format
+from fdcnn.hdl.buffers import DelayLine, fresh_flag
 from fdcnn.hdl.fixed import round_bias_by, saturate
 from fdcnn.hdl.permute import PermutationBuffer
 from fdcnn.hdl.stream import (INPUT_SLICE_LATENCY, TLAST_PORT_DESCRIPTIONS, FramedOutput,
@@ -74,6 +75,13 @@ class FrameNorm(wiring.Component):
         return 6
 
     @property
+    def buffer_words(self) -> dict:
+        """RAM words by purpose: the frame (one complex sample and its tags each) and the 1/√
+        table."""
+        config = self.model.config
+        return {"frame": config.frame, "rsqrt_table": 1 << config.rsqrt_bits}
+
+    @property
     def latency(self) -> int:
         """Cycles from a frame's first input handshake to its first output handshake, without
         gaps or stalls: the frame is buffered whole first."""
@@ -82,16 +90,14 @@ class FrameNorm(wiring.Component):
 
     def describe(self) -> dict:
         config = self.model.config
-        fmt = config.output_format
         return {
             "parameters": config.parameters(),
             "latency_cycles": self.latency,
             "throughput": "1 sample per clock, frames back to back",
             "multipliers": self.multipliers,
-            "buffer_words": {"frame": config.frame, "rsqrt_table": 1 << config.rsqrt_bits},
+            "buffer_words": self.buffer_words,
             "input_format": {"width": config.data_width, "fraction": "any (z is scale-free)"},
-            "output_format": {"width": fmt.width, "fraction": fmt.fraction,
-                              "tdata_bits": fmt.padded_width},
+            "output_format": describe_format(config.output_format),
             "output": "(v − mean(v)) / std(v) over each frame (complex mean, population std)",
             "error_lsb": "≤ ½ + |z|·2**fraction·(2**−rsqrt_bits + 2**(1−rsqrt_width))",
             "port_descriptions": {
@@ -122,9 +128,7 @@ class FrameNorm(wiring.Component):
         m.d.comb += [buffer.stall.eq(~enable), buffer.fresh.eq(1), buffer.i.eq(sample)]
 
         coefficients = self._statistics(m, sample, sample_last, enable)
-        read = Signal()                          # buffer.o is a word read last enabled cycle
-        with m.If(enable):
-            m.d.sync += read.eq(buffer.advance)
+        read = fresh_flag(m, "read", buffer.advance, ~enable)   # buffer.o is a new word
         m.submodules.alignment = alignment = DelayLine(sample.shape(), ALIGNMENT)
         m.d.comb += [alignment.en.eq(enable), alignment.i.eq(buffer.o),
                      alignment.i.valid.eq(buffer.o.valid & read)]

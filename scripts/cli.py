@@ -162,14 +162,24 @@ def generate(arguments):
     return 0
 
 
-def _utilization(block, name, targets, build_dir, fmax=False):
+def _synthesis_verilog(block, name):
+    """The Verilog Yosys reads: RAMs without initial contents (see :func:`emit`)."""
     from fdcnn.hdl.axis import emit
-    verilog = emit(block, name, zero_ram_init=False)
+    return emit(block, name, zero_ram_init=False)
+
+
+def _per_target(verilog, name, targets, build_dir, *, parts=False, fmax=False):
+    """Utilization rows of ``verilog`` for each target: flattened (with ``fmax``, the ECP5
+    clock too), or with ``parts`` one row per part of the hierarchy and their sum."""
     rows = []
     for target in targets:
         started = time.monotonic()
-        rows.append(synthesize(verilog, name, target, Path(build_dir) / target, fmax))
-        print(f"  {target}: synthesized in {time.monotonic() - started:.0f} s", file=sys.stderr)
+        if parts:
+            rows += synthesize_parts(verilog, name, target, Path(build_dir) / f"{target}-parts")
+        else:
+            rows.append(synthesize(verilog, name, target, Path(build_dir) / target, fmax))
+        print(f"  {target}: {'parts ' if parts else ''}synthesized in "
+              f"{time.monotonic() - started:.0f} s", file=sys.stderr)
     return rows
 
 
@@ -186,19 +196,6 @@ def _save_rows(rows, parameters, json_path=None, csv_path=None):
             writer.writerows(rows)
 
 
-def _breakdown(block, name, targets, build_dir):
-    """Utilization per part of the design (hierarchy kept), then the flattened total."""
-    from fdcnn.hdl.axis import emit
-    verilog = emit(block, name, zero_ram_init=False)
-    rows = []
-    for target in targets:
-        started = time.monotonic()
-        rows += synthesize_parts(verilog, name, target, Path(build_dir) / f"{target}-parts")
-        print(f"  {target}: parts synthesized in {time.monotonic() - started:.0f} s",
-              file=sys.stderr)
-    return rows
-
-
 def synth(arguments):
     targets = arguments.target or list(FPGA_TARGETS)
     for target in targets:
@@ -206,11 +203,12 @@ def synth(arguments):
     name = _module_name(arguments)
     block = _block(arguments)
     build_dir = Path(arguments.build_dir) / name
+    verilog = _synthesis_verilog(block, name)
     if arguments.breakdown or arguments.block == "layer":
-        parts = _breakdown(block, name, targets, build_dir)
+        parts = _per_target(verilog, name, targets, build_dir, parts=True)
         print(f"by part (hierarchy kept, so without cross-part optimization):\n"
               f"{format_table(parts)}\n\ntotal (flattened):")
-    rows = _utilization(block, name, targets, build_dir, arguments.fmax)
+    rows = _per_target(verilog, name, targets, build_dir, fmax=arguments.fmax)
     print(format_table(rows))
     _save_rows(rows, block.describe()["parameters"], arguments.json, arguments.csv)
     return 0
@@ -362,10 +360,9 @@ def demo(arguments):
     for name in DEMO_SYNTHESIS + ("layer",):
         block = blocks[name]
         print(f"\n{name} {block.describe()['parameters']}")
-        if name == "layer":       # by block; `fdcnn synth layer` adds the flattened total
-            rows = _breakdown(block, name, FPGA_TARGETS, build / "synth" / name)
-        else:
-            rows = _utilization(block, name, FPGA_TARGETS, build / "synth" / name)
+        # the layer by block; `fdcnn synth layer` adds the flattened total
+        rows = _per_target(_synthesis_verilog(block, name), name, FPGA_TARGETS,
+                           build / "synth" / name, parts=name == "layer")
         _save_rows(rows, block.describe()["parameters"], build / f"{name}-utilization.json",
                    build / f"{name}-utilization.csv")
         print(format_table(rows))

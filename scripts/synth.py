@@ -153,13 +153,17 @@ def synthesize(verilog, top, target, build_dir, fmax=False):
     return row
 
 
+#: Hierarchy levels that only hold parts: the AXI top's block, a layer's chain, an FFT's
+#: pipeline. A breakdown looks through them.
+CONTAINERS = ("block", "chain", "pipeline")
+
+
 def _part(module, top):
-    """The part a module of fdcnn's Verilog belongs to: the first name below the block (below
-    its chain, for a layer); ``(top)`` for the AXI4-Stream shell and the block's own logic."""
+    """The part a module of fdcnn's Verilog belongs to: the first name below the
+    :data:`CONTAINERS` (a layer's blocks, an FFT's stages and reorder buffer); ``(top)`` for
+    the AXI4-Stream shell and the containers' own logic."""
     path = module.lstrip("\\").split(".")[1:]
-    if path[:1] == ["block"]:
-        path = path[1:]
-    if path[:1] == ["chain"]:
+    while path[:1] and path[0] in CONTAINERS:
         path = path[1:]
     return path[0] if path else "(top)"
 

@@ -7,21 +7,13 @@ from amaranth.lib.wiring import In, Out
 
 from fdcnn.golden.fft import FFTConfig, bit_reverse
 from fdcnn.golden.permute import buffer_permutation
+from fdcnn.hdl.buffers import fresh_flag
 from fdcnn.hdl.fft.butterfly import ButterflyStage
 from fdcnn.hdl.fft.sample import sample_layout
 from fdcnn.hdl.fft.twiddle import TwiddleMultiplier
 from fdcnn.hdl.permute import PermutationBuffer
 
-__all__ = ["FFTPipeline", "fresh_flag", "stage_delay", "pipeline_delay"]
-
-
-def fresh_flag(m, name, advance, stall):
-    """Whether the register an element writes when it ``advance``s holds a sample the next
-    element has not seen: set by the advance, kept through a stall."""
-    fresh = Signal(name=name)
-    with m.If(~stall):
-        m.d.sync += fresh.eq(advance)
-    return fresh
+__all__ = ["FFTPipeline", "stage_delay", "pipeline_delay"]
 
 
 def stage_delay(config: FFTConfig, stage: int) -> int:

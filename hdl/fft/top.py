@@ -50,20 +50,16 @@ pipeline or to the other port.
 from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import data, wiring
 
-from fdcnn.golden.cmult import real_multipliers
 from fdcnn.golden.fft import FFTConfig, StreamingFFTModel
 from fdcnn.hdl.fft.pipeline import FFTPipeline, pipeline_delay
 from fdcnn.hdl.fft.sample import sample_layout
+from fdcnn.hdl.axis import describe_format
 from fdcnn.hdl.fixed import round_shift, saturate
 from fdcnn.hdl.stream import (INPUT_SLICE_LATENCY, TLAST_PORT_DESCRIPTIONS, FramedOutput,
                               complex_layout, frame_block_members, frame_shell)
 
 __all__ = ["StreamingFFT", "transform_members", "feed_pipeline", "drain_pipeline",
-           "frame_direction", "input_register", "output_sample"]
-
-
-def _format(fixed):
-    return {"width": fixed.width, "fraction": fixed.fraction, "tdata_bits": fixed.padded_width}
+           "frame_direction", "input_register", "narrowed", "output_sample"]
 
 
 class StreamingFFT(wiring.Component):
@@ -102,7 +98,7 @@ class StreamingFFT(wiring.Component):
     @property
     def multipliers(self) -> int:
         """Real multipliers in the design: 4 (or 3 with ``3mult``) per twiddle stage."""
-        return real_multipliers(self.model.multiplier) * len(self.model.multiplier_stages)
+        return self.model.config.multipliers
 
     def describe(self) -> dict:
         """What a user of the generated Verilog needs besides the ports' names (for JSON)."""
@@ -113,8 +109,8 @@ class StreamingFFT(wiring.Component):
             "throughput": "1 sample per clock, frames back to back",
             "multipliers": self.multipliers,
             "stage_shifts": list(config.shifts),
-            "input_format": _format(config.input_format),
-            "output_format": _format(config.output_format),
+            "input_format": describe_format(config.input_format),
+            "output_format": describe_format(config.output_format),
             "output": (f"{'IDFT' if config.direction == 'inverse' else 'DFT'}(x) / "
                        f"2**{config.total_shift}" + (", inverse per frame (s_axis_tuser)"
                                                       if config.direction == "runtime" else "")),
@@ -169,9 +165,7 @@ def feed_pipeline(m, pipeline, shell, direction):
 def drain_pipeline(m, pipeline, output):
     """``pipeline``'s results, rounded by the guard bits, saturated to the output width and
     swapped back for the inverse, into the framed ``output``."""
-    config = pipeline.config
-    result = output_sample(m, pipeline.o, config.output_width, config.guard_bits,
-                           config.rounding)
+    result = output_sample(m, pipeline.o, pipeline.config)
     m.d.comb += [output.w_en.eq(pipeline.fresh_out & pipeline.o.valid),
                  output.w_data.eq(result.data), output.w_overflow.eq(result.overflow)]
 
@@ -202,16 +196,26 @@ def input_register(m, head, accept, advance, inverse, width, guard=0):
     return sample
 
 
-def output_sample(m, sample, width, guard=0, rounding="convergent"):
-    """``sample`` rounded by ``guard`` bits, saturated to ``width`` bits, with the inverse's
-    swap undone: ``data`` (``real``, ``imag``) and ``overflow`` (the sample's own, or this
-    saturation)."""
-    real, real_saturated = saturate(round_shift(sample.real, guard, rounding), width)
-    imag, imag_saturated = saturate(round_shift(sample.imag, guard, rounding), width)
-    result = Signal(data.StructLayout({"data": complex_layout(width), "overflow": 1}))
+def narrowed(sample, config):
+    """The last stage's ``sample`` as the transform's output: rounded by the guard bits and
+    saturated to ``output_width`` (:meth:`~fdcnn.golden.fft.StreamingFFTModel.transform`'s
+    last step). Returns ``real``, ``imag`` and whether either saturated."""
+    real, real_saturated = saturate(round_shift(sample.real, config.guard_bits, config.rounding),
+                                    config.output_width)
+    imag, imag_saturated = saturate(round_shift(sample.imag, config.guard_bits, config.rounding),
+                                    config.output_width)
+    return real, imag, real_saturated | imag_saturated
+
+
+def output_sample(m, sample, config):
+    """``sample`` :func:`narrowed` with the inverse's swap undone: ``data`` (``real``,
+    ``imag``) and ``overflow`` (the sample's own, or the narrowing's)."""
+    real, imag, saturated = narrowed(sample, config)
+    result = Signal(data.StructLayout({"data": complex_layout(config.output_width),
+                                       "overflow": 1}))
     m.d.comb += [
         result.data.real.eq(Mux(sample.inverse, imag, real)),
         result.data.imag.eq(Mux(sample.inverse, real, imag)),
-        result.overflow.eq(sample.overflow | real_saturated | imag_saturated),
+        result.overflow.eq(sample.overflow | saturated),
     ]
     return result
