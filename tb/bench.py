@@ -71,6 +71,15 @@ class StreamBench:
                 if getattr(self.dut, name).value:
                     cycles.append(self.sink.cycle)
 
+    async def hold_output(self, after, cycles):
+        """Sustained backpressure: once ``after`` output samples have arrived, hold
+        ``m_axis_tready`` low for ``cycles`` clocks, then go back to the random stalls."""
+        while len(self.sink.beats) < after:
+            await RisingEdge(self.dut.clk)
+        stall, self.sink.stall = self.sink.stall, 1.0
+        await ClockCycles(self.dut.clk, cycles)
+        self.sink.stall = stall
+
     async def collect(self, count, settle, limit=None):
         """Wait for ``count`` output samples, then ``settle`` more cycles in which nothing more
         may arrive; fails after ``limit`` cycles (default: generous for ``count`` samples)."""

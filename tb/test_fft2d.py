@@ -1,8 +1,8 @@
 """Verification of the streaming 2-D FFT.
 
 * RTL: the 1-D FFT's cocotb benches (``tb.test_fft``: every stimulus kind under random gaps and
-  stalls, zero bubbles and exact latency, paused and idle sources, mid-frame reset, tlast
-  errors) run on :class:`~fdcnn.hdl.fft2d.FFT2D` against :class:`~fdcnn.golden.fft2d.FFT2DModel`
+  stalls, zero bubbles and exact latency, paused and idle sources, sustained backpressure,
+  mid-frame reset, tlast errors) run on :class:`~fdcnn.hdl.fft2d.FFT2D` against :class:`~fdcnn.golden.fft2d.FFT2DModel`
   (their bench picks the model by the ``shape`` parameter).
 * Golden model: against ``numpy.fft.fft2 / (H·W)`` within
   :func:`~fdcnn.golden.fft2d.predicted_rms_error_2d`, the inverse against ``ifft2``, a forward
@@ -56,6 +56,11 @@ def test_rtl_streams_without_bubbles(testcase):
 
 def test_rtl_reset_mid_frame():
     _run(_case((8, 8), direction="runtime"), "fft_reset_mid_frame", gap=0.2, stall=0.2, seed=4)
+
+
+def test_rtl_sustained_backpressure():
+    _run(_case((8, 16), output_order="natural"), "fft_sustained_backpressure", gap=0.2,
+         stall=0.2, seed=9)
 
 
 def test_rtl_tlast_errors():

@@ -2,7 +2,9 @@
 
 * cocotb: images and weights in, the layer's output frames bit for bit equal to
   :class:`~fdcnn.golden.layer.LayerModel` (the blocks' golden models in turn), under random
-  gaps and stalls on every port; without them, the exact latency and cycles per image.
+  gaps and stalls on every port, with a second weight set loaded by ``tuser``; paused frames
+  with the output held off for several images; a reset mid-image; without gaps and stalls,
+  the exact latency and cycles per image.
 * golden: the layer against its float reference (error in dB, a floor per configuration), the
   config file reader and the parameter checks.
 """
@@ -16,6 +18,8 @@ import pytest
 
 from fdcnn.golden.config import load_config_file
 from fdcnn.golden.layer import LayerConfig, LayerModel
+from cocotb.triggers import RisingEdge
+
 from tb.axis import AxisSource, Beat
 from tb.bench import StreamBench
 from tb.runner import case_id, simulate_case
@@ -40,9 +44,9 @@ def image_beats(config, pixels, load_first=True):
     beats = []
     for index, image in enumerate(pixels):
         for _ in range(config.tiles):
-            for channel in image:
+            for number, channel in enumerate(image):
                 for position, value in enumerate(channel):
-                    first = position == 0 and channel is image[0]
+                    first = position == 0 and number == 0
                     beats.append(Beat(int(value), 0, position == config.bins - 1,
                                       int(first and load_first and index == 0)))
     return beats
@@ -75,22 +79,75 @@ class LayerBench(StreamBench):
         await super().start()
         cocotb.start_soon(self.weights.run())
 
-    def send(self, pixels, weights):
+    def send(self, pixels, weights, load=True):
+        """Queue ``pixels`` and the ``weights`` they are computed with (``load``: the first
+        image asks for them with ``tuser``); returns the golden output frames and flags."""
         self.weights.send(weight_beats(self.config, weights, len(pixels)))
-        self.source.send(image_beats(self.config, pixels))
+        self.source.send(image_beats(self.config, pixels, load_first=load))
         real, imag, overflow = self.model.forward(pixels, weights)
         frames = self.config.out_channels * len(pixels)
         return (real.reshape(frames, -1), imag.reshape(frames, -1), overflow.reshape(frames))
 
+    def send_groups(self, groups):
+        """:meth:`send` for ``(pixels, weights)`` groups one after the other, each loading its
+        weights; returns the expected frames of all of them."""
+        wanted = [self.send(pixels, weights) for pixels, weights in groups]
+        return tuple(np.concatenate([want[index] for want in wanted]) for index in range(3))
+
+
+def weight_sets(config, seed):
+    """Three images and two weight sets: the first image with the first set, the next two
+    with the second, which the second image's ``tuser`` loads."""
+    pixels, first = stimulus(config, 3, seed)
+    _, second = stimulus(config, 1, seed + 1)
+    return [(pixels[:1], first), (pixels[1:], second)]
+
 
 @cocotb.test()
 async def layer_matches_golden(dut):
+    """Two weight sets (the second loaded by an image's ``tuser``), three images."""
     from tb.runner import case
     bench = LayerBench(dut, case())
-    pixels, weights = stimulus(bench.config, 3, bench.parameters.get("seed", 1))
     await bench.start()
-    want = bench.send(pixels, weights)
+    want = bench.send_groups(weight_sets(bench.config, bench.parameters.get("seed", 1)))
     bench.check(await bench.collect(want[0].size, settle=4 * bench.config.bins), *want)
+
+
+@cocotb.test()
+async def layer_backpressure_and_pauses(dut):
+    """A pause after every channel frame, and the output held off for three images' output
+    time mid-stream: nothing lost or repeated."""
+    from tb.runner import case
+    bench = LayerBench(dut, case())
+    bench.source.pause = 1
+    config = bench.config
+    await bench.start()
+    want = bench.send_groups(weight_sets(config, 5))
+    frame = config.out_channels * config.pooled_bins
+    cocotb.start_soon(bench.hold_output(frame // 2, 3 * frame))
+    beats = await bench.collect(want[0].size, settle=4 * config.bins)
+    bench.check(beats, *want)
+    assert max(np.diff([beat.cycle for beat in beats])) >= 3 * frame, "never held"
+
+
+@cocotb.test()
+async def layer_reset_mid_image(dut):
+    """A reset in the middle of an image (weights partly loaded, pipeline full): the images
+    after it, with their weights sent again, come out as if nothing had happened."""
+    from tb.runner import case
+    bench = LayerBench(dut, case())
+    config = bench.config
+    groups = weight_sets(config, 7)
+    await bench.start()
+    bench.send_groups(groups)
+    while len(bench.source.sent) < config.tiles * config.in_channels * config.bins // 2:
+        await RisingEdge(dut.clk)
+    bench.source.clear()
+    bench.weights.clear()
+    await bench.reset()
+    bench.sink.beats.clear()
+    want = bench.send_groups(groups)
+    bench.check(await bench.collect(want[0].size, settle=4 * config.bins), *want)
 
 
 @cocotb.test()
@@ -161,6 +218,13 @@ def test_rtl_matches_golden(parameters):
     {key: parameters[key] for key in ("shape", "in_channels", "out_channels", "lanes")}))
 def test_rtl_latency_and_cycles_per_image(parameters):
     _run(parameters, "layer_latency_and_cycles_per_image")
+
+
+@pytest.mark.parametrize("testcase", ["layer_backpressure_and_pauses", "layer_reset_mid_image"])
+@pytest.mark.parametrize("parameters", [RTL_CASES[2], RTL_CASES[3]], ids=["one_pass",
+                                                                         "two_passes"])
+def test_rtl_backpressure_pauses_and_reset(parameters, testcase):
+    _run(parameters, testcase, gap=0.2, stall=0.2, seed=3)
 
 
 # Golden model against the float reference ------------------------------------------------------

@@ -2,7 +2,8 @@
 
 * cocotb tests (``norm_*``) on :class:`tb.bench.StreamBench`: bit-exact against
   :class:`~fdcnn.golden.norm.FrameNormModel` under random gaps and stalls, frames back to back;
-  one sample per clock with the exact latency; a paused source; reset mid-frame; tlast checks.
+  one sample per clock with the exact latency; a paused source; sustained backpressure; reset
+  mid-frame; tlast checks.
 * golden model: every ``z`` within :meth:`~fdcnn.golden.norm.FrameNormModel.error_bound` of
   the exact ``(v − mean) / std``, and parameter messages.
 """
@@ -76,6 +77,21 @@ async def norm_full_rate_and_latency(dut):
 
 
 @cocotb.test()
+async def norm_sustained_backpressure(dut):
+    """The output held off for three frames' time mid-stream: nothing lost or repeated."""
+    from tb.runner import case
+    bench = NormBench(dut, case())
+    real, imag = stimulus(bench.model, 4)
+    await bench.start()
+    bench.source.send(beats_for(real, imag))
+    hold = 3 * bench.model.frame
+    cocotb.start_soon(bench.hold_output(bench.model.frame // 2, hold))
+    beats = await bench.collect(real.size)
+    bench.check(beats, *bench.model.normalize(real, imag))
+    assert max(np.diff([beat.cycle for beat in beats])) >= hold, "the output was never held"
+
+
+@cocotb.test()
 async def norm_reset_mid_frame(dut):
     from tb.runner import case
     bench = NormBench(dut, case())
@@ -138,6 +154,10 @@ def test_rtl_matches_golden(parameters):
 @pytest.mark.parametrize("pause", [0, 1])
 def test_rtl_full_rate_and_latency(pause):
     _run(_case(16), "norm_full_rate_and_latency", pause=pause)
+
+
+def test_rtl_sustained_backpressure():
+    _run(_case(16), "norm_sustained_backpressure", gap=0.2, stall=0.2, seed=6)
 
 
 def test_rtl_reset_mid_frame():
