@@ -551,3 +551,19 @@ def test_synthesis_smoke_generic_and_ice40(tmp_path, capsys):
             ["utilization"]}
     assert rows["generic"]["DSP"] == 8 and rows["generic"]["FF"] > 0
     assert rows["ice40"]["LUT"] > 0 and rows["ice40"]["FF"] > 0 and rows["ice40"]["DSP"] > 0
+
+
+def test_synthesis_breakdown_by_stage(tmp_path, capsys):
+    """``--breakdown`` gives one row per stage (the pipeline looked through) and their sum,
+    whose multipliers are the design's."""
+    from fdcnn.scripts.cli import main
+    assert main(["synth", "fft", "--size", "16", "--target", "generic", "--breakdown",
+                 "--build-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    parts = {}
+    for line in out[:out.index("total (flattened)")].splitlines():
+        fields = line.replace("all parts", "all_parts").split()
+        if fields[:1] == ["generic"]:
+            parts[fields[1]] = int(fields[5])            # target, part, LUT, FF, BRAM, DSP
+    assert {"stage0", "stage0_twiddle", "stage1_twiddle", "stage3", "output"} <= set(parts)
+    assert parts["stage0_twiddle"] == parts["stage1_twiddle"] == 4 and parts["all_parts"] == 8
