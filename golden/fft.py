@@ -1,4 +1,5 @@
-"""Bit-exact integer model of fdcnn's radix-2 single-path delay feedback FFT.
+"""Bit-exact integer model of fdcnn's single-path delay feedback FFT, radix-2 (R2SDF) or
+radix-2² (R22SDF).
 
 The model computes, frame by frame, exactly what ``hdl.fft.StreamingFFT`` emits: the same
 butterflies, the same twiddle codes, the same rounding and saturation, in the same order.
@@ -47,9 +48,11 @@ from fdcnn.golden.config import BlockConfig, BlockModel, parameter
 from fdcnn.golden.fixed import (FixedFormat, check_rounding, integer_array, round_shift, saturate,
                                 signed_bounds)
 
-__all__ = ["FFTConfig", "StreamingFFTModel", "bit_reverse", "twiddle_codes", "butterfly_stage",
-           "twiddle_stage", "predicted_rms_error", "DIRECTIONS", "OUTPUT_ORDERS"]
+__all__ = ["FFTConfig", "Rotation", "StreamingFFTModel", "bit_reverse", "twiddle_codes",
+           "rotation_exponents", "butterfly_stage", "minus_j_stage", "twiddle_stage", "predicted_rms_error",
+           "ARCHITECTURES", "DIRECTIONS", "OUTPUT_ORDERS"]
 
+ARCHITECTURES = ("r2sdf", "r22sdf")
 DIRECTIONS = ("forward", "inverse", "runtime")
 OUTPUT_ORDERS = ("bit_reversed", "natural")
 SIZE_RANGE = (4, 65536)
@@ -79,6 +82,39 @@ def _scaling(text):
 
 
 @dataclasses.dataclass(frozen=True)
+class Rotation:
+    """The twiddle factors applied after a stage, per position ``p`` in blocks of ``period``
+    samples: ``p = q·(period / len(factors)) + k`` is multiplied by ``exp(−2πj·e / period)``
+    with ``e = k·factors[q]``; ``e = 0`` passes unchanged."""
+
+    period: int
+    factors: tuple
+
+    @property
+    def exponents(self) -> np.ndarray:
+        """``e`` for every position of a block."""
+        return rotation_exponents(self.period, self.factors)
+
+    @property
+    def table_size(self) -> int:
+        """Distinct exponents a twiddle ROM holds: ``0 … max(e)``."""
+        return int(self.exponents.max()) + 1
+
+
+def rotation_exponents(period: int, factors) -> np.ndarray:
+    """Per-position twiddle exponents of :class:`Rotation` (``period`` positions)."""
+    part = period // len(factors)
+    position = np.arange(period)
+    return (position % part) * np.asarray(factors)[position // part]
+
+
+#: Rotation factors by quarter of a radix-2² pair's block (``e = k·(k1 + 2·k2)`` where the
+#: quarter ``q = 2·k1 + k2``), and by half of a radix-2 stage's block.
+R22_FACTORS = (0, 2, 1, 3)
+R2_FACTORS = (0, 1)
+
+
+@dataclasses.dataclass(frozen=True)
 class FFTConfig(BlockConfig):
     """Parameters of the streaming FFT, validated, with the figures they imply."""
 
@@ -96,6 +132,8 @@ class FFTConfig(BlockConfig):
                                    "the output (0 … 8)")
     multiplier: str = parameter("4mult", "4mult or 3mult twiddle products (same results; 3mult "
                                          "uses three real multipliers)")
+    architecture: str = parameter("r2sdf", "r2sdf (radix-2) or r22sdf (radix-2²: ⌈log4 N⌉ − 1 "
+                                           "twiddle multipliers instead of log2 N − 2)")
 
     def __post_init__(self):
         size = self.size
@@ -111,6 +149,7 @@ class FFTConfig(BlockConfig):
         one_of("Output order", self.output_order, OUTPUT_ORDERS)
         integer_in("Guard bits", self.guard_bits, 0, GUARD_BITS_MAX)
         one_of("Multiplier", self.multiplier, MULTIPLIERS)
+        one_of("Architecture", self.architecture, ARCHITECTURES)
         self._check_scaling()
 
     def _check_scaling(self):
@@ -171,9 +210,29 @@ class FFTConfig(BlockConfig):
         return sum(self.shifts)
 
     @property
+    def minus_j_stages(self) -> tuple:
+        """Stages whose differences at ``n ≥ L/2`` leave multiplied by ``−j`` (trivial: a swap
+        and a negation in the butterfly): the ``L = 2`` stage (r2sdf), or the first stage of
+        every pair (r22sdf)."""
+        if self.architecture == "r22sdf":
+            return tuple(range(0, self.stages - 1, 2))
+        return tuple(stage for stage in range(self.stages) if self.stage_span(stage) == 2)
+
+    @property
+    def rotations(self) -> dict:
+        """``{stage: Rotation}`` for the stages followed by a twiddle multiplier: every stage
+        with ``L ≥ 4`` (r2sdf), or the second stage of every pair whose block exceeds 4
+        samples (r22sdf)."""
+        if self.architecture == "r22sdf":
+            return {stage: Rotation(4 * self.stage_span(stage), R22_FACTORS)
+                    for stage in range(1, self.stages, 2) if self.stage_span(stage) > 1}
+        return {stage: Rotation(2 * self.stage_span(stage), R2_FACTORS)
+                for stage in range(self.stages) if self.stage_span(stage) >= 4}
+
+    @property
     def multiplier_stages(self) -> tuple:
-        """Stages with a twiddle multiplier: those with ``L ≥ 4`` (all but the last two)."""
-        return tuple(range(max(self.stages - 2, 0)))
+        """Stages with a twiddle multiplier, first first."""
+        return tuple(self.rotations)
 
     @property
     def multipliers(self) -> int:
@@ -184,19 +243,15 @@ class FFTConfig(BlockConfig):
         """Butterfly span ``L`` of a stage, which is also its delay line length."""
         return self.size >> (stage + 1)
 
-    def twiddles(self, stage: int):
-        """:func:`twiddle_codes` of a stage."""
-        return twiddle_codes(self.stage_span(stage), self.twiddle_width)
 
-
-def twiddle_codes(span: int, width: int):
-    """Twiddle codes ``(cos, sin)`` of ``W = exp(−2πj·n / (2·span))``, ``n = 0 … span−1``,
+def twiddle_codes(exponents, period: int, width: int):
+    """Twiddle codes ``(cos, sin)`` of ``W = exp(−2πj·e / period)`` for each exponent ``e``,
     in Q1.(width−1), round half to even.
 
-    Entry 0 (``W = 1``) cannot be represented; it is stored saturated but always bypassed.
+    ``W = 1`` (``e = 0``) cannot be represented; it is stored saturated but always bypassed.
     """
     scale = float(1 << (width - 1))
-    angle = -2.0 * math.pi * np.arange(span) / (2 * span)
+    angle = -2.0 * math.pi * np.asarray(exponents) / period
     low, high = signed_bounds(width)
     cos = np.clip(np.round(scale * np.cos(angle)), low, high).astype(np.int64)
     sin = np.clip(np.round(scale * np.sin(angle)), low, high).astype(np.int64)
@@ -233,24 +288,41 @@ def butterfly_stage(real, imag, span, shift, width, rounding, overflow):
     return real, imag
 
 
-def twiddle_stage(real, imag, span, twiddles, twiddle_width, width, rounding, overflow, inverse):
-    """The twiddle rotation after a butterfly stage: in each block of ``2·span`` samples the
-    differences (second half) at index ``n ≥ 1`` become ``diff · W[n]``, the exact complex
-    product shifted right by ``twiddle_width − 1`` with ``rounding`` and saturated to ``width``
-    bits; ``n = 0`` (``W = 1``) passes. ``twiddles`` are the ``(cos, sin)`` codes; frames with
-    ``inverse`` set use the conjugate. Saturation is ORed into ``overflow`` per frame.
+def minus_j_stage(real, imag, span, width, overflow, inverse):
+    """The trivial rotation: in each block of ``2·span`` samples the last ``span/2`` (the
+    differences at ``n ≥ span/2``) become ``x · (−j)`` = ``(im, −re)`` (``x · j`` =
+    ``(−im, re)`` for ``inverse`` frames), the negation saturated to ``width`` bits and
+    ORed into ``overflow`` per frame."""
+    frames = real.shape[0]
+    real, imag = real.reshape(frames, -1, 4, span // 2), imag.reshape(frames, -1, 4, span // 2)
+    backward = inverse[:, None, None]
+    negated = _narrow(-np.where(backward, imag[:, :, 3], real[:, :, 3]), 0, width, "truncate",
+                      overflow)
+    real[:, :, 3], imag[:, :, 3] = (np.where(backward, negated, imag[:, :, 3]),
+                                    np.where(backward, real[:, :, 3], negated))
+    return real.reshape(frames, -1), imag.reshape(frames, -1)
+
+
+def twiddle_stage(real, imag, rotation, twiddle_width, width, rounding, overflow, inverse):
+    """A :class:`Rotation` on frames (integer arrays, shape (frames, size)): in each block of
+    ``rotation.period`` samples, the sample at a position with exponent ``e ≠ 0`` becomes
+    ``x · W``, the exact complex product with :func:`twiddle_codes` shifted right by
+    ``twiddle_width − 1`` with ``rounding`` and saturated to ``width`` bits; ``e = 0`` passes.
+    Frames with ``inverse`` set use the conjugate. Saturation is ORed into ``overflow`` per
+    frame.
     """
-    cos, sin = (part[None, None, :] for part in twiddles)
+    exponents = rotation.exponents
+    cos, sin = (part[None, None, :] for part in
+                twiddle_codes(exponents, rotation.period, twiddle_width))
     if real.dtype == object:
         cos, sin = cos.astype(object), sin.astype(object)
-    real, imag = _blocks(real, span).copy(), _blocks(imag, span).copy()
-    diff_re, diff_im = real[:, :, 1, :], imag[:, :, 1, :]
-    unity = twiddle_width - 1
-    product_re, product_im = (
-        _narrow(part, unity, width, rounding, overflow)
-        for part in complex_product((diff_re, diff_im), (cos, sin), inverse[:, None, None]))
-    diff_re[..., 1:], diff_im[..., 1:] = product_re[..., 1:], product_im[..., 1:]
-    frames = real.shape[0]
+    frames, period = real.shape[0], rotation.period
+    real, imag = real.reshape(frames, -1, period), imag.reshape(frames, -1, period)
+    products = (_narrow(part, twiddle_width - 1, width, rounding, overflow)
+                for part in complex_product((real, imag), (cos, sin), inverse[:, None, None]))
+    rotated = exponents != 0
+    real, imag = (np.where(rotated, product, part) for product, part in
+                  zip(products, (real, imag)))
     return real.reshape(frames, -1), imag.reshape(frames, -1)
 
 
@@ -297,10 +369,11 @@ class StreamingFFTModel(BlockModel):
         for stage, shift in enumerate(self.shifts):
             span, width = self.stage_span(stage), widths[stage + 1]
             real, imag = butterfly_stage(real, imag, span, shift, width, self.rounding, overflow)
-            if span > 1:
-                real, imag = twiddle_stage(real, imag, span, self.twiddles(stage),
-                                           self.twiddle_width, width, self.rounding, overflow,
-                                           inverse)
+            if stage in self.minus_j_stages:
+                real, imag = minus_j_stage(real, imag, span, width, overflow, inverse)
+            if stage in self.rotations:
+                real, imag = twiddle_stage(real, imag, self.rotations[stage], self.twiddle_width,
+                                           width, self.rounding, overflow, inverse)
         if self.output_width != widths[-1] or self.guard_bits:
             real = _narrow(real, self.guard_bits, self.output_width, self.rounding, overflow)
             imag = _narrow(imag, self.guard_bits, self.output_width, self.rounding, overflow)
@@ -322,22 +395,30 @@ class StreamingFFTModel(BlockModel):
         return inverse
 
 
-def predicted_rms_error(size: int, guard_bits: int = 0) -> float:
+def predicted_rms_error(size: int, guard_bits: int = 0, architecture: str = "r2sdf") -> float:
     """Complex RMS error (output LSB) of the stage-scaled, convergent-rounded model against
     ``DFT(x) / N``, for full-range random input.
 
     Additive-noise model: halving an integer rounds away one bit, ±½ LSB on the half of the
-    values that are odd: variance 1/8 per component. A twiddle product's rounding is ~uniform:
-    1/12, on the half of a multiplier stage's samples that are rotated (≈ 1/24 per sample).
+    values that are odd: variance 1/8 per component. A twiddle product's rounding is ~uniform,
+    1/12, on the share ``r`` of a multiplier stage's samples with a non-trivial ``W`` (``e``
+    not a multiple of ``period/4``): about ½ (r2sdf) or ¾ (r22sdf, on every other stage).
     Every later stage halves two independent errors' sum, so a stage's noise reaches the output
     with variance ×2^−(stages after it). Summing, per component:
-    ``σ² = Σ_s 2^−(m−1−s) · (1/8 + [s < m−2]/24)``; complex RMS = ``√(2σ²)``. With ``G`` guard
-    bits those roundings happen ``G`` bits lower (``σ²·4^−G``, in output LSB) and the output's
-    one rounding adds the uniform ``1/12``.
+    ``σ² = Σ_s 2^−(m−1−s) · (1/8 + r_s/12)``; complex RMS = ``√(2σ²)``. With ``G`` guard bits
+    those roundings happen ``G`` bits lower (``σ²·4^−G``, in output LSB) and the output's one
+    rounding adds the uniform ``1/12``.
     """
-    stages = size.bit_length() - 1
-    variance = sum(2.0 ** -(stages - 1 - stage) * (1 / 8 + (1 / 24 if stage < stages - 2 else 0))
-                   for stage in range(stages)) * 4.0 ** -guard_bits
+    config = FFTConfig(size=size, architecture=architecture)
+    stages = config.stages
+    variance = 0.0
+    for stage in range(stages):
+        rotated = 0.0
+        if stage in config.rotations:
+            rotation = config.rotations[stage]
+            rotated = np.mean(rotation.exponents % (rotation.period // 4) != 0)
+        variance += 2.0 ** -(stages - 1 - stage) * (1 / 8 + rotated / 12)
+    variance *= 4.0 ** -guard_bits
     if guard_bits:
         variance += 1 / 12
     return math.sqrt(2 * variance)

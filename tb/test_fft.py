@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 from cocotb.triggers import ClockCycles, RisingEdge
 
-from fdcnn.golden.fft import FFTConfig, StreamingFFTModel, bit_reverse, predicted_rms_error
+from fdcnn.golden.fft import (ARCHITECTURES, FFTConfig, StreamingFFTModel, bit_reverse,
+                              predicted_rms_error)
 from fdcnn.golden.fft2d import FFT2DConfig, FFT2DModel
 from tb.bench import StreamBench, beats_for
 from tb.checks import assert_parameter_error
@@ -228,7 +229,7 @@ async def fft_tlast_errors(dut):
 def _rtl_case(size, **overrides):
     parameters = dict(size=size, data_width=16, twiddle_width=18, scaling="stage",
                       rounding="convergent", direction="forward", output_order="bit_reversed",
-                      guard_bits=0, multiplier="4mult")
+                      guard_bits=0, multiplier="4mult", architecture="r2sdf")
     parameters.update(overrides)
     return parameters
 
@@ -257,6 +258,15 @@ RTL_CASES = [
     pytest.param(_rtl_case(1024), marks=pytest.mark.quick),   # the default configuration
     pytest.param(_rtl_case(1024, x_ram=True), marks=pytest.mark.quick),   # RAMs start as X
     _rtl_case(1024, output_order="natural", direction="inverse", rounding="half_up"),
+    # radix-2²: even and odd log2 N, every scaling kind, both orders and multipliers
+    _rtl_case(4, architecture="r22sdf", direction="runtime"),
+    _rtl_case(8, architecture="r22sdf", output_order="natural"),
+    _rtl_case(16, architecture="r22sdf", rounding="truncate", scaling="none"),
+    _rtl_case(32, architecture="r22sdf", rounding="half_up", scaling=[1, 0, 2, 1, 1],
+              direction="inverse"),
+    _rtl_case(128, architecture="r22sdf", multiplier="3mult", guard_bits=2, direction="runtime"),
+    _rtl_case(512, architecture="r22sdf", output_order="natural", data_width=12, twiddle_width=14),
+    pytest.param(_rtl_case(1024, architecture="r22sdf"), marks=pytest.mark.quick),
 ]
 SLOW_CASES = [_rtl_case(4096), _rtl_case(16384, output_order="natural")]
 
@@ -285,20 +295,23 @@ def test_rtl_matches_golden_large(parameters):
 
 
 @pytest.mark.parametrize("parameters", [_rtl_case(64), _rtl_case(64, output_order="natural",
-                                                                 direction="runtime")],
+                                                                 direction="runtime"),
+                                        _rtl_case(128, architecture="r22sdf")],
                          ids=case_id)
 def test_rtl_zero_bubbles_and_latency(parameters):
     _run(parameters, "fft_zero_bubbles_and_latency")
 
 
 @pytest.mark.parametrize("parameters", [_rtl_case(16, output_order="natural"),
-                                        _rtl_case(256, direction="runtime")], ids=case_id)
+                                        _rtl_case(256, direction="runtime"),
+                                        _rtl_case(64, architecture="r22sdf")], ids=case_id)
 def test_rtl_reset_mid_frame(parameters):
     _run(parameters, "fft_reset_mid_frame", gap=0.2, stall=0.2, seed=4)
 
 
 @pytest.mark.parametrize("parameters", [_rtl_case(1024), _rtl_case(64, output_order="natural",
-                                                                   direction="runtime")],
+                                                                   direction="runtime"),
+                                        _rtl_case(1024, architecture="r22sdf")],
                          ids=case_id)
 @pytest.mark.parametrize("testcase", ["fft_paused_source", "fft_latency_after_idle"])
 def test_rtl_paused_and_idle_sources(parameters, testcase):
@@ -310,7 +323,8 @@ def test_rtl_tlast_errors():
 
 
 @pytest.mark.parametrize("parameters", [_rtl_case(64), _rtl_case(32, output_order="natural",
-                                                                 guard_bits=2)], ids=case_id)
+                                                                 guard_bits=2),
+                                        _rtl_case(32, architecture="r22sdf")], ids=case_id)
 def test_rtl_sustained_backpressure(parameters):
     _run(parameters, "fft_sustained_backpressure", gap=0.2, stall=0.2, seed=8)
 
@@ -328,13 +342,14 @@ RMS_FLOOR = math.sqrt(2 / 12)
 
 
 def error_table(sizes=(16, 64, 256, 1024, 4096), rounding="convergent", samples=1 << 16,
-                seed=2026):
+                seed=2026, architecture="r2sdf"):
     """Rows of (N, RMS error in LSB, max error in LSB, SQNR in dB) for random full-range input."""
     rng = np.random.default_rng(seed)
     rows = []
     for size in sizes:
         model = StreamingFFTModel(size=size, data_width=16, twiddle_width=18,
-                                  rounding=rounding, output_order="natural")
+                                  rounding=rounding, output_order="natural",
+                                  architecture=architecture)
         frames = max(samples // size, 4)
         real = rng.integers(-2 ** 15, 2 ** 15, (frames, size))
         imag = rng.integers(-2 ** 15, 2 ** 15, (frames, size))
@@ -348,14 +363,15 @@ def error_table(sizes=(16, 64, 256, 1024, 4096), rounding="convergent", samples=
     return rows
 
 
-def test_golden_error_table_against_numpy():
-    rows = error_table()
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+def test_golden_error_table_against_numpy(architecture):
+    rows = error_table(sizes=(16, 32, 64, 256, 512, 1024, 4096), architecture=architecture)
     print("\n   N   RMS err (LSB)  max err (LSB)  SQNR (dB)  predicted RMS")
     for size, rms, peak, sqnr in rows:
-        print(f"{size:5d}  {rms:13.3f}  {peak:13.3f}  {sqnr:9.1f}  {predicted_rms_error(size):13.3f}")
-    for size, rms, peak, sqnr in rows:
+        predicted = predicted_rms_error(size, architecture=architecture)
+        print(f"{size:5d}  {rms:13.3f}  {peak:13.3f}  {sqnr:9.1f}  {predicted:13.3f}")
         assert RMS_FLOOR < rms <= RMS_BOUND, f"N={size}: RMS error {rms:.3f} LSB"
-        assert rms <= predicted_rms_error(size) + 0.02, f"N={size}: above the noise model"
+        assert rms <= predicted + 0.02, f"N={size}: above the noise model"
 
 
 def test_golden_guard_bits_error_table():
@@ -379,10 +395,12 @@ def test_golden_guard_bits_error_table():
     assert [guard for guard, error in enumerate(errors) if error <= 0.45][0] == 3
 
 
-def test_golden_inverse_matches_numpy_ifft():
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+def test_golden_inverse_matches_numpy_ifft(architecture):
     rng = np.random.default_rng(3)
-    for size in (16, 256):
-        model = StreamingFFTModel(size=size, direction="inverse", output_order="natural")
+    for size in (16, 128, 256):
+        model = StreamingFFTModel(size=size, direction="inverse", output_order="natural",
+                                  architecture=architecture)
         real, imag = rng.integers(-2 ** 15, 2 ** 15, (2, 64, size))
         out_real, out_imag, _ = model.transform(real, imag)
         error = complex_rms(out_real + 1j * out_imag - np.fft.ifft(real + 1j * imag, axis=1))
@@ -401,13 +419,15 @@ def test_golden_runtime_direction_equals_fixed_directions():
             assert np.array_equal(got[frames], want)
 
 
-def test_golden_inverse_is_swapped_forward():
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+def test_golden_inverse_is_swapped_forward(architecture):
     """The identity the hardware's inverse relies on holds bit for bit, saturation included."""
     rng = np.random.default_rng(5)
     for scaling, rounding in (("stage", "truncate"), ("none", "half_up"), ([0] * 5, "convergent")):
-        forward = StreamingFFTModel(size=32, scaling=scaling, rounding=rounding)
+        forward = StreamingFFTModel(size=32, scaling=scaling, rounding=rounding,
+                                    architecture=architecture)
         inverse = StreamingFFTModel(size=32, scaling=scaling, rounding=rounding,
-                                    direction="inverse")
+                                    direction="inverse", architecture=architecture)
         real, imag = rng.integers(-2 ** 15, 2 ** 15, (2, 8, 32))
         real[0], imag[0] = 2 ** 15 - 1, -2 ** 15
         swapped_imag, swapped_real, swapped_overflow = forward.transform(imag, real)
@@ -416,7 +436,8 @@ def test_golden_inverse_is_swapped_forward():
         assert np.array_equal(got_overflow, swapped_overflow)
 
 
-def test_golden_round_trip():
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+def test_golden_round_trip(architecture):
     """Full-growth forward, then stage-scaled inverse at the forward's width, returns x.
 
     Bound: the forward's only rounding is at its twiddle products, and the stage-scaled inverse
@@ -424,10 +445,11 @@ def test_golden_round_trip():
     the forward table's: at most ``RMS_BOUND``. Max error bound: 4 LSB.
     """
     rng = np.random.default_rng(6)
-    for size in (16, 256, 1024):
-        forward = StreamingFFTModel(size=size, scaling="none")
+    for size in (16, 256, 512, 1024):
+        forward = StreamingFFTModel(size=size, scaling="none", architecture=architecture)
         inverse = StreamingFFTModel(size=size, data_width=forward.output_width,
-                                    direction="inverse", output_order="natural")
+                                    direction="inverse", output_order="natural",
+                                    architecture=architecture)
         real, imag = rng.integers(-2 ** 15, 2 ** 15, (2, 16, size))
         spectrum_real, spectrum_imag, _ = forward.transform(real, imag)
         order = bit_reverse(np.arange(size), forward.stages)
@@ -510,6 +532,8 @@ def test_golden_output_orders_agree():
      "Direction must be one of 'forward', 'inverse', 'runtime', not 'backward'"),
     (dict(size=64, output_order="reversed"), ValueError,
      "Output order must be one of 'bit_reversed', 'natural', not 'reversed'"),
+    (dict(size=64, architecture="r4sdf"), ValueError,
+     "Architecture must be one of 'r2sdf', 'r22sdf', not 'r4sdf'"),
 ])
 def test_parameter_errors(parameters, error, message):
     assert_parameter_error((FFTConfig, StreamingFFTModel), parameters, error, message)
@@ -526,17 +550,22 @@ def test_stimulus_kinds_are_all_exercised():
 
 # Synthesis -------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("size, multiplier", [(8, "4mult"), (16, "4mult"), (64, "4mult"),
-                                              (256, "4mult"), (64, "3mult")])
-def test_synthesis_has_the_minimum_multipliers(size, multiplier, tmp_path):
-    """Before any techmap there are exactly 4·(log2 N − 2) multipliers (3·… with 3mult)."""
+@pytest.mark.parametrize("size, multiplier, architecture", [
+    (8, "4mult", "r2sdf"), (16, "4mult", "r2sdf"), (64, "4mult", "r2sdf"), (256, "4mult", "r2sdf"),
+    (64, "3mult", "r2sdf"), (4, "4mult", "r22sdf"), (8, "4mult", "r22sdf"),
+    (32, "4mult", "r22sdf"), (256, "4mult", "r22sdf"), (512, "3mult", "r22sdf")])
+def test_synthesis_has_the_minimum_multipliers(size, multiplier, architecture, tmp_path):
+    """Before any techmap there are exactly 4·(log2 N − 2) multipliers for r2sdf and
+    4·(⌈log4 N⌉ − 1) for r22sdf (3·… with 3mult)."""
     from fdcnn.hdl.axis import emit
     from fdcnn.hdl.fft import StreamingFFT
     from fdcnn.scripts.synth import synthesize
-    block = StreamingFFT(FFTConfig(size=size, multiplier=multiplier))
+    block = StreamingFFT(FFTConfig(size=size, multiplier=multiplier, architecture=architecture))
     row = synthesize(emit(block, "fft", zero_ram_init=False), "fft", "generic", tmp_path)
     per_stage = {"4mult": 4, "3mult": 3}[multiplier]
-    assert row["DSP"] == block.multipliers == per_stage * (size.bit_length() - 1 - 2)
+    log2_size = size.bit_length() - 1
+    stages = log2_size - 2 if architecture == "r2sdf" else (log2_size + 1) // 2 - 1
+    assert row["DSP"] == block.multipliers == per_stage * stages
 
 
 def test_synthesis_smoke_generic_and_ice40(tmp_path, capsys):

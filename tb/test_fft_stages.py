@@ -9,7 +9,8 @@ block."""
 import numpy as np
 import pytest
 
-from fdcnn.golden.fft import bit_reverse, butterfly_stage, twiddle_codes, twiddle_stage
+from fdcnn.golden.fft import (R2_FACTORS, R22_FACTORS, Rotation, bit_reverse, butterfly_stage,
+                              minus_j_stage, twiddle_stage)
 from fdcnn.golden.permute import buffer_permutation, transpose_order
 from fdcnn.hdl.fft.butterfly import ButterflyStage
 from fdcnn.hdl.fft.sample import sample_layout
@@ -27,9 +28,9 @@ def _enables(count, seed, idle=0.3):
     return enables
 
 
-def _drive_samples(dut, real, imag, enables, extra=None):
+def _drive_samples(dut, real, imag, enables):
     """A driver presenting sample ``k`` (valid) from the ``k``-th enabled cycle on, zeros
-    (invalid) after the last; ``extra(ctx, k)`` sets more inputs for sample ``k``."""
+    (invalid) after the last."""
     positions = np.cumsum([0] + enables[:-1])
 
     def drive(ctx, cycle):
@@ -39,8 +40,6 @@ def _drive_samples(dut, real, imag, enables, extra=None):
         ctx.set(dut.i.real, int(real[index]) if valid else 0)
         ctx.set(dut.i.imag, int(imag[index]) if valid else 0)
         ctx.set(dut.i.valid, int(valid))
-        if extra is not None:
-            extra(ctx, index)
     return drive
 
 
@@ -95,24 +94,25 @@ def _frames(rng, frames, size, width):
     return values[0], values[1]
 
 
-@pytest.mark.parametrize("span, shift, width_change, rounding", [
-    (1, 1, 0, "convergent"), (2, 0, 1, "truncate"), (2, 1, 0, "half_up"), (8, 1, 0, "convergent"),
-    (8, 0, 0, "truncate"), (64, 2, -1, "convergent")])
-def test_butterfly_stage_matches_golden(span, shift, width_change, rounding):
-    """The valid samples on ``o`` are the golden stage's output (with ``span = 2``, the ``−j``
-    of index 1 included), under random input gaps and stalls, and the last block's
-    differences leave without another block."""
+@pytest.mark.parametrize("span, shift, width_change, rounding, minus_j", [
+    (1, 1, 0, "convergent", False), (2, 0, 1, "truncate", True), (2, 1, 0, "half_up", True),
+    (8, 1, 0, "convergent", False), (8, 0, 0, "truncate", True), (64, 2, -1, "convergent", True),
+    (64, 1, 0, "convergent", False)])
+def test_butterfly_stage_matches_golden(span, shift, width_change, rounding, minus_j):
+    """The valid samples on ``o`` are the golden stage's output (with ``minus_j``, the ``−j``
+    of the second half of the differences included), under random input gaps and stalls,
+    and the last block's differences leave without another block."""
     input_width = 10
     width = input_width + 1 - shift + width_change
     rng = np.random.default_rng(span + shift)
     real, imag = _frames(rng, 3, 4 * span, input_width)
     overflow = np.zeros(3, dtype=bool)
     want_real, want_imag = butterfly_stage(real, imag, span, shift, width, rounding, overflow)
-    if span == 2:
-        want_real, want_imag = twiddle_stage(want_real, want_imag, span, twiddle_codes(span, 18),
-                                             18, width, rounding, overflow, np.zeros(3, bool))
+    if minus_j:
+        want_real, want_imag = minus_j_stage(want_real, want_imag, span, width, overflow,
+                                             np.zeros(3, bool))
     dut = ButterflyStage(span=span, input_width=input_width, width=width, shift=shift,
-                         rounding=rounding, tail=1)
+                         rounding=rounding, tail=1, minus_j=minus_j)
     got = np.array(_self_paced(dut, real.ravel(), imag.ravel(), span, registered=False),
                    dtype=object)
     assert len(got) == real.size, "the stage did not flush its last block"
@@ -122,37 +122,35 @@ def test_butterfly_stage_matches_golden(span, shift, width_change, rounding):
     assert list(flags) == list(overflow)
 
 
-@pytest.mark.parametrize("span, twiddle_width, rounding, inverse", [
-    (4, 18, "convergent", False), (8, 8, "half_up", False), (16, 12, "truncate", True)])
-def test_twiddle_multiplier_matches_golden(span, twiddle_width, rounding, inverse):
-    """Differences (second half of each block, the butterfly's ``rotate``) are multiplied by
-    ``W[index]``, everything else passes, :attr:`TwiddleMultiplier.latency` cycles later;
+@pytest.mark.parametrize("rotation, twiddle_width, rounding, inverse", [
+    (Rotation(8, R2_FACTORS), 18, "convergent", False),
+    (Rotation(16, R2_FACTORS), 8, "half_up", False),
+    (Rotation(32, R2_FACTORS), 12, "truncate", True),
+    (Rotation(8, R22_FACTORS), 18, "convergent", False),
+    (Rotation(64, R22_FACTORS), 12, "half_up", True)],
+    ids=lambda value: f"{value.period}x{len(value.factors)}" if isinstance(value, Rotation)
+    else str(value))
+def test_twiddle_multiplier_matches_golden(rotation, twiddle_width, rounding, inverse):
+    """Each valid sample is multiplied by the ``W`` of its position in the block (counted by
+    the multiplier itself), ``e = 0`` passes, :attr:`TwiddleMultiplier.latency` cycles later;
     ``inverse`` samples arrive with real and imaginary parts swapped, as the FFT feeds them."""
     width = 12
-    rng = np.random.default_rng(span)
-    real, imag = _frames(rng, 2, 2 * span, width)
+    rng = np.random.default_rng(rotation.period)
+    real, imag = _frames(rng, 2, 2 * rotation.period, width)
     overflow = np.zeros(2, dtype=bool)
-    want_real, want_imag = twiddle_stage(real, imag, span, twiddle_codes(span, twiddle_width),
-                                         twiddle_width, width, rounding, overflow,
-                                         np.full(2, inverse))
+    want_real, want_imag = twiddle_stage(real, imag, rotation, twiddle_width, width, rounding,
+                                         overflow, np.full(2, inverse))
     if inverse:     # conj(W) on (re, im) is W on (im, re) with the result swapped back
         swapped = np.zeros(2, dtype=bool)
-        swap_real, swap_imag = twiddle_stage(imag, real, span, twiddle_codes(span, twiddle_width),
-                                             twiddle_width, width, rounding, swapped,
-                                             np.zeros(2, bool))
+        swap_real, swap_imag = twiddle_stage(imag, real, rotation, twiddle_width, width,
+                                             rounding, swapped, np.zeros(2, bool))
         assert np.array_equal(swap_imag, want_real) and np.array_equal(swap_real, want_imag)
         real, imag, want_real, want_imag = imag, real, swap_real, swap_imag
-    dut = TwiddleMultiplier(span=span, width=width, twiddle_width=twiddle_width,
+    dut = TwiddleMultiplier(rotation=rotation, width=width, twiddle_width=twiddle_width,
                             rounding=rounding)
-    position = np.arange(real.size) % (2 * span)
-
-    def extra(ctx, index):
-        ctx.set(dut.index, int(position[index % real.size] % span))
-        ctx.set(dut.rotate, int(position[index % real.size] >= span + 1))
-
-    enables = _enables(real.size + dut.latency, span + 1)
+    enables = _enables(real.size + dut.latency, rotation.period + 1)
     outputs = [output for output in run_cycles(dut, len(enables), _drive_samples(
-        dut, real.ravel(), imag.ravel(), enables, extra), _enabled_outputs(dut, enables))
+        dut, real.ravel(), imag.ravel(), enables), _enabled_outputs(dut, enables))
         if output is not None][dut.latency:]
     got = np.array(outputs, dtype=object)
     assert list(got[:, 0]) == list(want_real.ravel())

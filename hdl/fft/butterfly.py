@@ -19,10 +19,10 @@ class ButterflyStage(wiring.Component):
     emits what its delay line held (the previous block's differences); for the next ``span`` it
     forms ``sum``/``diff`` with the stored samples (each divided by ``2**shift``, rounded,
     saturated to ``width`` bits), emits the sum and stores the difference. So the valid samples
-    on ``o`` are :func:`~fdcnn.golden.fft.butterfly_stage`'s output in order; with ``span = 2``
-    the differences at index 1 leave multiplied by ``−j`` (a swap and a saturating negation,
-    :func:`~fdcnn.golden.fft.twiddle_stage`'s result for that span). ``o`` is combinational:
-    the next element registers it when ``advance`` is high.
+    on ``o`` are :func:`~fdcnn.golden.fft.butterfly_stage`'s output in order; with ``minus_j``
+    the differences at index ``n ≥ span/2`` leave multiplied by ``−j`` (a swap and a saturating
+    negation, :func:`~fdcnn.golden.fft.minus_j_stage`). ``o`` is combinational: the next
+    element registers it when ``advance`` is high.
 
     The stage advances (``advance``) when it takes a valid input, or, between blocks and with
     no input, to flush: the previous block's differences still in the delay line, and the
@@ -45,6 +45,8 @@ class ButterflyStage(wiring.Component):
         Registers after the stage that move with ``advance`` (the twiddle multiplier's latency,
         or one output register): a block's last difference needs ``span + tail`` advances to
         leave them.
+    minus_j : bool
+        Rotate the second half of the differences by ``−j`` (``span ≥ 2``).
 
     Members
     -------
@@ -55,20 +57,18 @@ class ButterflyStage(wiring.Component):
         ``i`` has not been seen by this stage before (the upstream advanced last cycle).
     advance : Out(1)
     o : Out(sample_layout(width))
-    index : Out(range(span))
-        Butterfly index ``n`` of the difference on ``o`` (first half of a block).
-    rotate : Out(1)
-        ``o`` is a difference to be multiplied by ``W[index]`` (``index ≠ 0``).
     """
 
     def __init__(self, *, span: int, input_width: int, width: int, shift: int, rounding: str,
-                 tail: int):
+                 tail: int, minus_j: bool = False):
         check_rounding(rounding)
+        if minus_j and span < 2:
+            raise ValueError(f"A −j rotation needs a span of at least 2, not {span}")
         self.span, self.shift, self.rounding, self.tail = span, shift, rounding, tail
+        self.minus_j = minus_j
         self.stored_width = max(input_width, width)
         super().__init__({"stall": In(1), "i": In(sample_layout(input_width)), "fresh": In(1),
-                          "advance": Out(1), "o": Out(sample_layout(width)),
-                          "index": Out(range(max(span, 2))), "rotate": Out(1)})
+                          "advance": Out(1), "o": Out(sample_layout(width))})
 
     def elaborate(self, platform):
         m = Module()
@@ -81,7 +81,6 @@ class ButterflyStage(wiring.Component):
         m.d.comb += self.advance.eq(~self.stall & (taking | flushing))
         second_half = taken[-1]
         self._count(m, taking, taken, emitted, flush_left, second_half)
-        m.d.comb += [self.index.eq(emitted), self.rotate.eq(~second_half & (emitted != 0))]
 
         m.submodules.delay = delay = DelayLine(sample_layout(self.stored_width), span)
         sample = Signal(self.i.shape(), name="incoming")    # a stale sample counts as invalid
@@ -96,9 +95,9 @@ class ButterflyStage(wiring.Component):
             m.d.comb += [*copy_sample(delay.i, difference), *copy_sample(self.o, total)]
         with m.Else():
             m.d.comb += [*copy_sample(delay.i, sample), *copy_sample(self.o, stored)]
-            if span == 2:   # W = −j: (re, im) → (im, −re)
+            if self.minus_j:    # W = −j: (re, im) → (im, −re)
                 negated, saturated = saturate(-stored.real, len(self.o.real))
-                with m.If(emitted == 1):
+                with m.If(emitted >= span // 2):
                     m.d.comb += copy_sample(self.o, stored, real=stored.imag, imag=negated,
                                             overflow=saturated)
         return m

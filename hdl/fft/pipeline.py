@@ -32,8 +32,8 @@ def pipeline_delay(config: FFTConfig) -> int:
 
 
 class FFTPipeline(wiring.Component):
-    """The ``config.stages`` butterfly stages of an R2SDF transform (each followed by its
-    twiddle multiplier, or one register), then, for ``output_order="natural"``, a
+    """The ``config.stages`` butterfly stages of an R2SDF or R22SDF transform (each followed by
+    its twiddle multiplier, or one register), then, for ``output_order="natural"``, a
     :class:`~fdcnn.hdl.permute.PermutationBuffer` undoing the bit reversal.
 
     Every element advances on its own (see :class:`~fdcnn.hdl.fft.butterfly.ButterflyStage`):
@@ -86,7 +86,8 @@ class FFTPipeline(wiring.Component):
         span, width = config.stage_span(stage), config.stage_widths[stage + 1]
         butterfly = ButterflyStage(span=span, input_width=config.stage_widths[stage], width=width,
                                    shift=config.shifts[stage], rounding=config.rounding,
-                                   tail=stage_delay(config, stage) - span)
+                                   tail=stage_delay(config, stage) - span,
+                                   minus_j=stage in config.minus_j_stages)
         m.submodules[f"stage{stage}"] = butterfly
         m.d.comb += [butterfly.stall.eq(self.stall), butterfly.i.eq(sample),
                      butterfly.fresh.eq(fresh)]
@@ -96,9 +97,9 @@ class FFTPipeline(wiring.Component):
             with m.If(advance):
                 m.d.sync += result.eq(butterfly.o)
             return result, advance
-        rotator = TwiddleMultiplier(span=span, width=width, twiddle_width=config.twiddle_width,
-                                    rounding=config.rounding, multiplier=config.multiplier)
+        rotator = TwiddleMultiplier(rotation=config.rotations[stage], width=width,
+                                    twiddle_width=config.twiddle_width, rounding=config.rounding,
+                                    multiplier=config.multiplier)
         m.submodules[f"stage{stage}_twiddle"] = rotator
-        m.d.comb += [rotator.en.eq(advance), rotator.i.eq(butterfly.o),
-                     rotator.index.eq(butterfly.index), rotator.rotate.eq(butterfly.rotate)]
+        m.d.comb += [rotator.en.eq(advance), rotator.i.eq(butterfly.o)]
         return rotator.o, advance

@@ -1,4 +1,5 @@
-"""Streaming radix-2 single-path delay feedback (R2SDF) FFT/iFFT generator.
+"""Streaming single-path delay feedback FFT/iFFT generator, radix-2 (R2SDF) or radix-2²
+(R22SDF).
 
 The pipeline is built from parts that each have a golden counterpart in
 :mod:`fdcnn.golden.fft` and a unit test: :class:`~fdcnn.hdl.fft.butterfly.ButterflyStage`
@@ -14,9 +15,17 @@ Decimation in frequency, one complex sample per clock in and out. Stage ``s`` of
 ``m = log2(N)`` has a delay line of ``L = N / 2**(s+1)`` words (``N − 1`` words in all): for
 the first ``L`` samples of each ``2L`` block it stores the input and emits the previous block's
 pending differences; for the next ``L`` it forms ``sum``/``diff`` with the stored samples,
-emits the sum and stores the difference. Stages with ``L ≥ 4`` multiply the differences by
-twiddles from a ROM (4 real multipliers each, ``4·(m − 2)`` in all); the ``L = 2`` stage's
-``−j`` is a swap and negate; the ``L = 1`` stage needs neither. The arithmetic is exactly
+emits the sum and stores the difference. ``architecture="r2sdf"``: stages with ``L ≥ 4``
+multiply the differences by twiddles from a ROM (4 real multipliers each, ``4·(m − 2)`` in
+all); the ``L = 2`` stage's ``−j`` is a swap and negate; the ``L = 1`` stage needs neither.
+``architecture="r22sdf"``: the stages pair up (odd ``m``: the last, ``L = 1`` stage alone); the
+first of a pair multiplies the second half of its differences by ``−j`` (swap and negate), the
+second is followed by a twiddle multiplier unless the pair's block is 4 samples, so
+``⌈m/2⌉ − 1`` multipliers in all, each reading a ROM of ``3/4`` of its block. The same
+:class:`~fdcnn.hdl.fft.butterfly.ButterflyStage` and
+:class:`~fdcnn.hdl.fft.twiddle.TwiddleMultiplier` serve both, configured by
+:attr:`~fdcnn.golden.fft.FFTConfig.minus_j_stages` and
+:attr:`~fdcnn.golden.fft.FFTConfig.rotations`. The arithmetic is exactly
 :class:`fdcnn.golden.fft.StreamingFFTModel`'s (read its docstring for formats, rounding and
 saturation).
 

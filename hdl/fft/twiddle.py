@@ -5,7 +5,7 @@ from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from fdcnn.golden.fft import twiddle_codes
+from fdcnn.golden.fft import Rotation, twiddle_codes
 from fdcnn.golden.fixed import check_rounding
 from fdcnn.hdl.cmult import ComplexMultiplier
 from fdcnn.hdl.fft.sample import copy_sample, sample_layout
@@ -15,43 +15,49 @@ __all__ = ["TwiddleROM", "TwiddleMultiplier"]
 
 
 class TwiddleROM(wiring.Component):
-    """The ``span`` twiddle codes of :func:`~fdcnn.golden.fft.twiddle_codes`, read with a
-    registered output: ``cos``/``sin`` show ``W[index]`` one enabled cycle after ``index``.
+    """The codes of ``W = exp(−2πj·e / period)`` for ``e = 0 … size − 1``
+    (:func:`~fdcnn.golden.fft.twiddle_codes`), read with a registered output: ``cos``/``sin``
+    show ``W`` one enabled cycle after ``exponent``.
 
     Members
     -------
     en : In(1)
-    index : In(range(span))
+    exponent : In(range(size))
     cos, sin : Out(signed(width))
     """
 
-    def __init__(self, *, span: int, width: int):
-        self.span, self.width = span, width
-        super().__init__({"en": In(1), "index": In(range(span)), "cos": Out(signed(width)),
-                          "sin": Out(signed(width))})
+    def __init__(self, *, period: int, size: int, width: int):
+        self.period, self.size, self.width = period, size, width
+        super().__init__({"en": In(1), "exponent": In(range(max(size, 2))),
+                          "cos": Out(signed(width)), "sin": Out(signed(width))})
 
     def elaborate(self, platform):
         m = Module()
-        cos, sin = twiddle_codes(self.span, self.width)
+        cos, sin = twiddle_codes(range(self.size), self.period, self.width)
         mask = (1 << self.width) - 1
         m.submodules.twiddles = rom = Memory(
-            shape=unsigned(2 * self.width), depth=self.span,
+            shape=unsigned(2 * self.width), depth=self.size,
             init=[(int(c) & mask) | ((int(s) & mask) << self.width) for c, s in zip(cos, sin)])
         read = rom.read_port()
-        m.d.comb += [read.addr.eq(self.index), read.en.eq(self.en),
+        m.d.comb += [read.addr.eq(self.exponent), read.en.eq(self.en),
                      self.cos.eq(read.data[:self.width].as_signed()),
                      self.sin.eq(read.data[self.width:].as_signed())]
         return m
 
 
 class TwiddleMultiplier(wiring.Component):
-    """``o = i · W[index]`` when ``rotate``, else ``i``, :attr:`latency` enabled cycles later.
+    """A :class:`~fdcnn.golden.fft.Rotation` (:func:`~fdcnn.golden.fft.twiddle_stage`):
+    ``o = i · W``, :attr:`latency` enabled cycles later.
 
-    The product is shifted right by ``twiddle_width − 1`` with ``rounding`` and saturated to
+    The multiplier counts the valid samples it takes (``en`` with ``i.valid``) modulo the
+    rotation's period: that count is the sample's position ``p = q·part + k`` in its block,
+    and ``W = exp(−2πj·e / period)`` with ``e = k·factors[q]`` (a shift and at most one
+    addition per factor), read from a :class:`TwiddleROM` of ``max(e) + 1`` words. The
+    product is shifted right by ``twiddle_width − 1`` with ``rounding`` and saturated to
     ``width`` bits (saturation ORed into the sample's ``overflow``). Pipeline: the sample
     registered beside the ROM's read register (so a block RAM's slow clock-to-output reaches
     only a register), the :class:`~fdcnn.hdl.cmult.ComplexMultiplier`, then the rounding and
-    saturation into ``o``'s register. ``W = 1`` (``rotate`` low) goes through the multiplier's
+    saturation into ``o``'s register. ``e = 0`` (``W = 1``) goes through the multiplier's
     unity path, so every sample has the same latency. ``multiplier``: ``4mult`` or ``3mult``
     (Gauss's form, the same integers with three real multipliers).
 
@@ -59,18 +65,16 @@ class TwiddleMultiplier(wiring.Component):
     -------
     en : In(1)
     i : In(sample_layout(width))
-    index : In(range(span))
-    rotate : In(1)
     o : Out(sample_layout(width))
     """
 
-    def __init__(self, *, span: int, width: int, twiddle_width: int, rounding: str,
+    def __init__(self, *, rotation: Rotation, width: int, twiddle_width: int, rounding: str,
                  multiplier: str = "4mult"):
         check_rounding(rounding)
-        self.span, self.twiddle_width, self.rounding = span, twiddle_width, rounding
+        self.rotation, self.twiddle_width, self.rounding = rotation, twiddle_width, rounding
         self.multiplier = multiplier
-        super().__init__({"en": In(1), "i": In(sample_layout(width)), "index": In(range(span)),
-                          "rotate": In(1), "o": Out(sample_layout(width))})
+        super().__init__({"en": In(1), "i": In(sample_layout(width)),
+                          "o": Out(sample_layout(width))})
 
     #: Enabled cycles from ``i`` to ``o``: fetch, the multiplier, rounding.
     latency = 1 + ComplexMultiplier.latency + 1
@@ -78,16 +82,19 @@ class TwiddleMultiplier(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         width = len(self.i.real)
-        m.submodules.rom = rom = TwiddleROM(span=self.span, width=self.twiddle_width)
+        rotation = self.rotation
+        m.submodules.rom = rom = TwiddleROM(period=rotation.period, size=rotation.table_size,
+                                            width=self.twiddle_width)
         m.submodules.multiplier = multiplier = ComplexMultiplier(
             a_width=width, c_width=self.twiddle_width, multiplier=self.multiplier)
+        exponent = self._exponent(m)
         tags = [Signal(sample_layout(width), name=f"tags{step}")
                 for step in range(ComplexMultiplier.latency + 1)]
         fetched_rotate = Signal()
         with m.If(self.en):
-            m.d.sync += [*copy_sample(tags[0], self.i), fetched_rotate.eq(self.rotate)]
+            m.d.sync += [*copy_sample(tags[0], self.i), fetched_rotate.eq(exponent != 0)]
             m.d.sync += [later.eq(earlier) for earlier, later in zip(tags, tags[1:])]
-        m.d.comb += [rom.en.eq(self.en), rom.index.eq(self.index), multiplier.en.eq(self.en),
+        m.d.comb += [rom.en.eq(self.en), rom.exponent.eq(exponent), multiplier.en.eq(self.en),
                      multiplier.a.real.eq(tags[0].real), multiplier.a.imag.eq(tags[0].imag),
                      multiplier.c.real.eq(rom.cos), multiplier.c.imag.eq(rom.sin),
                      multiplier.unity.eq(~fetched_rotate)]
@@ -98,3 +105,19 @@ class TwiddleMultiplier(wiring.Component):
             m.d.sync += copy_sample(self.o, tags[-1], real=real, imag=imag,
                                     overflow=real_saturated | imag_saturated)
         return m
+
+    def _exponent(self, m):
+        """The exponent ``e`` of the sample on ``i``, from the count of valid samples taken."""
+        rotation = self.rotation
+        position = Signal(range(rotation.period))
+        with m.If(self.en & self.i.valid):
+            m.d.sync += position.eq(position + 1)       # wraps: the period is a power of two
+        part_bits = (rotation.period // len(rotation.factors)).bit_length() - 1
+        offset, quarter = position[:part_bits], position[part_bits:]
+        exponent = Signal(range(max(rotation.table_size, 2)))
+        with m.Switch(quarter):
+            for index, factor in enumerate(rotation.factors):
+                with m.Case(index):
+                    m.d.comb += exponent.eq(sum((offset << bit for bit in range(factor.bit_length())
+                                                 if factor >> bit & 1), start=0))
+        return exponent
