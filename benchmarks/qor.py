@@ -1,22 +1,23 @@
 """FFT quality of results: fdcnn's FFT against maia-hdl's, point by point, through the same
 synthesis flow.
 
-    python benchmarks/qor.py [--sizes 64,256,1024,4096] [--guard-bits 0,2,4]
-                             [--multipliers 4mult,3mult] [--targets ice40,ecp5,xc7] [--fmax]
-                             [--no-maia] [--scheduler ADDRESS] [--workers N]
+    python benchmarks/qor.py [--sizes 64,256,1024,4096] [--architectures r2sdf,r22sdf]
+                             [--guard-bits 0,2,4] [--multipliers 4mult,3mult]
+                             [--targets ice40,ecp5,xc7] [--fmax] [--no-maia]
+                             [--scheduler ADDRESS] [--workers N]
 
 Every point (design, N, multiplier form, guard bits, target) is one Yosys run (and, with
 ``--fmax``, nextpnr on ECP5) plus the RMS error of the design's bit-exact model against
 ``numpy.fft.fft(x)/N``; points run in parallel on a Dask cluster (a local one by default,
-``--scheduler`` for an existing one) with a progress bar. fdcnn's points: 16-bit data, 18-bit
-twiddles, stage scaling, convergent rounding, full-range random input. maia-hdl's (``pip
+``--scheduler`` for an existing one) with a progress bar. fdcnn's points (designs
+``fdcnn-r2sdf`` and ``fdcnn-r22sdf``, its two architectures): 16-bit data, 18-bit twiddles,
+stage scaling, convergent rounding, full-range random input. maia-hdl's (``pip
 install -e '.[compare]'``): its ``FFT`` with radix 2 (R2SDF) and ``'R22'`` (R2²SDF), the same
 widths, its ``ram_style="distributed"`` attributes stripped (so delay lines may map to block
-RAM, as ours do), input limited to the complex amplitude its documentation allows. fdcnn's
-radix-2² architecture is not written yet: its rows are absent.
+RAM, as ours do), input limited to the complex amplitude its documentation allows.
 
-Writes ``benchmarks/results/qor.csv``, ``qor.md`` and ``qor_*.png`` (LUT, FF, BRAM, DSP and
-RMS error against N).
+Writes ``benchmarks/results/qor.csv``, ``qor.md`` and ``qor_*.png`` (LUT, FF, BRAM, DSP, RMS
+error and, with ``--fmax``, ECP5 Fmax against N).
 """
 
 import argparse
@@ -45,13 +46,19 @@ def _list(text, kind=str):
     return [kind(part) for part in text.split(",") if part]
 
 
-def fdcnn_verilog(size, multiplier, guard_bits):
+def fdcnn_config(design, size, multiplier, guard_bits, **overrides):
+    """The FFT configuration of an fdcnn point (design ``fdcnn-<architecture>``)."""
     from fdcnn.golden.fft import FFTConfig
+    return FFTConfig(size=size, data_width=DATA_WIDTH, twiddle_width=TWIDDLE_WIDTH,
+                     multiplier=multiplier, guard_bits=guard_bits,
+                     architecture=design.removeprefix("fdcnn-"), **overrides)
+
+
+def fdcnn_verilog(design, size, multiplier, guard_bits):
     from fdcnn.hdl.axis import emit
     from fdcnn.hdl.fft import StreamingFFT
-    config = FFTConfig(size=size, data_width=DATA_WIDTH, twiddle_width=TWIDDLE_WIDTH,
-                       multiplier=multiplier, guard_bits=guard_bits)
-    return emit(StreamingFFT(config), "fft", zero_ram_init=False)
+    return emit(StreamingFFT(fdcnn_config(design, size, multiplier, guard_bits)), "fft",
+                zero_ram_init=False)
 
 
 def maia_fft(design, size):
@@ -72,10 +79,9 @@ def rms_error(design, size, multiplier, guard_bits):
     from fdcnn.golden.fft import StreamingFFTModel, bit_reverse
     rng = np.random.default_rng(size)
     real, imag = rng.integers(-2 ** 15, 2 ** 15, (2, ERROR_FRAMES, size))
-    if design == "fdcnn":
-        model = StreamingFFTModel(size=size, data_width=DATA_WIDTH, twiddle_width=TWIDDLE_WIDTH,
-                                  multiplier=multiplier, guard_bits=guard_bits,
-                                  output_order="natural")
+    if design.startswith("fdcnn"):
+        model = StreamingFFTModel(fdcnn_config(design, size, multiplier, guard_bits,
+                                               output_order="natural"))
         out_real, out_imag, _ = model.transform(real, imag)
     else:
         scale = np.minimum(1, (2 ** 15 - 1) / np.maximum(np.abs(real + 1j * imag), 1))
@@ -94,7 +100,7 @@ def run_point(point, fmax):
     resources empty and says why under ``note``, so one point cannot sink the sweep)."""
     from fdcnn.scripts.synth import synthesize
     design, size, multiplier, guard_bits, target = point
-    verilog = (fdcnn_verilog(size, multiplier, guard_bits) if design == "fdcnn"
+    verilog = (fdcnn_verilog(design, size, multiplier, guard_bits) if design.startswith("fdcnn")
                else maia_verilog(design, size))
     note = ""
     with tempfile.TemporaryDirectory() as build:
@@ -115,7 +121,8 @@ def points(arguments):
     chosen = []
     for size in arguments.sizes:
         for target in arguments.targets:
-            chosen += [("fdcnn", size, multiplier, guard, target)
+            chosen += [(f"fdcnn-{architecture}", size, multiplier, guard, target)
+                       for architecture in arguments.architectures
                        for multiplier in arguments.multipliers for guard in arguments.guard_bits]
             if arguments.maia:
                 chosen += [(design, size, "maia", 0, target) for design in MAIA]
@@ -155,12 +162,14 @@ def plot(rows, directory):
     for row in rows:
         series.setdefault((row["design"], row["multiplier"], row["guard_bits"], row["target"]),
                           []).append(row)
-    for column in ("LUT", "FF", "BRAM", "DSP", "rms_error_lsb"):
+    for column in ("LUT", "FF", "BRAM", "DSP", "rms_error_lsb", "Fmax"):
         figure, axis = plt.subplots(figsize=(6, 4))
         for (design, multiplier, guard, target), points_ in sorted(series.items(), key=str):
             if column == "rms_error_lsb" and target != points_[0]["target"]:
                 continue
-            shown = [point for point in points_ if point[column] is not None]
+            shown = [point for point in points_ if point[column] not in (None, "")]
+            if not shown:
+                continue
             axis.plot([point["N"] for point in shown], [point[column] for point in shown],
                       marker="o", label=f"{design} {multiplier} g{guard} {target}")
         axis.set(xscale="log", xlabel="N", ylabel=column, title=f"FFT {column} against N")
@@ -174,6 +183,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=lambda text: _list(text, int), default=[64, 256, 1024,
                                                                                  4096])
+    parser.add_argument("--architectures", type=_list, default=["r2sdf", "r22sdf"])
     parser.add_argument("--guard-bits", type=lambda text: _list(text, int), default=[0, 2, 4])
     parser.add_argument("--multipliers", type=_list, default=["4mult", "3mult"])
     parser.add_argument("--targets", type=_list, default=["ice40", "ecp5", "xc7"])

@@ -243,6 +243,39 @@ class FFTConfig(BlockConfig):
         """Butterfly span ``L`` of a stage, which is also its delay line length."""
         return self.size >> (stage + 1)
 
+    @property
+    def saturation_points(self) -> tuple:
+        """Per stage, ``(butterfly, rotation)``: whether its sums and differences (and the
+        ``−j`` negation), or its twiddle products, can exceed the stage's width at all.
+
+        A bound on every sample's complex magnitude is carried through the pipeline: the input's
+        ``√2·2**(B−1+G)``; a butterfly at most doubles it, divides it by ``2**shift`` and its
+        rounding adds under one LSB per component (``√2`` in magnitude); a rotation multiplies it
+        by the largest twiddle code's magnitude (``≈ 1``) and adds its rounding's ``√2``; ``−j``
+        keeps it. A component never exceeds the magnitude, so where the bound stays within the
+        width's largest code nothing can saturate, and the hardware builds no saturation there
+        (the model still applies it: a no-op). With the sign-extension bit every stage carries,
+        that holds in every stage for 8-bit data and wider with any scaling, so there only the
+        output's narrowing to ``B`` bits can saturate; narrower data keeps saturation where the
+        bound reaches the width.
+        """
+        bound = math.sqrt(2) * 2.0 ** (self.data_width - 1 + self.guard_bits)
+        points = []
+        for stage, shift in enumerate(self.shifts):
+            largest = 2.0 ** (self.stage_widths[stage + 1] - 1) - 1
+            bound = 2 * bound / 2 ** shift + math.sqrt(2)
+            butterfly = bound > largest
+            rotation = False
+            if stage in self.rotations:
+                rotation_ = self.rotations[stage]
+                cos, sin = twiddle_codes(rotation_.exponents[rotation_.exponents != 0],
+                                         rotation_.period, self.twiddle_width)
+                gain = np.sqrt(cos.astype(float) ** 2 + sin.astype(float) ** 2).max()
+                bound = bound * gain / 2.0 ** (self.twiddle_width - 1) + math.sqrt(2)
+                rotation = bound > largest
+            points.append((bool(butterfly), bool(rotation)))
+        return tuple(points)
+
 
 def twiddle_codes(exponents, period: int, width: int):
     """Twiddle codes ``(cos, sin)`` of ``W = exp(−2πj·e / period)`` for each exponent ``e``,
@@ -365,15 +398,9 @@ class StreamingFFTModel(BlockModel):
         real = integer_array(real, bits) << self.guard_bits
         imag = integer_array(imag, bits) << self.guard_bits
         overflow = np.zeros(frames, dtype=bool)
+        for real, imag, saturated in self.stages_of(real, imag, inverse):
+            overflow |= saturated.any(axis=1)
         widths = self.stage_widths
-        for stage, shift in enumerate(self.shifts):
-            span, width = self.stage_span(stage), widths[stage + 1]
-            real, imag = butterfly_stage(real, imag, span, shift, width, self.rounding, overflow)
-            if stage in self.minus_j_stages:
-                real, imag = minus_j_stage(real, imag, span, width, overflow, inverse)
-            if stage in self.rotations:
-                real, imag = twiddle_stage(real, imag, self.rotations[stage], self.twiddle_width,
-                                           width, self.rounding, overflow, inverse)
         if self.output_width != widths[-1] or self.guard_bits:
             real = _narrow(real, self.guard_bits, self.output_width, self.rounding, overflow)
             imag = _narrow(imag, self.guard_bits, self.output_width, self.rounding, overflow)
@@ -381,6 +408,23 @@ class StreamingFFTModel(BlockModel):
             order = bit_reverse(np.arange(self.size), self.stages)
             real, imag = real[:, order], imag[:, order]
         return real, imag, overflow
+
+    def stages_of(self, real, imag, inverse):
+        """The pipeline stage by stage on integer frames (input already extended by the guard
+        bits): yields each stage's ``(real, imag, saturated)`` after its butterfly and
+        rotations, ``saturated`` of shape (frames, 2) for the butterfly (with its ``−j``) and
+        the rotation."""
+        frames = real.shape[0]
+        for stage, shift in enumerate(self.shifts):
+            span, width = self.stage_span(stage), self.stage_widths[stage + 1]
+            butterfly, rotation = np.zeros(frames, bool), np.zeros(frames, bool)
+            real, imag = butterfly_stage(real, imag, span, shift, width, self.rounding, butterfly)
+            if stage in self.minus_j_stages:
+                real, imag = minus_j_stage(real, imag, span, width, butterfly, inverse)
+            if stage in self.rotations:
+                real, imag = twiddle_stage(real, imag, self.rotations[stage], self.twiddle_width,
+                                           width, self.rounding, rotation, inverse)
+            yield real, imag, np.stack([butterfly, rotation], axis=1)
 
     def _frame_directions(self, inverse, frames):
         if self.direction != "runtime":

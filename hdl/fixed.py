@@ -34,10 +34,14 @@ def round_shift_by(value, amount, rounding):
     return round_bias_by(value, amount, rounding) >> amount
 
 
-def saturate(value, width):
-    """Clamp signed ``value`` to ``width`` bits; returns ``(clamped, saturated)``."""
+def saturate(value, width, possible=True):
+    """Clamp signed ``value`` to ``width`` bits; returns ``(clamped, saturated)``. Where the
+    caller has proven the value always fits (``possible=False``) it is only narrowed: no
+    comparators, no multiplexer, never ``saturated``."""
     low, high = signed_bounds(width)
     if value.shape().width <= width:
         return value, 0
+    if not possible:
+        return value[:width].as_signed(), 0
     above, below = value > high, value < low
     return Mux(above, high, Mux(below, low, value)), above | below

@@ -498,6 +498,28 @@ def test_golden_saturation_is_flagged():
     assert not wide.transform(real, imag)[2].any()
 
 
+@pytest.mark.parametrize("parameters", [
+    dict(size=64), dict(size=64, architecture="r22sdf", direction="runtime"),
+    dict(size=32, scaling="none", guard_bits=2), dict(size=64, scaling=[1, 0, 1, 0, 2, 1]),
+    dict(size=16, data_width=8, twiddle_width=6, scaling=[0, 1, 0, 1]),
+    dict(size=64, data_width=4, twiddle_width=4, architecture="r22sdf")], ids=case_id)
+def test_golden_saturation_only_where_the_bound_allows(parameters):
+    """Where :attr:`FFTConfig.saturation_points` says a stage cannot saturate (and the
+    hardware builds no saturation), the model's saturation never acts, under full-scale
+    impulses, tones, DC, alternating and sign-of-tone frames and random ones; the narrow
+    configuration keeps saturation where its bound reaches the width."""
+    model = StreamingFFTModel(**parameters)
+    points = np.array(model.saturation_points)
+    real, imag, inverse = stimulus(model, ALL_STIMULI + ["tones"], 12)
+    inverse = np.zeros(len(real), bool) if inverse is None else inverse
+    reached = np.zeros_like(points)
+    for stage, (_, _, saturated) in enumerate(model.stages_of(
+            real << model.guard_bits, imag << model.guard_bits, inverse)):
+        reached[stage] = saturated.any(axis=0)
+    assert not (reached & ~points).any(), f"saturated where the bound says it cannot: {reached}"
+    assert points.any() == (parameters.get("data_width", 16) == 4)
+
+
 def test_golden_output_orders_agree():
     rng = np.random.default_rng(8)
     real, imag = rng.integers(-2 ** 15, 2 ** 15, (2, 3, 64))

@@ -47,6 +47,9 @@ class ButterflyStage(wiring.Component):
         leave them.
     minus_j : bool
         Rotate the second half of the differences by ``−j`` (``span ≥ 2``).
+    saturation : bool
+        Build the saturation of sums, differences and the ``−j`` negation; ``False`` where
+        they are proven to fit ``width`` (:attr:`~fdcnn.golden.fft.FFTConfig.saturation_points`).
 
     Members
     -------
@@ -60,12 +63,12 @@ class ButterflyStage(wiring.Component):
     """
 
     def __init__(self, *, span: int, input_width: int, width: int, shift: int, rounding: str,
-                 tail: int, minus_j: bool = False):
+                 tail: int, minus_j: bool = False, saturation: bool = True):
         check_rounding(rounding)
         if minus_j and span < 2:
             raise ValueError(f"A −j rotation needs a span of at least 2, not {span}")
         self.span, self.shift, self.rounding, self.tail = span, shift, rounding, tail
-        self.minus_j = minus_j
+        self.minus_j, self.saturation = minus_j, saturation
         self.stored_width = max(input_width, width)
         super().__init__({"stall": In(1), "i": In(sample_layout(input_width)), "fresh": In(1),
                           "advance": Out(1), "o": Out(sample_layout(width))})
@@ -96,7 +99,7 @@ class ButterflyStage(wiring.Component):
         with m.Else():
             m.d.comb += [*copy_sample(delay.i, sample), *copy_sample(self.o, stored)]
             if self.minus_j:    # W = −j: (re, im) → (im, −re)
-                negated, saturated = saturate(-stored.real, len(self.o.real))
+                negated, saturated = saturate(-stored.real, len(self.o.real), self.saturation)
                 with m.If(emitted >= span // 2):
                     m.d.comb += copy_sample(self.o, stored, real=stored.imag, imag=negated,
                                             overflow=saturated)
@@ -119,8 +122,10 @@ class ButterflyStage(wiring.Component):
     def _butterfly(self, m, name, stored, sample, real_value, imag_value):
         """The sum or difference, narrowed, with the tags of both operands."""
         width = len(self.o.real)
-        real, real_saturated = saturate(round_shift(real_value, self.shift, self.rounding), width)
-        imag, imag_saturated = saturate(round_shift(imag_value, self.shift, self.rounding), width)
+        real, real_saturated = saturate(round_shift(real_value, self.shift, self.rounding), width,
+                                        self.saturation)
+        imag, imag_saturated = saturate(round_shift(imag_value, self.shift, self.rounding), width,
+                                        self.saturation)
         result = Signal(sample_layout(width), name=name)
         m.d.comb += copy_sample(result, sample, real=real, imag=imag,
                                 overflow=stored.overflow | real_saturated | imag_saturated)

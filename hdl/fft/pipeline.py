@@ -84,10 +84,12 @@ class FFTPipeline(wiring.Component):
         the stage's output register and its advance."""
         config = self.config
         span, width = config.stage_span(stage), config.stage_widths[stage + 1]
+        butterfly_saturation, rotation_saturation = config.saturation_points[stage]
         butterfly = ButterflyStage(span=span, input_width=config.stage_widths[stage], width=width,
                                    shift=config.shifts[stage], rounding=config.rounding,
                                    tail=stage_delay(config, stage) - span,
-                                   minus_j=stage in config.minus_j_stages)
+                                   minus_j=stage in config.minus_j_stages,
+                                   saturation=butterfly_saturation)
         m.submodules[f"stage{stage}"] = butterfly
         m.d.comb += [butterfly.stall.eq(self.stall), butterfly.i.eq(sample),
                      butterfly.fresh.eq(fresh)]
@@ -99,7 +101,8 @@ class FFTPipeline(wiring.Component):
             return result, advance
         rotator = TwiddleMultiplier(rotation=config.rotations[stage], width=width,
                                     twiddle_width=config.twiddle_width, rounding=config.rounding,
-                                    multiplier=config.multiplier)
+                                    multiplier=config.multiplier,
+                                    saturation=rotation_saturation)
         m.submodules[f"stage{stage}_twiddle"] = rotator
         m.d.comb += [rotator.en.eq(advance), rotator.i.eq(butterfly.o)]
         return rotator.o, advance

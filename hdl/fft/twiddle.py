@@ -59,7 +59,9 @@ class TwiddleMultiplier(wiring.Component):
     only a register), the :class:`~fdcnn.hdl.cmult.ComplexMultiplier`, then the rounding and
     saturation into ``o``'s register. ``e = 0`` (``W = 1``) goes through the multiplier's
     unity path, so every sample has the same latency. ``multiplier``: ``4mult`` or ``3mult``
-    (Gauss's form, the same integers with three real multipliers).
+    (Gauss's form, the same integers with three real multipliers). ``saturation=False`` where
+    the products are proven to fit ``width``
+    (:attr:`~fdcnn.golden.fft.FFTConfig.saturation_points`): no saturation logic then.
 
     Members
     -------
@@ -69,10 +71,10 @@ class TwiddleMultiplier(wiring.Component):
     """
 
     def __init__(self, *, rotation: Rotation, width: int, twiddle_width: int, rounding: str,
-                 multiplier: str = "4mult"):
+                 multiplier: str = "4mult", saturation: bool = True):
         check_rounding(rounding)
         self.rotation, self.twiddle_width, self.rounding = rotation, twiddle_width, rounding
-        self.multiplier = multiplier
+        self.multiplier, self.saturation = multiplier, saturation
         super().__init__({"en": In(1), "i": In(sample_layout(width)),
                           "o": Out(sample_layout(width))})
 
@@ -99,8 +101,10 @@ class TwiddleMultiplier(wiring.Component):
                      multiplier.c.real.eq(rom.cos), multiplier.c.imag.eq(rom.sin),
                      multiplier.unity.eq(~fetched_rotate)]
         unity = self.twiddle_width - 1
-        real, real_saturated = saturate(round_shift(multiplier.p.real, unity, self.rounding), width)
-        imag, imag_saturated = saturate(round_shift(multiplier.p.imag, unity, self.rounding), width)
+        real, real_saturated = saturate(round_shift(multiplier.p.real, unity, self.rounding), width,
+                                        self.saturation)
+        imag, imag_saturated = saturate(round_shift(multiplier.p.imag, unity, self.rounding), width,
+                                        self.saturation)
         with m.If(self.en):
             m.d.sync += copy_sample(self.o, tags[-1], real=real, imag=imag,
                                     overflow=real_saturated | imag_saturated)
