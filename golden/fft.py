@@ -134,6 +134,10 @@ class FFTConfig(BlockConfig):
                                          "uses three real multipliers)")
     architecture: str = parameter("r2sdf", "r2sdf (radix-2) or r22sdf (radix-2²: ⌈log4 N⌉ − 1 "
                                            "twiddle multipliers instead of log2 N − 2)")
+    delay_ram_depth: int = parameter(128, "butterfly delay lines this long or longer are RAM "
+                                          "(block or LUT RAM), shorter ones registers (SRLs on "
+                                          "Xilinx); 4 … 65536. Hardware only: results do not "
+                                          "change")
 
     def __post_init__(self):
         size = self.size
@@ -150,6 +154,7 @@ class FFTConfig(BlockConfig):
         integer_in("Guard bits", self.guard_bits, 0, GUARD_BITS_MAX)
         one_of("Multiplier", self.multiplier, MULTIPLIERS)
         one_of("Architecture", self.architecture, ARCHITECTURES)
+        integer_in("Delay RAM depth", self.delay_ram_depth, 4, SIZE_RANGE[1])
         self._check_scaling()
 
     def _check_scaling(self):

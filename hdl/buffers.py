@@ -1,8 +1,8 @@
-"""Delay lines and read-first buffers for stall-able (clock-enabled) pipelines.
+"""Delay lines for stall-able (clock-enabled) pipelines, and the fresh flag between elements.
 
-Every buffer here moves only on cycles where ``en`` is high, and carries a ``valid`` field in
-its sample layout that is never stale after reset: RAM contents survive a reset, so a RAM's
-output ``valid`` is masked until every word has been written since.
+A delay line moves only on cycles where ``en`` is high, and carries a ``valid`` field in its
+sample layout that is never stale after reset: RAM contents survive a reset, so a RAM's output
+``valid`` is masked until every word has been written since.
 """
 
 from amaranth.hdl import Module, Mux, Signal
@@ -12,80 +12,38 @@ from amaranth.lib.wiring import In, Out
 
 from fdcnn.hdl.shapes import index_range
 
-__all__ = ["RAM_MIN_DEPTH", "ReadFirstBuffer", "DelayLine", "fresh_flag"]
+__all__ = ["RAM_MIN_DEPTH", "DelayLine", "fresh_flag"]
 
-#: Delay lines at least this long are written as RAM (block RAM, or LUT RAM where Yosys finds it
-#: cheaper); shorter ones as shift registers without reset on the data (SRLs on Xilinx parts).
+#: Default of :class:`DelayLine`'s ``ram_min_depth``: delay lines at least this long are written
+#: as RAM (block RAM, or LUT RAM where Yosys finds it cheaper); shorter ones as shift registers
+#: without reset on the data (SRLs on Xilinx parts).
 RAM_MIN_DEPTH = 64
-
-
-class ReadFirstBuffer(wiring.Component):
-    """A RAM whose single port reads the old word and writes a new one at ``addr`` together.
-
-    On an enabled cycle ``o`` becomes the word stored at ``addr`` and ``i`` replaces it.
-    ``o.valid`` stays low until ``depth`` enabled cycles have passed since reset.
-
-    Parameters
-    ----------
-    layout : data.Layout
-        Sample layout; must have a one-bit ``valid`` field.
-    depth : int
-        Number of words.
-    """
-
-    def __init__(self, layout, depth):
-        self.depth = depth
-        super().__init__({"en": In(1), "addr": In(index_range(depth)), "i": In(layout),
-                          "o": Out(layout)})
-
-    def elaborate(self, platform):
-        m = Module()
-        m.submodules.memory = memory = Memory(shape=self.i.shape(), depth=self.depth, init=[])
-        write = memory.write_port()
-        read = memory.read_port(transparent_for=())
-        written = Signal(range(self.depth + 1))
-        read_whole = Signal()
-        m.d.comb += [
-            write.addr.eq(self.addr), write.data.eq(self.i), write.en.eq(self.en),
-            read.addr.eq(self.addr), read.en.eq(self.en),
-            self.o.eq(read.data),
-            self.o.valid.eq(read.data.valid & read_whole),
-        ]
-        with m.If(self.en):
-            m.d.sync += read_whole.eq(written == self.depth)
-            with m.If(written != self.depth):
-                m.d.sync += written.eq(written + 1)
-        return m
 
 
 class DelayLine(wiring.Component):
     """Delays ``i`` by ``depth`` enabled cycles: ``o`` shows what ``i`` was ``depth`` steps ago.
 
-    ``depth ≥ RAM_MIN_DEPTH`` uses a read-first RAM of ``depth − 2`` words whose read register
-    and an output register are the last two steps: the output register keeps the block RAM's
-    slow clock-to-output out of the logic that follows. Shorter delays use a shift register
-    whose data is not reset and whose ``valid`` bits are.
+    ``depth ≥ ram_min_depth`` (at least 4) uses a simple dual-port RAM of ``depth − 1`` words:
+    each enabled cycle writes ``i`` at the pointer and reads the word after it (the oldest) into
+    the RAM's read register; an output register is the last step, keeping the block RAM's slow
+    clock-to-output out of the logic that follows. Read and write addresses never meet, so no
+    read-during-write logic is needed around the RAM. Shorter delays use a shift register
+    whose data is not reset and whose ``valid`` bits are. Either way ``o.valid`` is low until
+    ``depth`` enabled cycles have passed since reset: RAM contents survive a reset.
     """
 
-    def __init__(self, layout, depth):
+    def __init__(self, layout, depth, ram_min_depth=RAM_MIN_DEPTH):
         if depth < 1:
             raise ValueError(f"Delay depth must be at least 1, not {depth}")
-        self.depth = depth
+        if ram_min_depth < 4:
+            raise ValueError(f"RAM delay lines must be at least 4 deep, not {ram_min_depth}")
+        self.depth, self.ram_min_depth = depth, ram_min_depth
         super().__init__({"en": In(1), "i": In(layout), "o": Out(layout)})
 
     def elaborate(self, platform):
         m = Module()
-        if self.depth >= RAM_MIN_DEPTH:
-            words = self.depth - 2
-            m.submodules.buffer = buffer = ReadFirstBuffer(self.i.shape(), words)
-            pointer = Signal(range(words))
-            output = Signal(self.i.shape(), reset_less=True)
-            valid = Signal()
-            with m.If(self.en):
-                m.d.sync += [pointer.eq(Mux(pointer == words - 1, 0, pointer + 1)),
-                             output.eq(buffer.o), valid.eq(buffer.o.valid)]
-            m.d.comb += [buffer.en.eq(self.en), buffer.addr.eq(pointer),
-                         buffer.i.eq(self.i), self.o.eq(output), self.o.valid.eq(valid)]
+        if self.depth >= self.ram_min_depth:
+            self._ram_form(m)
             return m
         taps = [Signal(self.i.shape(), reset_less=True, name=f"tap{index}")
                 for index in range(self.depth)]
@@ -95,6 +53,25 @@ class DelayLine(wiring.Component):
             m.d.sync += [later.eq(earlier) for earlier, later in zip(taps, taps[1:])]
         m.d.comb += [self.o.eq(taps[-1]), self.o.valid.eq(valid[-1])]
         return m
+
+    def _ram_form(self, m):
+        words = self.depth - 1
+        m.submodules.memory = memory = Memory(shape=self.i.shape(), depth=words, init=[])
+        write, read = memory.write_port(), memory.read_port(transparent_for=())
+        pointer = Signal(range(words))
+        following = Mux(pointer == words - 1, 0, pointer + 1)
+        written = Signal(range(words))      # enabled cycles since reset, up to words − 1
+        read_written = Signal()             # the read register holds a word written since reset
+        output = Signal(self.i.shape(), reset_less=True)
+        valid = Signal()
+        with m.If(self.en):
+            m.d.sync += [pointer.eq(following), read_written.eq(written == words - 1),
+                         output.eq(read.data), valid.eq(read.data.valid & read_written)]
+            with m.If(written != words - 1):
+                m.d.sync += written.eq(written + 1)
+        m.d.comb += [write.addr.eq(pointer), write.data.eq(self.i), write.en.eq(self.en),
+                     read.addr.eq(following), read.en.eq(self.en),
+                     self.o.eq(output), self.o.valid.eq(valid)]
 
 
 def fresh_flag(m, name, advance, stall):

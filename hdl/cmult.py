@@ -15,7 +15,7 @@ __all__ = ["ComplexMultiplier"]
 
 
 class ComplexMultiplier(wiring.Component):
-    """``p = a · c``, or ``a · conj(c)``, or ``a · 1``, exactly, three enabled cycles later.
+    """``p = a · c``, or ``a · conj(c)``, exactly, three enabled cycles later.
 
     Pipeline (each step a register that moves when ``en`` is high), in the shape DSP blocks
     (DSP48E1, MULT18X18D, SB_MAC16) take with their own registers: the operands; the real
@@ -42,9 +42,6 @@ class ComplexMultiplier(wiring.Component):
     c : In(complex_layout(c_width))
     conjugate : In(1)
         With ``conjugation`` only; sampled with the operands: multiply by ``conj(c)``.
-    unity : In(1)
-        Sampled with the operands: ``p = a · 2**(c_width − 1)``, which is ``a · 1`` when ``c``
-        is read as Q1.(c_width − 1), a value that format cannot hold (a twiddle ``W = 1``).
     p : Out(complex_layout(product_width))
         ``a_width + c_width + 1`` bits per component: every product, conjugated or not, fits.
     """
@@ -60,7 +57,7 @@ class ComplexMultiplier(wiring.Component):
         self.a_width, self.c_width, self.multiplier = a_width, c_width, multiplier
         self.conjugation = conjugation
         members = {"en": In(1), "a": In(complex_layout(a_width)),
-                   "c": In(complex_layout(c_width)), "unity": In(1),
+                   "c": In(complex_layout(c_width)),
                    "p": Out(complex_layout(self.product_width))}
         if conjugation:
             members["conjugate"] = In(1)
@@ -79,20 +76,16 @@ class ComplexMultiplier(wiring.Component):
         m = Module()
         a, b = (Signal(signed(self.a_width), name=f"operand_{part}") for part in "ab")
         c, d = (Signal(signed(self.c_width), name=f"operand_{part}") for part in "cd")
-        flags = [Signal(2, name=f"flags{step}") for step in range(2)]   # conjugate, unity
-        conjugate = self.conjugate if self.conjugation else 0
-        passed = [Signal(complex_layout(self.a_width), name=f"passed{step}") for step in range(2)]
+        conjugated = [Signal(name=f"conjugate{step}") for step in range(2)]
         with m.If(self.en):
             m.d.sync += [a.eq(self.a.real), b.eq(self.a.imag), c.eq(self.c.real),
-                         d.eq(self.c.imag), flags[0].eq(Mux(self.unity, 0b10, conjugate)),
-                         flags[1].eq(flags[0]), passed[0].eq(self.a), passed[1].eq(passed[0])]
+                         d.eq(self.c.imag), conjugated[1].eq(conjugated[0])]
+            if self.conjugation:
+                m.d.sync += conjugated[0].eq(self.conjugate)
         real, imag = (self._four if self.multiplier == "4mult" else self._three)(
-            m, a, b, c, d, flags[0][0], flags[1][0])
-        unity = self.c_width - 1
+            m, a, b, c, d, *conjugated)
         with m.If(self.en):
-            m.d.sync += [
-                self.p.real.eq(Mux(flags[1][1], passed[1].real << unity, real)),
-                self.p.imag.eq(Mux(flags[1][1], passed[1].imag << unity, imag))]
+            m.d.sync += [self.p.real.eq(real), self.p.imag.eq(imag)]
         return m
 
     def _products(self, m, values, width):

@@ -9,7 +9,7 @@ from amaranth.hdl import Const, Mux
 
 from fdcnn.golden.fixed import check_rounding, round_shift, signed_bounds
 
-__all__ = ["round_shift", "round_shift_by", "round_bias_by", "saturate"]
+__all__ = ["round_shift", "round_shift_by", "round_bias_by", "rounded_sum", "saturate"]
 
 
 def round_bias_by(value, amount, rounding):
@@ -32,6 +32,18 @@ def round_shift_by(value, amount, rounding):
     result for every amount, 0 included. Costs barrel shifters; use ``round_shift`` for a
     constant shift."""
     return round_bias_by(value, amount, rounding) >> amount
+
+
+def rounded_sum(a, b, shift, rounding):
+    """``round_shift(a + b, shift, rounding)`` with one adder for ``shift = 1``: the rounding
+    increment is the adder's carry-in, 1 for ``half_up`` and, for ``convergent``, bit 1 of
+    ``a + b`` (``a₁ ⊕ b₁ ⊕ a₀b₀``: it only matters when the sum is odd, a tie). Other shifts
+    build the sum, then the rounding."""
+    if shift != 1 or rounding == "truncate":
+        return round_shift(a + b, shift, rounding)
+    check_rounding(rounding)
+    carry = 1 if rounding == "half_up" else a[1] ^ b[1] ^ (a[0] & b[0])
+    return (a + b + carry) >> 1
 
 
 def saturate(value, width, possible=True):

@@ -254,4 +254,5 @@ def test_config_file_with_an_unknown_parameter(tmp_path, capsys):
     assert capsys.readouterr().err == (f"fdcnn: error: Config file {str(config)!r} has unknown "
                                        f"parameter 'widht'; known: size, data_width, "
                                        f"twiddle_width, scaling, rounding, direction, "
-                                       f"output_order, guard_bits, multiplier, architecture\n")
+                                       f"output_order, guard_bits, multiplier, architecture, "
+                                       f"delay_ram_depth\n")

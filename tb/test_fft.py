@@ -229,7 +229,8 @@ async def fft_tlast_errors(dut):
 def _rtl_case(size, **overrides):
     parameters = dict(size=size, data_width=16, twiddle_width=18, scaling="stage",
                       rounding="convergent", direction="forward", output_order="bit_reversed",
-                      guard_bits=0, multiplier="4mult", architecture="r2sdf")
+                      guard_bits=0, multiplier="4mult", architecture="r2sdf",
+                      delay_ram_depth=128)
     parameters.update(overrides)
     return parameters
 
@@ -267,6 +268,9 @@ RTL_CASES = [
     _rtl_case(128, architecture="r22sdf", multiplier="3mult", guard_bits=2, direction="runtime"),
     _rtl_case(512, architecture="r22sdf", output_order="natural", data_width=12, twiddle_width=14),
     pytest.param(_rtl_case(1024, architecture="r22sdf"), marks=pytest.mark.quick),
+    # every delay line of 4 words and more in RAM, and none
+    _rtl_case(64, delay_ram_depth=4, direction="runtime", x_ram=True),
+    _rtl_case(256, architecture="r22sdf", delay_ram_depth=65536),
 ]
 SLOW_CASES = [_rtl_case(4096), _rtl_case(16384, output_order="natural")]
 
@@ -556,6 +560,7 @@ def test_golden_output_orders_agree():
      "Output order must be one of 'bit_reversed', 'natural', not 'reversed'"),
     (dict(size=64, architecture="r4sdf"), ValueError,
      "Architecture must be one of 'r2sdf', 'r22sdf', not 'r4sdf'"),
+    (dict(size=64, delay_ram_depth=2), ValueError, "Delay RAM depth must be from 4 to 65536, not 2"),
 ])
 def test_parameter_errors(parameters, error, message):
     assert_parameter_error((FFTConfig, StreamingFFTModel), parameters, error, message)

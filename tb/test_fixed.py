@@ -7,7 +7,7 @@ from amaranth.hdl import Module, Signal, signed
 from amaranth.sim import Simulator
 
 from fdcnn.golden.fixed import ROUNDING_MODES, round_shift
-from fdcnn.hdl.fixed import round_shift_by
+from fdcnn.hdl.fixed import round_shift_by, rounded_sum
 
 
 @pytest.mark.parametrize("rounding", ROUNDING_MODES)
@@ -32,3 +32,30 @@ def test_round_shift_by_equals_round_shift(rounding):
     simulator.add_testbench(bench)
     simulator.run()
     assert not mismatches, f"first mismatches (value, shift, got, expected): {mismatches[:3]}"
+
+
+@pytest.mark.parametrize("rounding", ROUNDING_MODES)
+@pytest.mark.parametrize("shift", [0, 1, 2])
+def test_rounded_sum_equals_round_shift_of_the_sum(rounding, shift):
+    """Every pair of 5-bit operands: the one-adder form gives ``round_shift(a + b)``."""
+    a, b = Signal(signed(5)), Signal(signed(5))
+    result = Signal(signed(7))
+    m = Module()
+    m.d.comb += result.eq(rounded_sum(a, b, shift, rounding))
+    codes = range(-16, 16)
+    mismatches = []
+
+    async def bench(context):
+        for left in codes:
+            for right in codes:
+                context.set(a, left)
+                context.set(b, right)
+                want = int(round_shift(np.array([left + right], dtype=object), shift,
+                                       rounding)[0])
+                if context.get(result) != want:
+                    mismatches.append((left, right, context.get(result), want))
+
+    simulator = Simulator(m)
+    simulator.add_testbench(bench)
+    simulator.run()
+    assert not mismatches, f"first mismatches (a, b, got, expected): {mismatches[:3]}"

@@ -1,5 +1,5 @@
 """Unit tests of the parts every block shares, in Amaranth's simulator: :class:`DelayLine`
-(shift register and RAM forms), :class:`ReadFirstBuffer`, :class:`FramedOutput`, and the
+(shift register and RAM forms), :class:`FramedOutput`, and the
 AXI4-Stream top's ports and ``tdata`` packing."""
 
 import numpy as np
@@ -9,7 +9,7 @@ from amaranth.lib import data
 
 from fdcnn.golden.pool import PoolConfig
 from fdcnn.hdl.axis import AXIStreamTop, describe
-from fdcnn.hdl.buffers import RAM_MIN_DEPTH, DelayLine, ReadFirstBuffer
+from fdcnn.hdl.buffers import RAM_MIN_DEPTH, DelayLine
 from fdcnn.hdl.pool import SpectralPool
 from fdcnn.hdl.stream import FramedOutput
 from tb.simulation import run_cycles
@@ -21,10 +21,12 @@ def _enables(cycles, seed):
     return [int(bit) for bit in np.random.default_rng(seed).random(cycles) >= 0.3]
 
 
-@pytest.mark.parametrize("depth", [1, 3, RAM_MIN_DEPTH - 1, RAM_MIN_DEPTH, 100])
-def test_delay_line_delays_by_enabled_cycles(depth):
+@pytest.mark.parametrize("depth, ram_min_depth", [
+    (1, 4), (3, 4), (4, 4), (5, 4), (RAM_MIN_DEPTH - 1, RAM_MIN_DEPTH),
+    (RAM_MIN_DEPTH, RAM_MIN_DEPTH), (100, RAM_MIN_DEPTH)])
+def test_delay_line_delays_by_enabled_cycles(depth, ram_min_depth):
     """``o`` is ``i`` of ``depth`` enabled cycles ago; ``o.valid`` stays low until then."""
-    dut = DelayLine(LAYOUT, depth)
+    dut = DelayLine(LAYOUT, depth, ram_min_depth)
     cycles = 3 * depth + 40
     enables = _enables(cycles, depth)
     values = np.random.default_rng(depth).integers(-2048, 2048, cycles)
@@ -47,66 +49,30 @@ def test_delay_line_delays_by_enabled_cycles(depth):
             history.append(int(values[cycle]))
 
 
-def test_read_first_buffer_reads_the_old_word():
-    """Each enabled cycle ``o`` becomes the word at ``addr`` and ``i`` replaces it;
-    ``o.valid`` is low for the first ``depth`` enabled cycles after reset. Addresses visit
-    every word once per ``depth`` enabled cycles (in a new order each time), as the FFT's
-    reorder buffer does."""
-    depth = 8
-    dut = ReadFirstBuffer(LAYOUT, depth)
-    cycles = 60
-    enables = _enables(cycles, 1)
-    rng = np.random.default_rng(2)
-    addresses = np.concatenate([rng.permutation(depth) for _ in range(cycles)])[:cycles]
-    values = rng.integers(-2048, 2048, cycles)
-
-    positions = np.cumsum([0] + enables[:-1])
-
-    def drive(ctx, cycle):
-        ctx.set(dut.en, enables[cycle])
-        ctx.set(dut.addr, int(addresses[positions[cycle]]))
-        ctx.set(dut.i.value, int(values[cycle]))
-        ctx.set(dut.i.valid, 1)
-
-    shown = run_cycles(dut, cycles, drive,
-                       lambda ctx, cycle: (ctx.get(dut.o.value), ctx.get(dut.o.valid)))
-    memory, read, steps = {}, None, 0
-    for cycle in range(cycles):
-        if read is not None:
-            value, whole = read
-            assert shown[cycle][1] == int(whole)
-            if whole:
-                assert shown[cycle][0] == value
-        if enables[cycle]:
-            address = int(addresses[steps])
-            read = (memory.get(address), steps >= depth)
-            memory[address] = int(values[cycle])
-            steps += 1
-
-
-def test_read_first_buffer_masks_stale_words_after_reset():
-    """Words written before ``rst`` stay in the RAM, but ``o.valid`` is low again for the first
-    ``depth`` enabled cycles after it (a RAM is trusted only once rewritten since reset)."""
+@pytest.mark.parametrize("depth, ram_min_depth", [(6, 4), (RAM_MIN_DEPTH, RAM_MIN_DEPTH)])
+def test_ram_delay_line_masks_stale_words_after_reset(depth, ram_min_depth):
+    """Words written before ``rst`` stay in the RAM, but ``o.valid`` is low again for the
+    first ``depth`` enabled cycles after it (a RAM is trusted only once rewritten since
+    reset), and the delay holds across the reset."""
     from amaranth.hdl import ClockDomain, Module
-    depth = 6
-    dut = ReadFirstBuffer(LAYOUT, depth)
+    dut = DelayLine(LAYOUT, depth, ram_min_depth)
     top = Module()
     top.domains.sync = domain = ClockDomain("sync")
     top.submodules.dut = dut
-    reset_at, cycles = 3 * depth, 5 * depth
+    reset_at, cycles = 3 * depth, 6 * depth
 
     def drive(ctx, cycle):
         ctx.set(domain.rst, int(cycle == reset_at))
         ctx.set(dut.en, int(cycle != reset_at))
-        ctx.set(dut.addr, cycle % depth)
         ctx.set(dut.i.value, cycle)
         ctx.set(dut.i.valid, 1)
 
-    shown = run_cycles(top, cycles, drive, lambda ctx, cycle: ctx.get(dut.o.valid))
-    first_valid = reset_at + 1 + depth + 1     # depth writes after the reset, then the read
-    assert shown[depth + 1:reset_at] == [1] * (reset_at - depth - 1)     # before: trusted
-    assert shown[reset_at + 1:first_valid] == [0] * (depth + 1)
-    assert all(shown[first_valid:])
+    shown = run_cycles(top, cycles, drive,
+                       lambda ctx, cycle: (ctx.get(dut.o.value), ctx.get(dut.o.valid)))
+    first_valid = reset_at + 1 + depth
+    assert [valid for _, valid in shown[depth:reset_at]] == [1] * (reset_at - depth)
+    assert [valid for _, valid in shown[reset_at + 1:first_valid]] == [0] * depth
+    assert shown[first_valid:] == [(cycle - depth, 1) for cycle in range(first_valid, cycles)]
 
 
 def test_framed_output_frames_and_flags():

@@ -5,9 +5,9 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from fdcnn.golden.fixed import check_rounding
-from fdcnn.hdl.buffers import DelayLine
+from fdcnn.hdl.buffers import RAM_MIN_DEPTH, DelayLine
 from fdcnn.hdl.fft.sample import copy_sample, sample_layout
-from fdcnn.hdl.fixed import round_shift, saturate
+from fdcnn.hdl.fixed import round_shift, rounded_sum, saturate
 
 __all__ = ["ButterflyStage"]
 
@@ -47,6 +47,9 @@ class ButterflyStage(wiring.Component):
         leave them.
     minus_j : bool
         Rotate the second half of the differences by ``−j`` (``span ≥ 2``).
+    ram_min_depth : int
+        The delay line is RAM from this span on, registers below it
+        (:class:`~fdcnn.hdl.buffers.DelayLine`).
     saturation : bool
         Build the saturation of sums, differences and the ``−j`` negation; ``False`` where
         they are proven to fit ``width`` (:attr:`~fdcnn.golden.fft.FFTConfig.saturation_points`).
@@ -63,12 +66,14 @@ class ButterflyStage(wiring.Component):
     """
 
     def __init__(self, *, span: int, input_width: int, width: int, shift: int, rounding: str,
-                 tail: int, minus_j: bool = False, saturation: bool = True):
+                 tail: int, minus_j: bool = False, saturation: bool = True,
+                 ram_min_depth: int = RAM_MIN_DEPTH):
         check_rounding(rounding)
         if minus_j and span < 2:
             raise ValueError(f"A −j rotation needs a span of at least 2, not {span}")
         self.span, self.shift, self.rounding, self.tail = span, shift, rounding, tail
         self.minus_j, self.saturation = minus_j, saturation
+        self.ram_min_depth = ram_min_depth
         self.stored_width = max(input_width, width)
         super().__init__({"stall": In(1), "i": In(sample_layout(input_width)), "fresh": In(1),
                           "advance": Out(1), "o": Out(sample_layout(width))})
@@ -85,14 +90,17 @@ class ButterflyStage(wiring.Component):
         second_half = taken[-1]
         self._count(m, taking, taken, emitted, flush_left, second_half)
 
-        m.submodules.delay = delay = DelayLine(sample_layout(self.stored_width), span)
+        m.submodules.delay = delay = DelayLine(sample_layout(self.stored_width), span,
+                                                         self.ram_min_depth)
         sample = Signal(self.i.shape(), name="incoming")    # a stale sample counts as invalid
         m.d.comb += [sample.eq(self.i), sample.valid.eq(taking)]
         stored = delay.o
-        total = self._butterfly(m, "sum", stored, sample, stored.real + sample.real,
-                                stored.imag + sample.imag)
-        difference = self._butterfly(m, "diff", stored, sample, stored.real - sample.real,
-                                     stored.imag - sample.imag)
+        total = self._butterfly(m, "sum", stored, sample, *(
+            rounded_sum(getattr(stored, part), getattr(sample, part), self.shift, self.rounding)
+            for part in ("real", "imag")))
+        difference = self._butterfly(m, "diff", stored, sample, *(
+            round_shift(getattr(stored, part) - getattr(sample, part), self.shift, self.rounding)
+            for part in ("real", "imag")))
         m.d.comb += delay.en.eq(self.advance)
         with m.If(second_half):
             m.d.comb += [*copy_sample(delay.i, difference), *copy_sample(self.o, total)]
@@ -120,12 +128,10 @@ class ButterflyStage(wiring.Component):
                 m.d.sync += emitted.eq(emitted + 1)
 
     def _butterfly(self, m, name, stored, sample, real_value, imag_value):
-        """The sum or difference, narrowed, with the tags of both operands."""
+        """The rounded sum or difference, saturated, with the tags of both operands."""
         width = len(self.o.real)
-        real, real_saturated = saturate(round_shift(real_value, self.shift, self.rounding), width,
-                                        self.saturation)
-        imag, imag_saturated = saturate(round_shift(imag_value, self.shift, self.rounding), width,
-                                        self.saturation)
+        real, real_saturated = saturate(real_value, width, self.saturation)
+        imag, imag_saturated = saturate(imag_value, width, self.saturation)
         result = Signal(sample_layout(width), name=name)
         m.d.comb += copy_sample(result, sample, real=real, imag=imag,
                                 overflow=stored.overflow | real_saturated | imag_saturated)

@@ -89,7 +89,8 @@ class FFTPipeline(wiring.Component):
                                    shift=config.shifts[stage], rounding=config.rounding,
                                    tail=stage_delay(config, stage) - span,
                                    minus_j=stage in config.minus_j_stages,
-                                   saturation=butterfly_saturation)
+                                   saturation=butterfly_saturation,
+                                   ram_min_depth=config.delay_ram_depth)
         m.submodules[f"stage{stage}"] = butterfly
         m.d.comb += [butterfly.stall.eq(self.stall), butterfly.i.eq(sample),
                      butterfly.fresh.eq(fresh)]

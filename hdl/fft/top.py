@@ -31,7 +31,7 @@ saturation).
 
 Each multiplier stage is pipelined as a DSP block wants it: the butterfly register beside the
 twiddle ROM's read register, registered operands, registered products, registered sum, then a
-register after rounding and saturation. Delay lines of 64 words and more are RAM (block RAM),
+register after rounding. Delay lines of ``delay_ram_depth`` words and more are RAM (block RAM),
 shorter ones shift registers; ``output_order="natural"`` adds one ``N``-word RAM that is
 written and read in place, alternating linear and bit-reversed addressing per frame.
 

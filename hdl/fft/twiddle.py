@@ -57,8 +57,8 @@ class TwiddleMultiplier(wiring.Component):
     ``width`` bits (saturation ORed into the sample's ``overflow``). Pipeline: the sample
     registered beside the ROM's read register (so a block RAM's slow clock-to-output reaches
     only a register), the :class:`~fdcnn.hdl.cmult.ComplexMultiplier`, then the rounding and
-    saturation into ``o``'s register. ``e = 0`` (``W = 1``) goes through the multiplier's
-    unity path, so every sample has the same latency. ``multiplier``: ``4mult`` or ``3mult``
+    saturation into ``o``'s register. ``e = 0`` (``W = 1``, which Q1.(T−1) cannot hold) takes
+    the delayed input instead of the rounded product, at the same latency. ``multiplier``: ``4mult`` or ``3mult``
     (Gauss's form, the same integers with three real multipliers). ``saturation=False`` where
     the products are proven to fit ``width``
     (:attr:`~fdcnn.golden.fft.FFTConfig.saturation_points`): no saturation logic then.
@@ -92,22 +92,25 @@ class TwiddleMultiplier(wiring.Component):
         exponent = self._exponent(m)
         tags = [Signal(sample_layout(width), name=f"tags{step}")
                 for step in range(ComplexMultiplier.latency + 1)]
-        fetched_rotate = Signal()
+        rotated = [Signal(name=f"rotated{step}") for step in range(len(tags))]
         with m.If(self.en):
-            m.d.sync += [*copy_sample(tags[0], self.i), fetched_rotate.eq(exponent != 0)]
+            m.d.sync += [*copy_sample(tags[0], self.i), rotated[0].eq(exponent != 0)]
             m.d.sync += [later.eq(earlier) for earlier, later in zip(tags, tags[1:])]
+            m.d.sync += [later.eq(earlier) for earlier, later in zip(rotated, rotated[1:])]
         m.d.comb += [rom.en.eq(self.en), rom.exponent.eq(exponent), multiplier.en.eq(self.en),
                      multiplier.a.real.eq(tags[0].real), multiplier.a.imag.eq(tags[0].imag),
-                     multiplier.c.real.eq(rom.cos), multiplier.c.imag.eq(rom.sin),
-                     multiplier.unity.eq(~fetched_rotate)]
+                     multiplier.c.real.eq(rom.cos), multiplier.c.imag.eq(rom.sin)]
         unity = self.twiddle_width - 1
         real, real_saturated = saturate(round_shift(multiplier.p.real, unity, self.rounding), width,
                                         self.saturation)
         imag, imag_saturated = saturate(round_shift(multiplier.p.imag, unity, self.rounding), width,
                                         self.saturation)
         with m.If(self.en):
-            m.d.sync += copy_sample(self.o, tags[-1], real=real, imag=imag,
-                                    overflow=real_saturated | imag_saturated)
+            with m.If(rotated[-1]):
+                m.d.sync += copy_sample(self.o, tags[-1], real=real, imag=imag,
+                                        overflow=real_saturated | imag_saturated)
+            with m.Else():
+                m.d.sync += copy_sample(self.o, tags[-1])
         return m
 
     def _exponent(self, m):
