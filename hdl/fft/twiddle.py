@@ -1,7 +1,7 @@
 """Twiddle ROM and twiddle multiplier (:func:`fdcnn.golden.fft.twiddle_stage`)."""
 
-from amaranth.hdl import Module, Signal, signed, unsigned
-from amaranth.lib import wiring
+from amaranth.hdl import Module, Mux, Signal, signed, unsigned
+from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
@@ -10,14 +10,20 @@ from fdcnn.golden.fixed import check_rounding
 from fdcnn.hdl.cmult import ComplexMultiplier
 from fdcnn.hdl.fft.sample import copy_sample, sample_layout
 from fdcnn.hdl.fixed import round_shift, saturate
+from fdcnn.hdl.stream import complex_layout
 
 __all__ = ["TwiddleROM", "TwiddleMultiplier"]
 
+#: What travels beside the multiplier: the sample's flags.
+TAGS = data.StructLayout({"valid": 1, "inverse": 1, "overflow": 1})
+
 
 class TwiddleROM(wiring.Component):
-    """The codes of ``W = exp(−2πj·e / period)`` for ``e = 0 … size − 1``
+    """The codes of ``W = exp(−2πj·e / period)`` for ``e = 1 … size − 1``
     (:func:`~fdcnn.golden.fft.twiddle_codes`), read with a registered output: ``cos``/``sin``
-    show ``W`` one enabled cycle after ``exponent``.
+    show ``W`` one enabled cycle after ``exponent``. Entry 0 (``W = 1``, which Q1.(width−1)
+    cannot hold) holds ``½`` (``2**(width − 2)``, 0): a product with it is exact and scaled by
+    one bit less.
 
     Members
     -------
@@ -34,6 +40,7 @@ class TwiddleROM(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         cos, sin = twiddle_codes(range(self.size), self.period, self.width)
+        cos[0], sin[0] = 1 << (self.width - 2), 0
         mask = (1 << self.width) - 1
         m.submodules.twiddles = rom = Memory(
             shape=unsigned(2 * self.width), depth=self.size,
@@ -57,8 +64,9 @@ class TwiddleMultiplier(wiring.Component):
     ``width`` bits (saturation ORed into the sample's ``overflow``). Pipeline: the sample
     registered beside the ROM's read register (so a block RAM's slow clock-to-output reaches
     only a register), the :class:`~fdcnn.hdl.cmult.ComplexMultiplier`, then the rounding and
-    saturation into ``o``'s register. ``e = 0`` (``W = 1``, which Q1.(T−1) cannot hold) takes
-    the delayed input instead of the rounded product, at the same latency. ``multiplier``: ``4mult`` or ``3mult``
+    saturation into ``o``'s register. ``e = 0`` (``W = 1``, which Q1.(T−1) cannot hold) goes
+    through the multiplier as ``½`` and takes the exact product shifted by ``T − 2`` instead
+    of the rounded one, so only the sample's tags travel beside the multiplier. ``multiplier``: ``4mult`` or ``3mult``
     (Gauss's form, the same integers with three real multipliers). ``saturation=False`` where
     the products are proven to fit ``width``
     (:attr:`~fdcnn.golden.fft.FFTConfig.saturation_points`): no saturation logic then.
@@ -90,27 +98,29 @@ class TwiddleMultiplier(wiring.Component):
         m.submodules.multiplier = multiplier = ComplexMultiplier(
             a_width=width, c_width=self.twiddle_width, multiplier=self.multiplier)
         exponent = self._exponent(m)
-        tags = [Signal(sample_layout(width), name=f"tags{step}")
-                for step in range(ComplexMultiplier.latency + 1)]
+        operand = Signal(complex_layout(width))     # beside the ROM's read register
+        tags = [Signal(TAGS, name=f"tags{step}") for step in range(ComplexMultiplier.latency + 1)]
         rotated = [Signal(name=f"rotated{step}") for step in range(len(tags))]
         with m.If(self.en):
-            m.d.sync += [*copy_sample(tags[0], self.i), rotated[0].eq(exponent != 0)]
+            m.d.sync += [operand.real.eq(self.i.real), operand.imag.eq(self.i.imag),
+                         rotated[0].eq(exponent != 0)]
+            m.d.sync += [getattr(tags[0], name).eq(getattr(self.i, name)) for name in TAGS.members]
             m.d.sync += [later.eq(earlier) for earlier, later in zip(tags, tags[1:])]
             m.d.sync += [later.eq(earlier) for earlier, later in zip(rotated, rotated[1:])]
         m.d.comb += [rom.en.eq(self.en), rom.exponent.eq(exponent), multiplier.en.eq(self.en),
-                     multiplier.a.real.eq(tags[0].real), multiplier.a.imag.eq(tags[0].imag),
+                     multiplier.a.eq(operand),
                      multiplier.c.real.eq(rom.cos), multiplier.c.imag.eq(rom.sin)]
-        unity = self.twiddle_width - 1
-        real, real_saturated = saturate(round_shift(multiplier.p.real, unity, self.rounding), width,
-                                        self.saturation)
-        imag, imag_saturated = saturate(round_shift(multiplier.p.imag, unity, self.rounding), width,
-                                        self.saturation)
+        one = self.twiddle_width - 1
+        parts = []
+        for product in (multiplier.p.real, multiplier.p.imag):
+            rounded, saturated = saturate(round_shift(product, one, self.rounding), width,
+                                          self.saturation)
+            parts.append((Mux(rotated[-1], rounded, product[one - 1:one - 1 + width].as_signed()),
+                          rotated[-1] & saturated))
+        (real, real_saturated), (imag, imag_saturated) = parts
         with m.If(self.en):
-            with m.If(rotated[-1]):
-                m.d.sync += copy_sample(self.o, tags[-1], real=real, imag=imag,
-                                        overflow=real_saturated | imag_saturated)
-            with m.Else():
-                m.d.sync += copy_sample(self.o, tags[-1])
+            m.d.sync += copy_sample(self.o, tags[-1], real=real, imag=imag,
+                                    overflow=real_saturated | imag_saturated)
         return m
 
     def _exponent(self, m):
