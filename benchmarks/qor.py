@@ -3,11 +3,11 @@ synthesis flow.
 
     python benchmarks/qor.py [--sizes 64,256,1024,4096] [--architectures r2sdf,r22sdf]
                              [--guard-bits 0,2,4] [--multipliers 4mult,3mult]
-                             [--targets ice40,ecp5,xc7] [--fmax] [--no-maia]
+                             [--targets ice40,ecp5,xc7] [--fmax [SIZES]] [--no-maia]
                              [--scheduler ADDRESS] [--workers N]
 
 Every point (design, N, multiplier form, guard bits, target) is one Yosys run (and, with
-``--fmax``, nextpnr on ECP5) plus the RMS error of the design's bit-exact model against
+``--fmax``, nextpnr on ECP5, for every N or the comma-separated ones given) plus the RMS error of the design's bit-exact model against
 ``numpy.fft.fft(x)/N``; points run in parallel on a Dask cluster (a local one by default,
 ``--scheduler`` for an existing one) with a progress bar. fdcnn's points (designs
 ``fdcnn-r2sdf`` and ``fdcnn-r22sdf``, its two architectures): 16-bit data, 18-bit twiddles,
@@ -129,6 +129,11 @@ def points(arguments):
     return chosen
 
 
+def _placed(arguments, point):
+    """Whether ``--fmax`` asks for nextpnr at this point's N."""
+    return arguments.fmax == "all" or str(point[1]) in _list(arguments.fmax or "")
+
+
 def sweep(arguments):
     """Every point on the Dask cluster, with a progress bar; rows in the points' order."""
     from dask.distributed import Client, LocalCluster, progress
@@ -137,7 +142,9 @@ def sweep(arguments):
         cluster = LocalCluster(n_workers=arguments.workers, threads_per_worker=1,
                                processes=True, dashboard_address=None)
     with Client(arguments.scheduler or cluster) as client:
-        futures = client.map(run_point, points(arguments), fmax=arguments.fmax, pure=False)
+        chosen = points(arguments)
+        futures = client.map(run_point, chosen, [_placed(arguments, point) for point in chosen],
+                             pure=False)
         progress(futures)
         rows = client.gather(futures)
     if cluster is not None:
@@ -187,7 +194,8 @@ def main(argv=None):
     parser.add_argument("--guard-bits", type=lambda text: _list(text, int), default=[0, 2, 4])
     parser.add_argument("--multipliers", type=_list, default=["4mult", "3mult"])
     parser.add_argument("--targets", type=_list, default=["ice40", "ecp5", "xc7"])
-    parser.add_argument("--fmax", action="store_true", help="nextpnr on the ECP5 points")
+    parser.add_argument("--fmax", nargs="?", const="all", metavar="SIZES",
+                        help="nextpnr on the ECP5 points (of these N only, if given)")
     parser.add_argument("--no-maia", dest="maia", action="store_false")
     parser.add_argument("--scheduler", help="address of an existing Dask scheduler")
     parser.add_argument("--workers", type=int, default=2, help="local cluster workers")

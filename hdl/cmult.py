@@ -21,8 +21,10 @@ class ComplexMultiplier(wiring.Component):
     (DSP48E1, MULT18X18D, SB_MAC16) take with their own registers: the operands; the real
     products; their sums. ``4mult`` forms ``ac ∓ bd`` and ``bc ± ad`` from four products;
     ``3mult`` (Gauss) forms ``k1 = c(a + b)``, ``k2 = a(d − c)``, ``k3 = b(c + d)`` (conjugated:
-    ``k2 = −a(c + d)``, ``k3 = b(c − d)``, the pre-adders in the operand stage's output), real
-    ``k1 − k3`` and imaginary ``k1 + k2`` (``k1 − k2`` conjugated): the same integers.
+    ``k2 = −a(c + d)``, ``k3 = b(c − d)``), real ``k1 − k3`` and imaginary ``k1 + k2``
+    (``k1 − k2`` conjugated): the same integers. Its pre-adders sit before the operand
+    registers, so each multiplier's inputs come straight from registers, as a DSP block wants
+    them.
 
     Parameters
     ----------
@@ -74,19 +76,25 @@ class ComplexMultiplier(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        a, b = (Signal(signed(self.a_width), name=f"operand_{part}") for part in "ab")
-        c, d = (Signal(signed(self.c_width), name=f"operand_{part}") for part in "cd")
         conjugated = [Signal(name=f"conjugate{step}") for step in range(2)]
         with m.If(self.en):
-            m.d.sync += [a.eq(self.a.real), b.eq(self.a.imag), c.eq(self.c.real),
-                         d.eq(self.c.imag), conjugated[1].eq(conjugated[0])]
+            m.d.sync += conjugated[1].eq(conjugated[0])
             if self.conjugation:
                 m.d.sync += conjugated[0].eq(self.conjugate)
-        real, imag = (self._four if self.multiplier == "4mult" else self._three)(
-            m, a, b, c, d, *conjugated)
+        real, imag = (self._four if self.multiplier == "4mult" else self._three)(m, conjugated[1])
         with m.If(self.en):
             m.d.sync += [self.p.real.eq(real), self.p.imag.eq(imag)]
         return m
+
+    def _registered(self, m, values):
+        """Each ``(name, value)`` in a register that moves with ``en``."""
+        registers = []
+        for name, value in values:
+            register = Signal(value.shape(), name=name)
+            with m.If(self.en):
+                m.d.sync += register.eq(value)
+            registers.append(register)
+        return registers
 
     def _products(self, m, values, width):
         products = [Signal(signed(width), name=f"product{index}") for index in range(len(values))]
@@ -98,16 +106,22 @@ class ComplexMultiplier(wiring.Component):
         """``conjugated`` where the product is conjugated, else ``plain``."""
         return Mux(conjugate, conjugated, plain) if self.conjugation else plain
 
-    def _four(self, m, a, b, c, d, _operands_conjugate, conjugate):
+    def _four(self, m, conjugate):
         # (a + jb)(c ± jd) = (ac ∓ bd) + j(bc ± ad)
+        a, b, c, d = self._registered(m, [("operand_a", self.a.real), ("operand_b", self.a.imag),
+                                          ("operand_c", self.c.real), ("operand_d", self.c.imag)])
         ac, bd, ad, bc = self._products(m, [a * c, b * d, a * d, b * c],
                                         self.a_width + self.c_width)
         return (self._select(conjugate, ac + bd, ac - bd),
                 self._select(conjugate, bc - ad, bc + ad))
 
-    def _three(self, m, a, b, c, d, operands_conjugate, conjugate):
-        k1, k2, k3 = self._products(m, [c * (a + b),
-                                        a * self._select(operands_conjugate, c + d, d - c),
-                                        b * self._select(operands_conjugate, c - d, c + d)],
+    def _three(self, m, conjugate):
+        (a, b), (c, d) = (self.a.real, self.a.imag), (self.c.real, self.c.imag)
+        operands_conjugate = self.conjugate if self.conjugation else 0
+        a, b, c, a_b, d_c, c_d = self._registered(m, [
+            ("operand_a", a), ("operand_b", b), ("operand_c", c), ("sum_ab", a + b),
+            ("sum_k2", self._select(operands_conjugate, c + d, d - c)),
+            ("sum_k3", self._select(operands_conjugate, c - d, c + d))])
+        k1, k2, k3 = self._products(m, [c * a_b, a * d_c, b * c_d],
                                     self.a_width + self.c_width + 2)
         return k1 - k3, self._select(conjugate, k1 - k2, k1 + k2)

@@ -75,16 +75,25 @@ def _tool(name):
     return found
 
 
+#: Place-and-route time after which the Fmax column says so instead of a figure (a congested
+#: route can take nextpnr's router very long).
+NEXTPNR_SECONDS = 1200
+
+
 def _fmax(build_dir, top, target):
     """Achieved MHz after nextpnr, or a short reason it has none."""
     if target not in DEVICES:
         return None
     flavour, device, constraint, option = DEVICES[target]
     shutil.copy(CONSTRAINTS / constraint, build_dir / constraint)
-    result = subprocess.run([_tool(f"yowasp-nextpnr-{flavour}"), *device, "--json",
-                             f"{top}.json", option, constraint, "--report", "report.json",
-                             "--quiet", "--log", "nextpnr.log"],
-                            cwd=build_dir, capture_output=True, text=True)
+    try:
+        result = subprocess.run([_tool(f"yowasp-nextpnr-{flavour}"), *device, "--json",
+                                 f"{top}.json", option, constraint, "--report", "report.json",
+                                 "--quiet", "--log", "nextpnr.log"],
+                                cwd=build_dir, capture_output=True, text=True,
+                                timeout=NEXTPNR_SECONDS)
+    except subprocess.TimeoutExpired:
+        return f"nextpnr over {NEXTPNR_SECONDS // 60} min"
     if result.returncode != 0:
         log = (build_dir / "nextpnr.log").read_text() if (build_dir / "nextpnr.log").exists() \
             else result.stderr
