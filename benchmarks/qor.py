@@ -161,26 +161,41 @@ def write_table(rows, path):
     path.write_text("\n".join(lines) + "\n")
 
 
+def _number(value):
+    """A table cell as a number, or None (empty, a note, or a failed point)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def plot(rows, directory):
+    """One figure per figure of merit, one panel per target (the error needs one panel: it is
+    the same on every target), one line per design, multiplier form and guard bits."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    series = {}
-    for row in rows:
-        series.setdefault((row["design"], row["multiplier"], row["guard_bits"], row["target"]),
-                          []).append(row)
     for column in ("LUT", "FF", "BRAM", "DSP", "rms_error_lsb", "Fmax"):
-        figure, axis = plt.subplots(figsize=(6, 4))
-        for (design, multiplier, guard, target), points_ in sorted(series.items(), key=str):
-            if column == "rms_error_lsb" and target != points_[0]["target"]:
-                continue
-            shown = [point for point in points_ if point[column] not in (None, "")]
-            if not shown:
-                continue
-            axis.plot([point["N"] for point in shown], [point[column] for point in shown],
-                      marker="o", label=f"{design} {multiplier} g{guard} {target}")
-        axis.set(xscale="log", xlabel="N", ylabel=column, title=f"FFT {column} against N")
-        axis.legend(fontsize=6)
+        targets = sorted({row["target"] for row in rows if _number(row[column]) is not None})
+        if column == "rms_error_lsb":
+            targets = targets[:1]
+        if not targets:
+            continue
+        figure, axes = plt.subplots(1, len(targets), figsize=(4.5 * len(targets), 4),
+                                    squeeze=False)
+        for axis, target in zip(axes[0], targets):
+            series = {}
+            for row in rows:
+                if row["target"] == target and _number(row[column]) is not None:
+                    label = f"{row['design']} {row['multiplier']} g{row['guard_bits']}"
+                    series.setdefault(label, []).append((int(row["N"]), _number(row[column])))
+            for label, points_ in sorted(series.items()):
+                axis.plot(*zip(*sorted(points_)), marker="o", label=label,
+                          linestyle="--" if label.startswith("maia") else "-")
+            axis.set(xscale="log", xlabel="N", ylabel=column,
+                     title=target if column != "rms_error_lsb" else "any target")
+            axis.legend(fontsize=6)
+        figure.suptitle(f"FFT {column} against N")
         figure.tight_layout()
         figure.savefig(directory / f"qor_{column.lower().replace('-', '_')}.png", dpi=110)
         plt.close(figure)

@@ -158,7 +158,7 @@ def synthesize(verilog, top, target, build_dir, fmax=False):
     design = _run_yosys(verilog, top, target, build_dir, TARGETS[target], netlist)["design"]
     row = dict(target=target, **_utilization(target, design))
     if fmax:
-        row["Fmax"] = _fmax(build_dir, top, target)
+        row["Fmax"] = _fmax(Path(build_dir), top, target)
     return row
 
 
