@@ -85,11 +85,11 @@ class FFT2D(wiring.Component):
     @property
     def latency(self) -> int:
         """Clock cycles from a frame's first input handshake to its first output handshake,
-        without gaps or stalls: input slice, input register, row pipeline, corner turn, column
-        pipeline, output slice."""
+        without gaps or stalls: input slice, input register, row pipeline, corner turn and the
+        register after its block RAM, column pipeline, output slice."""
         config = self.model.config
         return (INPUT_SLICE_LATENCY + 1 + pipeline_delay(config.row_config)
-                + PermutationBuffer.delay(config.size) + pipeline_delay(config.column_config)
+                + PermutationBuffer.delay(config.size) + 1 + pipeline_delay(config.column_config)
                 + FramedOutput.latency)
 
     def describe(self) -> dict:
@@ -135,9 +135,11 @@ class FFT2D(wiring.Component):
                      *copy_sample(corner.i, rows.o, real=real, imag=imag, overflow=saturated)]
 
         m.submodules.columns = columns = FFTPipeline(column_config)
-        widened = Signal(sample_layout(column_config.stage_widths[0]))
-        m.d.comb += [*copy_sample(widened, corner.o), columns.i.eq(widened),
-                     columns.stall.eq(stall),
-                     columns.fresh.eq(fresh_flag(m, "corner_turn_fresh", corner.advance, stall))]
+        read = Signal(sample_layout(column_config.stage_widths[0]), name="corner_turn_read")
+        read_fresh = fresh_flag(m, "corner_turn_fresh", corner.advance, stall)
+        with m.If(read_fresh & ~stall):     # the block RAM's read, registered before the columns
+            m.d.sync += copy_sample(read, corner.o)
+        m.d.comb += [columns.i.eq(read), columns.stall.eq(stall),
+                     columns.fresh.eq(fresh_flag(m, "corner_turn_read_fresh", read_fresh, stall))]
         drain_pipeline(m, columns, shell.output)
         return m
