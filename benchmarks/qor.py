@@ -7,9 +7,10 @@ synthesis flow.
                              [--scheduler ADDRESS] [--workers N]
 
 Every point (design, N, multiplier form, guard bits, target) is one Yosys run (and, with
-``--fmax``, nextpnr on ECP5, for every N or the comma-separated ones given) plus the RMS error of the design's bit-exact model against
-``numpy.fft.fft(x)/N``; points run in parallel on a Dask cluster (a local one by default,
-``--scheduler`` for an existing one) with a progress bar. fdcnn's points (designs
+``--fmax``, nextpnr on ECP5, for every N or the comma-separated ones given) plus the RMS
+error of the design's bit-exact model against ``numpy.fft.fft(x)/N``; points run in parallel
+on a Dask cluster (a local one by default, ``--scheduler`` for an existing one) with a
+progress bar. fdcnn's points (designs
 ``fdcnn-r2sdf`` and ``fdcnn-r22sdf``, its two architectures): 16-bit data, 18-bit twiddles,
 stage scaling, convergent rounding, full-range random input. maia-hdl's (``pip
 install -e '.[compare]'``): its ``FFT`` with radix 2 (R2SDF) and ``'R22'`` (R2²SDF), the same

@@ -37,6 +37,7 @@ emits ``X[p]``.
 """
 
 import dataclasses
+import functools
 import math
 
 import numpy as np
@@ -49,8 +50,8 @@ from fdcnn.golden.fixed import (FixedFormat, check_rounding, integer_array, roun
                                 signed_bounds)
 
 __all__ = ["FFTConfig", "Rotation", "StreamingFFTModel", "bit_reverse", "twiddle_codes",
-           "rotation_exponents", "butterfly_stage", "minus_j_stage", "twiddle_stage", "predicted_rms_error",
-           "ARCHITECTURES", "DIRECTIONS", "OUTPUT_ORDERS"]
+           "rotation_exponents", "butterfly_stage", "minus_j_stage", "twiddle_stage",
+           "predicted_rms_error", "ARCHITECTURES", "DIRECTIONS", "OUTPUT_ORDERS"]
 
 ARCHITECTURES = ("r2sdf", "r22sdf")
 DIRECTIONS = ("forward", "inverse", "runtime")
@@ -99,6 +100,14 @@ class Rotation:
     def table_size(self) -> int:
         """Distinct exponents a twiddle ROM holds: ``0 … max(e)``."""
         return int(self.exponents.max()) + 1
+
+    def largest_gain(self, twiddle_width: int) -> float:
+        """The largest magnitude of the rotation's ``W ≠ 1`` as quantized to ``twiddle_width``
+        bits (a little over 1 where rounding pushes a code outward)."""
+        exponents = self.exponents
+        cos, sin = twiddle_codes(exponents[exponents != 0], self.period, twiddle_width)
+        magnitude = np.sqrt(cos.astype(float) ** 2 + sin.astype(float) ** 2)
+        return float(magnitude.max()) / 2.0 ** (twiddle_width - 1)
 
 
 def rotation_exponents(period: int, factors) -> np.ndarray:
@@ -223,7 +232,7 @@ class FFTConfig(BlockConfig):
             return tuple(range(0, self.stages - 1, 2))
         return tuple(stage for stage in range(self.stages) if self.stage_span(stage) == 2)
 
-    @property
+    @functools.cached_property
     def rotations(self) -> dict:
         """``{stage: Rotation}`` for the stages followed by a twiddle multiplier: every stage
         with ``L ≥ 4`` (r2sdf), or the second stage of every pair whose block exceeds 4
@@ -248,7 +257,7 @@ class FFTConfig(BlockConfig):
         """Butterfly span ``L`` of a stage, which is also its delay line length."""
         return self.size >> (stage + 1)
 
-    @property
+    @functools.cached_property
     def saturation_points(self) -> tuple:
         """Per stage, ``(butterfly, rotation)``: whether its sums and differences (and the
         ``−j`` negation), or its twiddle products, can exceed the stage's width at all.
@@ -270,15 +279,12 @@ class FFTConfig(BlockConfig):
             largest = 2.0 ** (self.stage_widths[stage + 1] - 1) - 1
             bound = 2 * bound / 2 ** shift + math.sqrt(2)
             butterfly = bound > largest
-            rotation = False
-            if stage in self.rotations:
-                rotation_ = self.rotations[stage]
-                cos, sin = twiddle_codes(rotation_.exponents[rotation_.exponents != 0],
-                                         rotation_.period, self.twiddle_width)
-                gain = np.sqrt(cos.astype(float) ** 2 + sin.astype(float) ** 2).max()
-                bound = bound * gain / 2.0 ** (self.twiddle_width - 1) + math.sqrt(2)
+            rotation = stage in self.rotations
+            if rotation:
+                gain = self.rotations[stage].largest_gain(self.twiddle_width)
+                bound = bound * gain + math.sqrt(2)
                 rotation = bound > largest
-            points.append((bool(butterfly), bool(rotation)))
+            points.append((butterfly, rotation))
         return tuple(points)
 
 
@@ -286,7 +292,9 @@ def twiddle_codes(exponents, period: int, width: int):
     """Twiddle codes ``(cos, sin)`` of ``W = exp(−2πj·e / period)`` for each exponent ``e``,
     in Q1.(width−1), round half to even.
 
-    ``W = 1`` (``e = 0``) cannot be represented; it is stored saturated but always bypassed.
+    ``W = 1`` (``e = 0``) cannot be represented: its code here is clipped to the largest one;
+    the model passes such samples unchanged, and the hardware's ROM holds ``½`` there instead
+    (:class:`~fdcnn.hdl.fft.twiddle.TwiddleROM`).
     """
     scale = float(1 << (width - 1))
     angle = -2.0 * math.pi * np.asarray(exponents) / period

@@ -267,6 +267,8 @@ RTL_CASES = [
               direction="inverse"),
     _rtl_case(128, architecture="r22sdf", multiplier="3mult", guard_bits=2, direction="runtime"),
     _rtl_case(512, architecture="r22sdf", output_order="natural", data_width=12, twiddle_width=14),
+    # 4-bit data: saturation built inside the pipeline where the magnitude bound allows it
+    _rtl_case(64, architecture="r22sdf", data_width=4, twiddle_width=4, direction="runtime"),
     pytest.param(_rtl_case(1024, architecture="r22sdf"), marks=pytest.mark.quick),
     # every delay line of 4 words and more in RAM, and none
     _rtl_case(64, delay_ram_depth=4, direction="runtime", x_ram=True),
@@ -560,7 +562,8 @@ def test_golden_output_orders_agree():
      "Output order must be one of 'bit_reversed', 'natural', not 'reversed'"),
     (dict(size=64, architecture="r4sdf"), ValueError,
      "Architecture must be one of 'r2sdf', 'r22sdf', not 'r4sdf'"),
-    (dict(size=64, delay_ram_depth=2), ValueError, "Delay RAM depth must be from 4 to 65536, not 2"),
+    (dict(size=64, delay_ram_depth=2), ValueError,
+     "Delay RAM depth must be from 4 to 65536, not 2"),
 ])
 def test_parameter_errors(parameters, error, message):
     assert_parameter_error((FFTConfig, StreamingFFTModel), parameters, error, message)

@@ -3,14 +3,17 @@
 from amaranth.hdl import signed
 from amaranth.lib import data
 
-__all__ = ["sample_layout", "copy_sample"]
+__all__ = ["TAGS", "sample_layout", "copy_sample"]
+
+#: The flags that travel with a sample's data: ``valid`` (not a flush or reset filler),
+#: ``inverse`` (the frame's direction) and ``overflow`` (something saturated on its way).
+TAGS = data.StructLayout({"valid": 1, "inverse": 1, "overflow": 1})
 
 
 def sample_layout(width: int) -> data.StructLayout:
-    """``real``/``imag`` (``width`` bits), ``valid`` (not a flush or reset filler),
-    ``inverse`` (the frame's direction) and ``overflow`` (something saturated on its way)."""
-    return data.StructLayout({"real": signed(width), "imag": signed(width), "valid": 1,
-                              "inverse": 1, "overflow": 1})
+    """``real``/``imag`` (``width`` bits), then the :data:`TAGS`."""
+    return data.StructLayout({"real": signed(width), "imag": signed(width),
+                              **dict(TAGS.members)})
 
 
 def copy_sample(target, source, *, real=None, imag=None, overflow=0):

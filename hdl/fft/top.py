@@ -48,8 +48,8 @@ with nothing arriving, to flush: the previous block's differences, still in its 
 leave without waiting for another block (:class:`~fdcnn.hdl.fft.butterfly.ButterflyStage`); the
 reorder buffer reads a complete frame out whether or not another one is arriving. So a pause
 between frames costs that pause and nothing more, a frame arriving at an idle core sees
-:attr:`StreamingFFT.latency`, and the last frame leaves on its own. Within a frame an input gap holds the stages that are
-waiting for it; an output stall holds everything.
+:attr:`StreamingFFT.latency`, and the last frame leaves on its own. Within a frame an input
+gap holds the stages that are waiting for it; an output stall holds everything.
 
 Both ports have a two-entry register slice, and every enable is a function of registered
 state only: no combinational path runs from ``s_axis_tvalid`` or ``m_axis_tready`` into the

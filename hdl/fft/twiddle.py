@@ -1,21 +1,18 @@
 """Twiddle ROM and twiddle multiplier (:func:`fdcnn.golden.fft.twiddle_stage`)."""
 
 from amaranth.hdl import Module, Mux, Signal, signed, unsigned
-from amaranth.lib import data, wiring
+from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from fdcnn.golden.fft import Rotation, twiddle_codes
 from fdcnn.golden.fixed import check_rounding
 from fdcnn.hdl.cmult import ComplexMultiplier
-from fdcnn.hdl.fft.sample import copy_sample, sample_layout
+from fdcnn.hdl.fft.sample import TAGS, copy_sample, sample_layout
 from fdcnn.hdl.fixed import round_shift, saturate
 from fdcnn.hdl.stream import complex_layout
 
 __all__ = ["TwiddleROM", "TwiddleMultiplier"]
-
-#: What travels beside the multiplier: the sample's flags.
-TAGS = data.StructLayout({"valid": 1, "inverse": 1, "overflow": 1})
 
 
 class TwiddleROM(wiring.Component):
@@ -66,9 +63,9 @@ class TwiddleMultiplier(wiring.Component):
     only a register), the :class:`~fdcnn.hdl.cmult.ComplexMultiplier`, then the rounding and
     saturation into ``o``'s register. ``e = 0`` (``W = 1``, which Q1.(T−1) cannot hold) goes
     through the multiplier as ``½`` and takes the exact product shifted by ``T − 2`` instead
-    of the rounded one, so only the sample's tags travel beside the multiplier. ``multiplier``: ``4mult`` or ``3mult``
-    (Gauss's form, the same integers with three real multipliers). ``saturation=False`` where
-    the products are proven to fit ``width``
+    of the rounded one, so only the sample's tags travel beside the multiplier.
+    ``multiplier``: ``4mult`` or ``3mult`` (Gauss's form, the same integers with three real
+    multipliers). ``saturation=False`` where the products are proven to fit ``width``
     (:attr:`~fdcnn.golden.fft.FFTConfig.saturation_points`): no saturation logic then.
 
     Members
