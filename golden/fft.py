@@ -50,8 +50,9 @@ from fdcnn.golden.fixed import (FixedFormat, check_rounding, integer_array, roun
                                 signed_bounds)
 
 __all__ = ["FFTConfig", "Rotation", "StreamingFFTModel", "bit_reverse", "twiddle_codes",
-           "rotation_exponents", "butterfly_stage", "minus_j_stage", "twiddle_stage",
-           "predicted_rms_error", "ARCHITECTURES", "DIRECTIONS", "OUTPUT_ORDERS"]
+           "clipped_unity_exact", "rotation_exponents", "butterfly_stage", "minus_j_stage",
+           "twiddle_stage", "predicted_rms_error", "ARCHITECTURES", "DIRECTIONS",
+           "OUTPUT_ORDERS"]
 
 ARCHITECTURES = ("r2sdf", "r22sdf")
 DIRECTIONS = ("forward", "inverse", "runtime")
@@ -292,8 +293,9 @@ def twiddle_codes(exponents, period: int, width: int):
     """Twiddle codes ``(cos, sin)`` of ``W = exp(−2πj·e / period)`` for each exponent ``e``,
     in Q1.(width−1), round half to even.
 
-    ``W = 1`` (``e = 0``) cannot be represented: its code here is clipped to the largest one;
-    the model passes such samples unchanged, and the hardware's ROM holds ``½`` there instead
+    ``W = 1`` (``e = 0``) cannot be represented: its code here is clipped to the largest one.
+    The model passes such samples unchanged; the hardware multiplies them by that code where
+    this is exact (:func:`clipped_unity_exact`) and by ``½`` otherwise
     (:class:`~fdcnn.hdl.fft.twiddle.TwiddleROM`).
     """
     scale = float(1 << (width - 1))
@@ -302,6 +304,20 @@ def twiddle_codes(exponents, period: int, width: int):
     cos = np.clip(np.round(scale * np.cos(angle)), low, high).astype(np.int64)
     sin = np.clip(np.round(scale * np.sin(angle)), low, high).astype(np.int64)
     return cos, sin
+
+
+def clipped_unity_exact(width: int, twiddle_width: int, rounding: str) -> bool:
+    """Whether ``W = 1``'s clipped code ``2**(T−1) − 1`` acts as ``1``: every ``width``-bit
+    ``x`` times it, shifted right by ``T − 1`` with ``rounding``, is ``x`` again.
+
+    The product is ``x − x·2**−(T−1)``: off by less than ½ LSB while ``|x| < 2**(T−2)``, which
+    round-to-nearest takes back to ``x``, and by exactly ½ at ``x = −2**(T−2)``, which only
+    convergent rounding resolves towards ``x`` (it is even). The offset grows with ``|x|``, so
+    the two ends of the range decide (truncation fails at the positive end): true for
+    convergent rounding with ``width ≤ T − 1`` and for half-up with ``width ≤ T − 2``.
+    """
+    code, shift = (1 << (twiddle_width - 1)) - 1, twiddle_width - 1
+    return all(round_shift(x * code, shift, rounding) == x for x in signed_bounds(width))
 
 
 def _narrow(values, shift, width, rounding, overflow):

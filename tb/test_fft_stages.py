@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from fdcnn.golden.fft import (R2_FACTORS, R22_FACTORS, Rotation, bit_reverse, butterfly_stage,
-                              minus_j_stage, twiddle_stage)
+                              clipped_unity_exact, minus_j_stage, twiddle_stage)
+from fdcnn.golden.fixed import round_shift, signed_bounds
 from fdcnn.golden.permute import buffer_permutation, transpose_order
 from fdcnn.hdl.fft.butterfly import ButterflyStage
 from fdcnn.hdl.fft.sample import sample_layout
@@ -126,6 +127,7 @@ def test_butterfly_stage_matches_golden(span, shift, width_change, rounding, min
     (Rotation(8, R2_FACTORS), 18, "convergent", False),
     (Rotation(16, R2_FACTORS), 8, "half_up", False),
     (Rotation(32, R2_FACTORS), 12, "truncate", True),
+    (Rotation(16, R2_FACTORS), 13, "convergent", True),
     (Rotation(8, R22_FACTORS), 18, "convergent", False),
     (Rotation(64, R22_FACTORS), 12, "half_up", True)],
     ids=lambda value: f"{value.period}x{len(value.factors)}" if isinstance(value, Rotation)
@@ -155,6 +157,19 @@ def test_twiddle_multiplier_matches_golden(rotation, twiddle_width, rounding, in
     got = np.array(outputs, dtype=object)
     assert list(got[:, 0]) == list(want_real.ravel())
     assert list(got[:, 1]) == list(want_imag.ravel())
+
+
+@pytest.mark.parametrize("rounding", ["convergent", "half_up", "truncate"])
+def test_clipped_unity_exact_agrees_with_every_sample(rounding):
+    """:func:`clipped_unity_exact` (decided from the range's two ends) against every sample of
+    every width, for small twiddle widths: the multiplier relies on it to pass ``W = 1``."""
+    for twiddle_width in range(4, 10):
+        code, shift = (1 << (twiddle_width - 1)) - 1, twiddle_width - 1
+        for width in range(2, twiddle_width + 2):
+            low, high = signed_bounds(width)
+            samples = np.arange(low, high + 1)
+            exact = np.array_equal(round_shift(samples * code, shift, rounding), samples)
+            assert clipped_unity_exact(width, twiddle_width, rounding) == exact
 
 
 @pytest.mark.parametrize("rows, columns, reversed_columns", [

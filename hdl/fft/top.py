@@ -191,12 +191,12 @@ def frame_direction(m, direction, head, first, accept):
 
 
 def input_register(m, head, accept, advance, inverse, width, guard=0):
-    """The accepted sample (zero when flushing) shifted left by ``guard`` bits, real and
-    imaginary parts swapped for the inverse transform, into the first pipeline register
-    (``width`` bits): it loads on every ``advance``."""
+    """The sample at ``head`` shifted left by ``guard`` bits, real and imaginary parts swapped
+    for the inverse transform, into the first pipeline register (``width`` bits): it loads on
+    every ``advance``, valid when the sample was ``accept``ed. The data of an invalid sample
+    is whatever the head held: no valid result is ever formed from it."""
     sample = Signal(sample_layout(width))
-    real = Mux(accept, head.data.real, 0) << guard
-    imag = Mux(accept, head.data.imag, 0) << guard
+    real, imag = head.data.real << guard, head.data.imag << guard
     with m.If(advance):
         m.d.sync += [sample.real.eq(Mux(inverse, imag, real)),
                      sample.imag.eq(Mux(inverse, real, imag)),

@@ -1,11 +1,11 @@
 """Twiddle ROM and twiddle multiplier (:func:`fdcnn.golden.fft.twiddle_stage`)."""
 
-from amaranth.hdl import Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Cat, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from fdcnn.golden.fft import Rotation, twiddle_codes
+from fdcnn.golden.fft import Rotation, clipped_unity_exact, twiddle_codes
 from fdcnn.golden.fixed import check_rounding
 from fdcnn.hdl.cmult import ComplexMultiplier
 from fdcnn.hdl.fft.sample import TAGS, copy_sample, sample_layout
@@ -19,8 +19,8 @@ class TwiddleROM(wiring.Component):
     """The codes of ``W = exp(−2πj·e / period)`` for ``e = 1 … size − 1``
     (:func:`~fdcnn.golden.fft.twiddle_codes`), read with a registered output: ``cos``/``sin``
     show ``W`` one enabled cycle after ``exponent``. Entry 0 (``W = 1``, which Q1.(width−1)
-    cannot hold) holds ``½`` (``2**(width − 2)``, 0): a product with it is exact and scaled by
-    one bit less.
+    cannot hold) holds the largest code (``halved_unity=False``) or ``½``
+    (``2**(width − 2)``, 0: a product with it is exact and scaled by one bit less).
 
     Members
     -------
@@ -29,15 +29,17 @@ class TwiddleROM(wiring.Component):
     cos, sin : Out(signed(width))
     """
 
-    def __init__(self, *, period: int, size: int, width: int):
+    def __init__(self, *, period: int, size: int, width: int, halved_unity: bool = True):
         self.period, self.size, self.width = period, size, width
+        self.halved_unity = halved_unity
         super().__init__({"en": In(1), "exponent": In(range(max(size, 2))),
                           "cos": Out(signed(width)), "sin": Out(signed(width))})
 
     def elaborate(self, platform):
         m = Module()
         cos, sin = twiddle_codes(range(self.size), self.period, self.width)
-        cos[0], sin[0] = 1 << (self.width - 2), 0
+        if self.halved_unity:
+            cos[0], sin[0] = 1 << (self.width - 2), 0
         mask = (1 << self.width) - 1
         m.submodules.twiddles = rom = Memory(
             shape=unsigned(2 * self.width), depth=self.size,
@@ -62,8 +64,11 @@ class TwiddleMultiplier(wiring.Component):
     registered beside the ROM's read register (so a block RAM's slow clock-to-output reaches
     only a register), the :class:`~fdcnn.hdl.cmult.ComplexMultiplier`, then the rounding and
     saturation into ``o``'s register. ``e = 0`` (``W = 1``, which Q1.(T−1) cannot hold) goes
-    through the multiplier as ``½`` and takes the exact product shifted by ``T − 2`` instead
-    of the rounded one, so only the sample's tags travel beside the multiplier.
+    through the multiplier too, so only the sample's tags travel beside it: as the largest
+    code where the rounded product is then ``i`` itself
+    (:func:`~fdcnn.golden.fft.clipped_unity_exact`: convergent rounding, ``width ≤ T − 1``,
+    the default), otherwise as ``½``, taking the exact product shifted by ``T − 2`` instead of
+    the rounded one (a multiplexer more).
     ``multiplier``: ``4mult`` or ``3mult`` (Gauss's form, the same integers with three real
     multipliers). ``saturation=False`` where the products are proven to fit ``width``
     (:attr:`~fdcnn.golden.fft.FFTConfig.saturation_points`): no saturation logic then.
@@ -90,35 +95,42 @@ class TwiddleMultiplier(wiring.Component):
         m = Module()
         width = len(self.i.real)
         rotation = self.rotation
+        halved_unity = not clipped_unity_exact(width, self.twiddle_width, self.rounding)
         m.submodules.rom = rom = TwiddleROM(period=rotation.period, size=rotation.table_size,
-                                            width=self.twiddle_width)
+                                            width=self.twiddle_width, halved_unity=halved_unity)
         m.submodules.multiplier = multiplier = ComplexMultiplier(
             a_width=width, c_width=self.twiddle_width, multiplier=self.multiplier)
         exponent = self._exponent(m)
         operand = Signal(complex_layout(width))     # beside the ROM's read register
         tags = [Signal(TAGS, name=f"tags{step}") for step in range(ComplexMultiplier.latency + 1)]
-        rotated = [Signal(name=f"rotated{step}") for step in range(len(tags))]
         with m.If(self.en):
-            m.d.sync += [operand.real.eq(self.i.real), operand.imag.eq(self.i.imag),
-                         rotated[0].eq(exponent != 0)]
+            m.d.sync += [operand.real.eq(self.i.real), operand.imag.eq(self.i.imag)]
             m.d.sync += [getattr(tags[0], name).eq(getattr(self.i, name)) for name in TAGS.members]
             m.d.sync += [later.eq(earlier) for earlier, later in zip(tags, tags[1:])]
-            m.d.sync += [later.eq(earlier) for earlier, later in zip(rotated, rotated[1:])]
         m.d.comb += [rom.en.eq(self.en), rom.exponent.eq(exponent), multiplier.en.eq(self.en),
                      multiplier.a.eq(operand),
                      multiplier.c.real.eq(rom.cos), multiplier.c.imag.eq(rom.sin)]
+        rotated = self._delayed(m, exponent != 0, len(tags)) if halved_unity else 1
         one = self.twiddle_width - 1
         parts = []
         for product in (multiplier.p.real, multiplier.p.imag):
             rounded, saturated = saturate(round_shift(product, one, self.rounding), width,
                                           self.saturation)
-            parts.append((Mux(rotated[-1], rounded, product[one - 1:one - 1 + width].as_signed()),
-                          rotated[-1] & saturated))
+            if halved_unity:
+                rounded = Mux(rotated, rounded, product[one - 1:one - 1 + width].as_signed())
+            parts.append((rounded, rotated & saturated))
         (real, real_saturated), (imag, imag_saturated) = parts
         with m.If(self.en):
             m.d.sync += copy_sample(self.o, tags[-1], real=real, imag=imag,
                                     overflow=real_saturated | imag_saturated)
         return m
+
+    def _delayed(self, m, value, steps):
+        """``value`` (one bit) ``steps`` enabled cycles later."""
+        delayed = Signal(steps)
+        with m.If(self.en):
+            m.d.sync += delayed.eq(Cat(value, delayed[:-1]))
+        return delayed[-1]
 
     def _exponent(self, m):
         """The exponent ``e`` of the sample on ``i``, from the count of valid samples taken."""
