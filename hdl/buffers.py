@@ -59,16 +59,17 @@ class DelayLine(wiring.Component):
         m.submodules.memory = memory = Memory(shape=self.i.shape(), depth=words, init=[])
         write, read = memory.write_port(), memory.read_port(transparent_for=())
         pointer = Signal(range(words))
-        following = Mux(pointer == words - 1, 0, pointer + 1)
-        written = Signal(range(words))      # enabled cycles since reset, up to words − 1
+        last = pointer == words - 1
+        following = Mux(last, 0, pointer + 1)
+        wrapped = Signal()                  # every word has been written since reset
         read_written = Signal()             # the read register holds a word written since reset
         output = Signal(self.i.shape(), reset_less=True)
         valid = Signal()
         with m.If(self.en):
-            m.d.sync += [pointer.eq(following), read_written.eq(written == words - 1),
+            m.d.sync += [pointer.eq(following), read_written.eq(wrapped | last),
                          output.eq(read.data), valid.eq(read.data.valid & read_written)]
-            with m.If(written != words - 1):
-                m.d.sync += written.eq(written + 1)
+            with m.If(last):
+                m.d.sync += wrapped.eq(1)
         m.d.comb += [write.addr.eq(pointer), write.data.eq(self.i), write.en.eq(self.en),
                      read.addr.eq(following), read.en.eq(self.en),
                      self.o.eq(output), self.o.valid.eq(valid)]

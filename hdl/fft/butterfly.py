@@ -28,8 +28,9 @@ class ButterflyStage(wiring.Component):
     no input, to flush: the previous block's differences still in the delay line, and the
     ``tail`` registers after it, leave without waiting for another block. A block arriving
     meanwhile simply starts: the delay line is a queue of ``span`` samples, so the pending
-    differences keep leaving in order (``index`` counts them from the block's end) and what
-    follows them is invalid filler. Nothing advances while ``stall`` is high.
+    differences keep leaving in order and what follows them is invalid filler. One counter,
+    the advances still needed to flush, also tells which difference is leaving (the ``−j``
+    applies from index ``span/2`` on). Nothing advances while ``stall`` is high.
 
     Parameters
     ----------
@@ -82,13 +83,12 @@ class ButterflyStage(wiring.Component):
         m = Module()
         span = self.span
         taken = Signal(range(2 * span))             # valid inputs taken in this block
-        emitted = Signal(range(max(span, 2)))       # first-half advances since the block end
-        flush_left = Signal(range(span + self.tail + 1))
+        flush_left = Signal(range(span + self.tail + 1))    # advances still to flush
         taking = self.fresh & self.i.valid
         flushing = (taken == 0) & (flush_left != 0) & ~taking
         m.d.comb += self.advance.eq(~self.stall & (taking | flushing))
         second_half = taken[-1]
-        self._count(m, taking, taken, emitted, flush_left, second_half)
+        self._count(m, taking, taken, flush_left)
 
         m.submodules.delay = delay = DelayLine(sample_layout(self.stored_width), span,
                                                          self.ram_min_depth)
@@ -108,24 +108,23 @@ class ButterflyStage(wiring.Component):
             m.d.comb += [*copy_sample(delay.i, sample), *copy_sample(self.o, stored)]
             if self.minus_j:    # W = −j: (re, im) → (im, −re)
                 negated, saturated = saturate(-stored.real, len(self.o.real), self.saturation)
-                with m.If(emitted >= span // 2):
+                with m.If(flush_left <= span // 2 + self.tail):     # index ≥ span/2
                     m.d.comb += copy_sample(self.o, stored, real=stored.imag, imag=negated,
                                             overflow=saturated)
         return m
 
-    def _count(self, m, taking, taken, emitted, flush_left, second_half):
-        """Inputs taken in the block; first-half advances since its end (the index of the
-        difference leaving the delay line); advances still needed to flush the stage."""
+    def _count(self, m, taking, taken, flush_left):
+        """Inputs taken in the block; advances still needed to flush the stage (``span +
+        tail`` at the block's end, so the difference leaving the delay line has index
+        ``span + tail − flush_left`` while any is left)."""
         span = self.span
         with m.If(self.advance):
             with m.If(taking):
                 m.d.sync += taken.eq(taken + 1)
-            with m.If(flush_left != 0):
-                m.d.sync += flush_left.eq(flush_left - 1)
             with m.If(taking & (taken == 2 * span - 1)):      # the block's last input
-                m.d.sync += [flush_left.eq(span + self.tail), emitted.eq(0)]
-            with m.Elif(~second_half & (span > 1)):
-                m.d.sync += emitted.eq(emitted + 1)
+                m.d.sync += flush_left.eq(span + self.tail)
+            with m.Elif(flush_left != 0):
+                m.d.sync += flush_left.eq(flush_left - 1)
 
     def _butterfly(self, m, name, stored, sample, real_value, imag_value):
         """The rounded sum or difference, saturated, with the tags of both operands."""
