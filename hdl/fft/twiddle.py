@@ -12,7 +12,11 @@ from fdcnn.hdl.fft.sample import TAGS, copy_sample, sample_layout
 from fdcnn.hdl.fixed import round_shift, saturate
 from fdcnn.hdl.stream import complex_layout
 
-__all__ = ["TwiddleROM", "TwiddleMultiplier"]
+__all__ = ["TwiddleROM", "TwiddleMultiplier", "BLOCK_ROM_MIN_DEPTH"]
+
+#: Twiddle ROMs of at least this many words ask for block RAM (``rom_style = "block"``);
+#: smaller ones are left to the synthesis tool (LUTs, usually).
+BLOCK_ROM_MIN_DEPTH = 128
 
 
 class TwiddleROM(wiring.Component):
@@ -20,7 +24,8 @@ class TwiddleROM(wiring.Component):
     (:func:`~fdcnn.golden.fft.twiddle_codes`), read with a registered output: ``cos``/``sin``
     show ``W`` one enabled cycle after ``exponent``. Entry 0 (``W = 1``, which Q1.(width−1)
     cannot hold) holds the largest code (``halved_unity=False``) or ``½``
-    (``2**(width − 2)``, 0: a product with it is exact and scaled by one bit less).
+    (``2**(width − 2)``, 0: a product with it is exact and scaled by one bit less). Tables of
+    :data:`BLOCK_ROM_MIN_DEPTH` words and more are marked for block RAM.
 
     Members
     -------
@@ -43,7 +48,8 @@ class TwiddleROM(wiring.Component):
         mask = (1 << self.width) - 1
         m.submodules.twiddles = rom = Memory(
             shape=unsigned(2 * self.width), depth=self.size,
-            init=[(int(c) & mask) | ((int(s) & mask) << self.width) for c, s in zip(cos, sin)])
+            init=[(int(c) & mask) | ((int(s) & mask) << self.width) for c, s in zip(cos, sin)],
+            attrs={"rom_style": "block"} if self.size >= BLOCK_ROM_MIN_DEPTH else None)
         read = rom.read_port()
         m.d.comb += [read.addr.eq(self.exponent), read.en.eq(self.en),
                      self.cos.eq(read.data[:self.width].as_signed()),
