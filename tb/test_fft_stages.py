@@ -8,6 +8,7 @@ block."""
 
 import numpy as np
 import pytest
+from amaranth.back import verilog
 
 from fdcnn.golden.fft import (R2_FACTORS, R22_FACTORS, Rotation, bit_reverse, butterfly_stage,
                               clipped_unity_exact, minus_j_stage, twiddle_stage)
@@ -16,7 +17,7 @@ from fdcnn.golden.permute import buffer_permutation, transpose_order
 from fdcnn.hdl.fft.butterfly import ButterflyStage
 from fdcnn.hdl.fft.sample import sample_layout
 from fdcnn.hdl.permute import PermutationBuffer
-from fdcnn.hdl.fft.twiddle import TwiddleMultiplier
+from fdcnn.hdl.fft.twiddle import BLOCK_ROM_MIN_DEPTH, TwiddleMultiplier, TwiddleROM
 from tb.simulation import run_cycles
 
 
@@ -170,6 +171,15 @@ def test_clipped_unity_exact_agrees_with_every_sample(rounding):
             samples = np.arange(low, high + 1)
             exact = np.array_equal(round_shift(samples * code, shift, rounding), samples)
             assert clipped_unity_exact(width, twiddle_width, rounding) == exact
+
+
+@pytest.mark.parametrize("size", [BLOCK_ROM_MIN_DEPTH // 2 - 1, BLOCK_ROM_MIN_DEPTH])
+def test_large_twiddle_roms_ask_for_block_ram(size):
+    """The Verilog marks a twiddle ROM of :data:`BLOCK_ROM_MIN_DEPTH` words and more for block
+    RAM, and leaves smaller ones to the synthesis tool."""
+    text = verilog.convert(TwiddleROM(period=4 * size, size=size, width=18), name="rom",
+                           emit_src=False)
+    assert ('rom_style = "block"' in text) == (size >= BLOCK_ROM_MIN_DEPTH)
 
 
 @pytest.mark.parametrize("rows, columns, reversed_columns", [
