@@ -6,13 +6,12 @@ sample layout that is never stale after reset: RAM contents survive a reset, so 
 """
 
 from amaranth.hdl import Module, Mux, Signal
-from amaranth.lib import wiring
+from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from fdcnn.hdl.shapes import index_range
 
-__all__ = ["RAM_MIN_DEPTH", "DelayLine", "fresh_flag"]
+__all__ = ["RAM_MIN_DEPTH", "DelayLine", "checked_constants", "stored_fields", "fresh_flag"]
 
 #: Default of :class:`DelayLine`'s ``ram_min_depth``: delay lines at least this long are written
 #: as RAM (block RAM, or LUT RAM where Yosys finds it cheaper); shorter ones as shift registers
@@ -30,49 +29,81 @@ class DelayLine(wiring.Component):
     read-during-write logic is needed around the RAM. Shorter delays use a shift register
     whose data is not reset and whose ``valid`` bits are. Either way ``o.valid`` is low until
     ``depth`` enabled cycles have passed since reset: RAM contents survive a reset.
+
+    ``constants`` names fields of ``i`` that always hold the given value: they are not stored
+    (:func:`stored_fields`), and ``o`` shows the value.
     """
 
-    def __init__(self, layout, depth, ram_min_depth=RAM_MIN_DEPTH):
+    def __init__(self, layout, depth, ram_min_depth=RAM_MIN_DEPTH, constants=None):
         if depth < 1:
             raise ValueError(f"Delay depth must be at least 1, not {depth}")
         if ram_min_depth < 4:
             raise ValueError(f"RAM delay lines must be at least 4 deep, not {ram_min_depth}")
         self.depth, self.ram_min_depth = depth, ram_min_depth
+        self.constants = checked_constants(layout, constants)
         super().__init__({"en": In(1), "i": In(layout), "o": Out(layout)})
 
     def elaborate(self, platform):
         m = Module()
+        line_in, line_out = stored_fields(m, self.i, self.o, self.constants)
         if self.depth >= self.ram_min_depth:
-            self._ram_form(m)
-            return m
-        taps = [Signal(self.i.shape(), reset_less=True, name=f"tap{index}")
+            self._ram_form(m, line_in, line_out)
+        else:
+            self._register_form(m, line_in, line_out)
+        return m
+
+    def _register_form(self, m, line_in, line_out):
+        taps = [Signal(line_in.shape(), reset_less=True, name=f"tap{index}")
                 for index in range(self.depth)]
         valid = Signal(self.depth)
         with m.If(self.en):
-            m.d.sync += [taps[0].eq(self.i), valid.eq((valid << 1) | self.i.valid)]
+            m.d.sync += [taps[0].eq(line_in), valid.eq((valid << 1) | line_in.valid)]
             m.d.sync += [later.eq(earlier) for earlier, later in zip(taps, taps[1:])]
-        m.d.comb += [self.o.eq(taps[-1]), self.o.valid.eq(valid[-1])]
-        return m
+        m.d.comb += [line_out.eq(taps[-1]), line_out.valid.eq(valid[-1])]
 
-    def _ram_form(self, m):
+    def _ram_form(self, m, line_in, line_out):
         words = self.depth - 1
-        m.submodules.memory = memory = Memory(shape=self.i.shape(), depth=words, init=[])
+        m.submodules.memory = memory = Memory(shape=line_in.shape(), depth=words, init=[])
         write, read = memory.write_port(), memory.read_port(transparent_for=())
         pointer = Signal(range(words))
         last = pointer == words - 1
         following = Mux(last, 0, pointer + 1)
         wrapped = Signal()                  # every word has been written since reset
         read_written = Signal()             # the read register holds a word written since reset
-        output = Signal(self.i.shape(), reset_less=True)
+        output = Signal(line_in.shape(), reset_less=True)
         valid = Signal()
         with m.If(self.en):
             m.d.sync += [pointer.eq(following), read_written.eq(wrapped | last),
                          output.eq(read.data), valid.eq(read.data.valid & read_written)]
             with m.If(last):
                 m.d.sync += wrapped.eq(1)
-        m.d.comb += [write.addr.eq(pointer), write.data.eq(self.i), write.en.eq(self.en),
+        m.d.comb += [write.addr.eq(pointer), write.data.eq(line_in), write.en.eq(self.en),
                      read.addr.eq(following), read.en.eq(self.en),
-                     self.o.eq(output), self.o.valid.eq(valid)]
+                     line_out.eq(output), line_out.valid.eq(valid)]
+
+
+def checked_constants(layout, constants):
+    """``constants`` (field name → value, or ``None``) as a dict, its names checked against
+    ``layout``'s fields."""
+    constants = dict(constants or {})
+    unknown = set(constants) - set(layout.members)
+    if unknown:
+        raise ValueError(f"Constant fields must be fields of the layout, not {sorted(unknown)}")
+    return constants
+
+
+def stored_fields(m, i, o, constants):
+    """What a buffer between ``i`` and ``o`` (the same struct layout) needs to store: every field
+    but those in ``constants`` (name → the value it always holds). Returns ``(stored_in,
+    stored_out)`` in that narrower layout: ``stored_in`` shows ``i``'s fields, and ``o`` shows
+    ``stored_out``'s with the constants filled in."""
+    kept = data.StructLayout({name: shape for name, shape in i.shape().members.items()
+                              if name not in constants})
+    stored_in, stored_out = Signal(kept, name="stored_in"), Signal(kept, name="stored_out")
+    m.d.comb += [stored_in[name].eq(i[name]) for name in kept.members]
+    m.d.comb += [o[name].eq(stored_out[name]) for name in kept.members]
+    m.d.comb += [o[name].eq(value) for name, value in constants.items()]
+    return stored_in, stored_out
 
 
 def fresh_flag(m, name, advance, stall):

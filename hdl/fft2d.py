@@ -38,7 +38,7 @@ from amaranth.lib import wiring
 from fdcnn.golden.fft2d import FFT2DConfig, FFT2DModel
 from fdcnn.hdl.buffers import fresh_flag
 from fdcnn.hdl.fft.pipeline import FFTPipeline, pipeline_delay
-from fdcnn.hdl.fft.sample import copy_sample, sample_layout
+from fdcnn.hdl.fft.sample import copy_sample, fixed_tags, sample_layout
 from fdcnn.hdl.fft.top import drain_pipeline, feed_pipeline, narrowed, transform_members
 from fdcnn.hdl.axis import describe_format
 from fdcnn.hdl.permute import PermutationBuffer
@@ -129,12 +129,13 @@ class FFT2D(wiring.Component):
         feed_pipeline(m, rows, shell, config.direction)
 
         m.submodules.corner_turn = corner = PermutationBuffer(
-            permutation=config.corner_turn, layout=sample_layout(row_config.output_width))
+            permutation=config.corner_turn, layout=sample_layout(row_config.output_width),
+            constants=fixed_tags(config.direction, overflow_possible=True))
         real, imag, saturated = narrowed(rows.o, row_config)
         m.d.comb += [corner.stall.eq(stall), corner.fresh.eq(rows.fresh_out),
                      *copy_sample(corner.i, rows.o, real=real, imag=imag, overflow=saturated)]
 
-        m.submodules.columns = columns = FFTPipeline(column_config)
+        m.submodules.columns = columns = FFTPipeline(column_config, input_overflow=True)
         read = Signal(sample_layout(column_config.stage_widths[0]), name="corner_turn_read")
         read_fresh = fresh_flag(m, "corner_turn_fresh", corner.advance, stall)
         with m.If(read_fresh & ~stall):     # the block RAM's read, registered before the columns

@@ -7,6 +7,7 @@ from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from fdcnn.hdl.buffers import checked_constants, stored_fields
 from fdcnn.hdl.shapes import index_range
 
 __all__ = ["PermutationBuffer"]
@@ -39,9 +40,13 @@ class PermutationBuffer(wiring.Component):
         A word was read (into ``o``).
     o : Out(layout)
         The word read at the last ``advance`` (``valid`` once anything has been read).
+
+    ``constants`` names fields of ``i`` that always hold the given value: the RAM does not
+    store them (:func:`~fdcnn.hdl.buffers.stored_fields`).
     """
 
-    def __init__(self, *, layout, permutation: tuple | None = None, size: int | None = None):
+    def __init__(self, *, layout, permutation: tuple | None = None, size: int | None = None,
+                 constants: dict | None = None):
         if (permutation is None) == (size is None):
             raise TypeError("Give a permutation or (for a frame delay) a size")
         if permutation is not None:
@@ -52,6 +57,7 @@ class PermutationBuffer(wiring.Component):
             size = 1 << bits
         self.permutation = permutation
         self.size = size
+        self.constants = checked_constants(layout, constants)
         super().__init__({"stall": In(1), "i": In(layout), "fresh": In(1),
                           "advance": Out(1), "o": Out(layout)})
 
@@ -62,7 +68,8 @@ class PermutationBuffer(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.memory = memory = Memory(shape=self.i.shape(), depth=self.size, init=[])
+        stored_in, stored_out = stored_fields(m, self.i, self.o, self.constants)
+        m.submodules.memory = memory = Memory(shape=stored_in.shape(), depth=self.size, init=[])
         write, read = memory.write_port(), memory.read_port(transparent_for=())
         complete = Signal(range(3))          # frames written and not yet read out
         taking = self.fresh & self.i.valid & ~self.stall
@@ -73,9 +80,9 @@ class PermutationBuffer(wiring.Component):
         read_valid = Signal()
         with m.If(self.advance):
             m.d.sync += read_valid.eq(1)
-        m.d.comb += [write.addr.eq(write_address), write.data.eq(self.i), write.en.eq(taking),
+        m.d.comb += [write.addr.eq(write_address), write.data.eq(stored_in), write.en.eq(taking),
                      read.addr.eq(read_address), read.en.eq(self.advance),
-                     self.o.eq(read.data), self.o.valid.eq(read_valid)]
+                     stored_out.eq(read.data), stored_out.valid.eq(read_valid)]
         return m
 
     def _addressing(self, m, name, step, *, first_power):

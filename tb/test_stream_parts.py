@@ -1,3 +1,4 @@
+# amaranth: UnusedElaboratable=no
 """Unit tests of the parts every block shares, in Amaranth's simulator: :class:`DelayLine`
 (shift register and RAM forms), :class:`FramedOutput`, and the
 AXI4-Stream top's ports and ``tdata`` packing."""
@@ -47,6 +48,28 @@ def test_delay_line_delays_by_enabled_cycles(depth, ram_min_depth):
             assert shown[cycle][1] == 0, f"valid at cycle {cycle} after {steps} steps"
         if enables[cycle]:
             history.append(int(values[cycle]))
+
+
+@pytest.mark.parametrize("depth, ram_min_depth", [(3, 4), (6, 4)])
+def test_delay_line_does_not_store_constant_fields(depth, ram_min_depth):
+    """A field named in ``constants`` shows its value on ``o`` whatever ``i`` carries (it is not
+    stored), while the other fields are delayed as usual."""
+    layout = data.StructLayout({"value": signed(12), "flag": 1, "valid": 1})
+    dut = DelayLine(layout, depth, ram_min_depth, constants={"flag": 1})
+    cycles = 3 * depth + 10
+
+    def drive(ctx, cycle):
+        ctx.set(dut.en, 1)
+        ctx.set(dut.i.value, cycle)
+        ctx.set(dut.i.flag, 0)
+        ctx.set(dut.i.valid, 1)
+
+    shown = run_cycles(dut, cycles, drive, lambda ctx, cycle: (
+        ctx.get(dut.o.value), ctx.get(dut.o.flag), ctx.get(dut.o.valid)))
+    assert shown[depth:] == [(cycle - depth, 1, 1) for cycle in range(depth, cycles)]
+    with pytest.raises(ValueError, match=r"Constant fields must be fields of the layout, not "
+                                         r"\['missing'\]"):
+        DelayLine(layout, depth, ram_min_depth, constants={"missing": 0})
 
 
 @pytest.mark.parametrize("depth, ram_min_depth", [(6, 4), (RAM_MIN_DEPTH, RAM_MIN_DEPTH)])

@@ -54,6 +54,9 @@ class ButterflyStage(wiring.Component):
     saturation : bool
         Build the saturation of sums, differences and the ``−j`` negation; ``False`` where
         they are proven to fit ``width`` (:attr:`~fdcnn.golden.fft.FFTConfig.saturation_points`).
+    constant_tags : dict
+        Tags (``inverse``, ``overflow``) that every sample of this stage, input or difference,
+        carries with the given value: the delay line does not store them.
 
     Members
     -------
@@ -68,13 +71,14 @@ class ButterflyStage(wiring.Component):
 
     def __init__(self, *, span: int, input_width: int, width: int, shift: int, rounding: str,
                  tail: int, minus_j: bool = False, saturation: bool = True,
-                 ram_min_depth: int = RAM_MIN_DEPTH):
+                 ram_min_depth: int = RAM_MIN_DEPTH, constant_tags: dict | None = None):
         check_rounding(rounding)
         if minus_j and span < 2:
             raise ValueError(f"A −j rotation needs a span of at least 2, not {span}")
         self.span, self.shift, self.rounding, self.tail = span, shift, rounding, tail
         self.minus_j, self.saturation = minus_j, saturation
         self.ram_min_depth = ram_min_depth
+        self.constant_tags = dict(constant_tags or {})
         self.stored_width = max(input_width, width)
         super().__init__({"stall": In(1), "i": In(sample_layout(input_width)), "fresh": In(1),
                           "advance": Out(1), "o": Out(sample_layout(width))})
@@ -91,7 +95,7 @@ class ButterflyStage(wiring.Component):
         self._count(m, taking, taken, flush_left)
 
         m.submodules.delay = delay = DelayLine(sample_layout(self.stored_width), span,
-                                                         self.ram_min_depth)
+                                               self.ram_min_depth, self.constant_tags)
         sample = Signal(self.i.shape(), name="incoming")    # a stale sample counts as invalid
         m.d.comb += [sample.eq(self.i), sample.valid.eq(taking)]
         stored = delay.o

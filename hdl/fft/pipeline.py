@@ -9,7 +9,7 @@ from fdcnn.golden.fft import FFTConfig, bit_reverse
 from fdcnn.golden.permute import buffer_permutation
 from fdcnn.hdl.buffers import fresh_flag
 from fdcnn.hdl.fft.butterfly import ButterflyStage
-from fdcnn.hdl.fft.sample import sample_layout
+from fdcnn.hdl.fft.sample import fixed_tags, sample_layout
 from fdcnn.hdl.fft.twiddle import TwiddleMultiplier
 from fdcnn.hdl.permute import PermutationBuffer
 
@@ -40,6 +40,10 @@ class FFTPipeline(wiring.Component):
     the valid samples on ``o`` are :class:`~fdcnn.golden.fft.StreamingFFTModel`'s results
     before the final saturation to ``output_width``, in ``output_order``.
 
+    Buffers do not store the tags that cannot change (:func:`~fdcnn.hdl.fft.sample.fixed_tags`):
+    ``inverse`` for a fixed direction, and ``overflow`` up to the first stage that can
+    saturate, unless ``input_overflow`` says samples may arrive with it set.
+
     Members
     -------
     stall : In(1)
@@ -53,8 +57,9 @@ class FFTPipeline(wiring.Component):
         ``o`` holds a sample the next element has not seen.
     """
 
-    def __init__(self, config: FFTConfig):
+    def __init__(self, config: FFTConfig, *, input_overflow: bool = False):
         self.config = config
+        self.input_overflow = input_overflow
         super().__init__({"stall": In(1), "i": In(sample_layout(config.stage_widths[0])),
                           "fresh": In(1), "o": Out(sample_layout(config.stage_widths[-1])),
                           "fresh_out": Out(1)})
@@ -70,7 +75,8 @@ class FFTPipeline(wiring.Component):
             positions = range(config.size)
             reorder = PermutationBuffer(
                 permutation=buffer_permutation(bit_reverse(positions, config.stages), positions),
-                layout=sample_layout(config.stage_widths[-1]))
+                layout=sample_layout(config.stage_widths[-1]),
+                constants=self._fixed_tags(config.stages))
             m.submodules.reorder = reorder
             m.d.comb += [reorder.stall.eq(self.stall), reorder.i.eq(sample),
                          reorder.fresh.eq(fresh)]
@@ -78,6 +84,13 @@ class FFTPipeline(wiring.Component):
                                                   self.stall)
         m.d.comb += [self.o.eq(sample), self.fresh_out.eq(fresh)]
         return m
+
+    def _fixed_tags(self, stages, saturating=False):
+        """The tags no buffer needs to store after ``stages`` whole stages (and a butterfly that
+        is ``saturating``)."""
+        saturated = any(any(points) for points in self.config.saturation_points[:stages])
+        return fixed_tags(self.config.direction,
+                          overflow_possible=self.input_overflow or saturated or saturating)
 
     def _stage(self, m, stage, sample, fresh):
         """Stage ``stage``: the butterfly, then the twiddle multiplier or a register. Returns
@@ -90,7 +103,8 @@ class FFTPipeline(wiring.Component):
                                    tail=stage_delay(config, stage) - span,
                                    minus_j=stage in config.minus_j_stages,
                                    saturation=butterfly_saturation,
-                                   ram_min_depth=config.delay_ram_depth)
+                                   ram_min_depth=config.delay_ram_depth,
+                                   constant_tags=self._fixed_tags(stage, butterfly_saturation))
         m.submodules[f"stage{stage}"] = butterfly
         m.d.comb += [butterfly.stall.eq(self.stall), butterfly.i.eq(sample),
                      butterfly.fresh.eq(fresh)]
