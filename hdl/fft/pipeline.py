@@ -44,6 +44,13 @@ class FFTPipeline(wiring.Component):
     ``inverse`` for a fixed direction, and ``overflow`` up to the first stage that can
     saturate, unless ``input_overflow`` says samples may arrive with it set.
 
+    Parameters
+    ----------
+    config : FFTConfig
+    input_overflow : bool
+        Samples on ``i`` may carry ``overflow`` (the 2-D FFT's columns: the rows' output
+        narrowing saturates); otherwise it is 0 on the input.
+
     Members
     -------
     stall : In(1)
