@@ -316,8 +316,9 @@ def clipped_unity_exact(width: int, twiddle_width: int, rounding: str) -> bool:
     the two ends of the range decide (truncation fails at the positive end): true for
     convergent rounding with ``width ≤ T − 1`` and for half-up with ``width ≤ T − 2``.
     """
-    code, shift = (1 << (twiddle_width - 1)) - 1, twiddle_width - 1
-    return all(round_shift(x * code, shift, rounding) == x for x in signed_bounds(width))
+    code = signed_bounds(twiddle_width)[1]         # where twiddle_codes clips W = 1
+    return all(round_shift(x * code, twiddle_width - 1, rounding) == x
+               for x in signed_bounds(width))
 
 
 def _narrow(values, shift, width, rounding, overflow):
