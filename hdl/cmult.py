@@ -90,14 +90,15 @@ class ComplexMultiplier(wiring.Component):
         """Each ``(name, value)`` in a register that moves with ``en``."""
         registers = []
         for name, value in values:
-            register = Signal(value.shape(), name=name)
+            register = Signal(value.shape(), name=name, reset_less=True)
             with m.If(self.en):
                 m.d.sync += register.eq(value)
             registers.append(register)
         return registers
 
     def _products(self, m, values, width):
-        products = [Signal(signed(width), name=f"product{index}") for index in range(len(values))]
+        products = [Signal(signed(width), name=f"product{index}", reset_less=True)
+                    for index in range(len(values))]
         with m.If(self.en):
             m.d.sync += [product.eq(value) for product, value in zip(products, values)]
         return products

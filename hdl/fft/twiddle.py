@@ -107,7 +107,7 @@ class TwiddleMultiplier(wiring.Component):
         m.submodules.multiplier = multiplier = ComplexMultiplier(
             a_width=width, c_width=self.twiddle_width, multiplier=self.multiplier)
         exponent = self._exponent(m)
-        operand = Signal(complex_layout(width))     # beside the ROM's read register
+        operand = Signal(complex_layout(width), reset_less=True)    # beside the ROM's read
         tags = [Signal(TAGS, name=f"tags{step}") for step in range(ComplexMultiplier.latency + 1)]
         with m.If(self.en):
             m.d.sync += [operand.real.eq(self.i.real), operand.imag.eq(self.i.imag)]
