@@ -25,7 +25,9 @@ class DelayLine(wiring.Component):
     ``depth ≥ ram_min_depth`` (at least 4) uses a simple dual-port RAM of ``depth − 1`` words:
     each enabled cycle writes ``i`` at the pointer and reads the word after it (the oldest) into
     the RAM's read register; an output register is the last step, keeping the block RAM's slow
-    clock-to-output out of the logic that follows. Read and write addresses never meet, so no
+    clock-to-output out of the logic that follows. It takes the read data as it is (the
+    ``valid`` mask comes after it), so it can be the block RAM's own output register
+    (``REGMODE = "OUTREG"`` on ECP5, see :mod:`fdcnn.scripts.ecp5_pack`). Read and write addresses never meet, so no
     read-during-write logic is needed around the RAM. Shorter delays use a shift register
     whose data is not reset and whose ``valid`` bits are. Either way ``o.valid`` is low until
     ``depth`` enabled cycles have passed since reset: RAM contents survive a reset.
@@ -70,16 +72,16 @@ class DelayLine(wiring.Component):
         following = Mux(last, 0, pointer + 1)
         wrapped = Signal()                  # every word has been written since reset
         read_written = Signal()             # the read register holds a word written since reset
+        output_written = Signal()           # and the output register, one step later
         output = Signal(line_in.shape(), reset_less=True)
-        valid = Signal()
         with m.If(self.en):
             m.d.sync += [pointer.eq(following), read_written.eq(wrapped | last),
-                         output.eq(read.data), valid.eq(read.data.valid & read_written)]
+                         output_written.eq(read_written), output.eq(read.data)]
             with m.If(last):
                 m.d.sync += wrapped.eq(1)
         m.d.comb += [write.addr.eq(pointer), write.data.eq(line_in), write.en.eq(self.en),
                      read.addr.eq(following), read.en.eq(self.en),
-                     line_out.eq(output), line_out.valid.eq(valid)]
+                     line_out.eq(output), line_out.valid.eq(output.valid & output_written)]
 
 
 def checked_constants(layout, constants):
