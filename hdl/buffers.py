@@ -22,9 +22,11 @@ RAM_MIN_DEPTH = 64
 class DelayLine(wiring.Component):
     """Delays ``i`` by ``depth`` enabled cycles: ``o`` shows what ``i`` was ``depth`` steps ago.
 
-    ``depth ≥ ram_min_depth`` (at least 4) uses a simple dual-port RAM of ``depth − 1`` words:
-    each enabled cycle writes ``i`` at the pointer and reads the word after it (the oldest) into
-    the RAM's read register; an output register is the last step, keeping the block RAM's slow
+    ``depth ≥ ram_min_depth`` (at least 4) uses a simple dual-port RAM of ``depth − 2`` words
+    between two registers: each enabled cycle ``i`` enters the write register, whose sample is
+    written at the pointer, and the word after it (the oldest) is read into the RAM's read
+    register; an output register is the last step. The write register keeps the route to the
+    block RAM out of the logic that forms ``i``, and the output register the block RAM's slow
     clock-to-output out of the logic that follows. It takes the read data as it is (the
     ``valid`` mask comes after it), so it can be the block RAM's own output register
     (``REGMODE = "OUTREG"`` on ECP5, see :mod:`fdcnn.scripts.ecp5_pack`). Read and write addresses never meet, so no
@@ -64,8 +66,9 @@ class DelayLine(wiring.Component):
         m.d.comb += [line_out.eq(taps[-1]), line_out.valid.eq(valid[-1])]
 
     def _ram_form(self, m, line_in, line_out):
-        words = self.depth - 1
+        words = self.depth - 2
         m.submodules.memory = memory = Memory(shape=line_in.shape(), depth=words, init=[])
+        staged = Signal(line_in.shape())    # the write register (reset: its valid bit counts)
         write, read = memory.write_port(), memory.read_port(transparent_for=())
         pointer = Signal(range(words))
         last = pointer == words - 1
@@ -75,11 +78,12 @@ class DelayLine(wiring.Component):
         output_written = Signal()           # and the output register, one step later
         output = Signal(line_in.shape(), reset_less=True)
         with m.If(self.en):
-            m.d.sync += [pointer.eq(following), read_written.eq(wrapped | last),
+            m.d.sync += [staged.eq(line_in), pointer.eq(following),
+                         read_written.eq(wrapped | last),
                          output_written.eq(read_written), output.eq(read.data)]
             with m.If(last):
                 m.d.sync += wrapped.eq(1)
-        m.d.comb += [write.addr.eq(pointer), write.data.eq(line_in), write.en.eq(self.en),
+        m.d.comb += [write.addr.eq(pointer), write.data.eq(staged), write.en.eq(self.en),
                      read.addr.eq(following), read.en.eq(self.en),
                      line_out.eq(output), line_out.valid.eq(output.valid & output_written)]
 
