@@ -134,8 +134,13 @@ class FramedOutput(wiring.Component):
         with m.If(self.w_en & entries.ready):
             m.d.sync += running.eq(entry.overflow & ~entry.last)
         queued = register_slice.o
+        # w_rdy is a register of its own, equal to entries.ready (the FIFO's level is not full)
+        # but without the comparison behind it: it is the clock enable of whole pipelines.
+        room = Signal(init=1)
+        level = register_slice.level + (self.w_en & room) - (queued.valid & queued.ready)
+        m.d.sync += room.eq(level != self.depth)
         m.d.comb += [
-            entries.valid.eq(self.w_en), self.w_rdy.eq(entries.ready),
+            entries.valid.eq(self.w_en), self.w_rdy.eq(room),
             self.w_level.eq(register_slice.level),
             self.o.valid.eq(queued.valid), queued.ready.eq(self.o.ready),
             self.o.payload.data.eq(queued.payload.data),
