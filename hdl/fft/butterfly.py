@@ -88,11 +88,13 @@ class ButterflyStage(wiring.Component):
         span = self.span
         taken = Signal(range(2 * span))             # valid inputs taken in this block
         flush_left = Signal(range(span + self.tail + 1))    # advances still to flush
+        between = Signal(init=1)                    # taken == 0, kept in a register
+        flush_pending = Signal()                    # flush_left != 0, kept in a register
         taking = self.fresh & self.i.valid
-        flushing = (taken == 0) & (flush_left != 0) & ~taking
+        flushing = between & flush_pending & ~taking
         m.d.comb += self.advance.eq(~self.stall & (taking | flushing))
         second_half = taken[-1]
-        self._count(m, taking, taken, flush_left)
+        self._count(m, taking, taken, flush_left, between, flush_pending)
 
         m.submodules.delay = delay = DelayLine(sample_layout(self.stored_width), span,
                                                self.ram_min_depth, self.constant_tags)
@@ -117,18 +119,21 @@ class ButterflyStage(wiring.Component):
                                             overflow=saturated)
         return m
 
-    def _count(self, m, taking, taken, flush_left):
+    def _count(self, m, taking, taken, flush_left, between, flush_pending):
         """Inputs taken in the block; advances still needed to flush the stage (``span +
         tail`` at the block's end, so the difference leaving the delay line has index
-        ``span + tail − flush_left`` while any is left)."""
+        ``span + tail − flush_left`` while any is left). ``between`` and ``flush_pending``
+        hold whether the counts are zero, so that the stage's advance, the clock enable of
+        all its registers, is a function of flags rather than of wide comparisons."""
         span = self.span
+        last_input = taking & (taken == 2 * span - 1)
         with m.If(self.advance):
             with m.If(taking):
-                m.d.sync += taken.eq(taken + 1)
-            with m.If(taking & (taken == 2 * span - 1)):      # the block's last input
-                m.d.sync += flush_left.eq(span + self.tail)
+                m.d.sync += [taken.eq(taken + 1), between.eq(last_input)]
+            with m.If(last_input):
+                m.d.sync += [flush_left.eq(span + self.tail), flush_pending.eq(1)]
             with m.Elif(flush_left != 0):
-                m.d.sync += flush_left.eq(flush_left - 1)
+                m.d.sync += [flush_left.eq(flush_left - 1), flush_pending.eq(flush_left != 1)]
 
     def _butterfly(self, m, name, stored, sample, real_value, imag_value):
         """The rounded sum or difference, saturated, with the tags of both operands."""
