@@ -56,7 +56,10 @@ INPUT_SLICE_LATENCY = 1
 
 class RegisterSlice(wiring.Component):
     """A ``depth``-entry FIFO between two streams of ``layout`` payloads: ``i.ready`` and
-    ``o.valid`` come from registers, so no combinational path crosses it.
+    ``o.valid`` come from registers, so no combinational path crosses it. ``i.ready`` is a
+    register of its own (the next level compared one cycle ahead), not a comparison of the
+    level: it drives a port and, behind :class:`FramedOutput`, the clock enable of whole
+    pipelines.
 
     Members
     -------
@@ -76,8 +79,11 @@ class RegisterSlice(wiring.Component):
         m.submodules.fifo = fifo = SyncFIFO(width=Shape.cast(self.i.payload.shape()).width,
                                             depth=self.depth)
         writes, reads = fifo.w_stream, fifo.r_stream
+        room = Signal(init=1)       # equals writes.ready: the level is below the depth
+        level = fifo.level + (self.i.valid & room) - (reads.valid & reads.ready)
+        m.d.sync += room.eq(level != self.depth)
         m.d.comb += [writes.payload.eq(self.i.payload), writes.valid.eq(self.i.valid),
-                     self.i.ready.eq(writes.ready),
+                     self.i.ready.eq(room),
                      self.o.payload.eq(reads.payload), self.o.valid.eq(reads.valid),
                      reads.ready.eq(self.o.ready), self.level.eq(fifo.level)]
         return m
@@ -134,13 +140,8 @@ class FramedOutput(wiring.Component):
         with m.If(self.w_en & entries.ready):
             m.d.sync += running.eq(entry.overflow & ~entry.last)
         queued = register_slice.o
-        # w_rdy is a register of its own, equal to entries.ready (the FIFO's level is not full)
-        # but without the comparison behind it: it is the clock enable of whole pipelines.
-        room = Signal(init=1)
-        level = register_slice.level + (self.w_en & room) - (queued.valid & queued.ready)
-        m.d.sync += room.eq(level != self.depth)
         m.d.comb += [
-            entries.valid.eq(self.w_en), self.w_rdy.eq(room),
+            entries.valid.eq(self.w_en), self.w_rdy.eq(entries.ready),
             self.w_level.eq(register_slice.level),
             self.o.valid.eq(queued.valid), queued.ready.eq(self.o.ready),
             self.o.payload.data.eq(queued.payload.data),
