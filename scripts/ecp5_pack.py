@@ -7,9 +7,11 @@ or a ``DP16KD``'s read data feeds, into the primitive's own registers; Yosys 0.7
 block RAM's 5.8 ns clock-to-output stand in a path with two routes. :func:`pack_registers`
 does what the vendor flow does, on the JSON netlist ``synth_ecp5`` writes:
 
-* ``MULT18X18D`` operand ``A`` (``B``): when every bit is a ``TRELLIS_FF``'s output (or a
-  constant), the flip-flops become the input register ``REG_INPUTA`` (``REG_INPUTB``): the
-  operand pins take the flip-flops' inputs, and a flip-flop nothing else reads is removed.
+* ``MULT18X18D`` operands: when every bit of both ``A`` and ``B`` is a ``TRELLIS_FF``'s
+  output (or a constant), the flip-flops become the input registers ``REG_INPUTA`` and
+  ``REG_INPUTB``: the operand pins take the flip-flops' inputs, and a flip-flop nothing else
+  reads is removed. One operand alone is not packed: nextpnr would time the block as if
+  neither were registered, folding the other register's paths into the multiplier's.
 * ``MULT18X18D`` product: when every used bit of ``P`` is read by exactly one flip-flop and
   nothing else, those become ``REG_OUTPUT``; when each of those is in turn read by exactly
   one flip-flop, the first rank becomes ``REG_PIPELINE`` and the second ``REG_OUTPUT``.
@@ -28,7 +30,7 @@ nextpnr times a multiplier with both operand registers and an output register fr
 output register's clock-to-output; the array between the registers (3.9 ns in its model of
 the unregistered block) is the block's own path, which it does not check: it fits the clock
 periods measured here (> 8 ns), and a design aiming much higher needs the pipeline
-register too. nextpnr times a block with only one operand registered as if neither were.
+register too.
 """
 
 from collections import defaultdict
@@ -158,31 +160,39 @@ def _enable_pin(dsp, enable, used):
     return None
 
 
-def _pack_operand(netlist, dsp, operand, clock, used):
-    """``REG_INPUT{operand}`` from the flip-flops driving ``dsp``'s ``operand`` pins."""
-    pins = netlist.pins(dsp, operand)
+def _operand_registers(netlist, dsp, operand, clock):
+    """The flip-flops driving ``dsp``'s ``operand`` pins (pin → flip-flop) and their common
+    enable, or ``None`` unless every non-constant pin has one and they share an enable."""
     sources, enables = {}, set()
-    for port, bit in pins:
+    for port, bit in netlist.pins(dsp, operand):
         if not isinstance(bit, int):
             continue
         name = netlist.driver.get(bit, (None,))[0]
         enable = netlist.plain_flip_flop(name, clock) if name else None
         if enable is None:
-            return False
+            return None
         sources[port] = name
         enables.add(enable)
-    if not sources or len(enables) != 1:
-        return False
-    pin = _enable_pin(dsp, enables.pop(), used)
-    if pin is None:
-        return False
-    for port, name in sources.items():
-        q = netlist.cells[name]["connections"]["Q"][0]
-        netlist.connect(dsp, port, netlist.cells[name]["connections"]["DI"][0])
-        if not netlist.readers[q] and q not in netlist.ports:
-            netlist.remove(name)
-    _set_register(netlist, dsp, f"INPUT{operand}", pin)
-    return True
+    return (sources, enables.pop()) if sources and len(enables) == 1 else None
+
+
+def _pack_operands(netlist, dsp, clock, used):
+    """``REG_INPUTA`` and ``REG_INPUTB`` from the flip-flops driving the operand pins: both
+    or neither (nextpnr times a block with one registered operand as if neither were)."""
+    found = [_operand_registers(netlist, dsp, operand, clock) for operand in "AB"]
+    if None in found:
+        return 0
+    pins = [_enable_pin(dsp, enable, used) for _, enable in found]
+    if None in pins:
+        return 0
+    for operand, (sources, _), pin in zip("AB", found, pins):
+        for port, name in sources.items():
+            q = netlist.cells[name]["connections"]["Q"][0]
+            netlist.connect(dsp, port, netlist.cells[name]["connections"]["DI"][0])
+            if not netlist.readers[q] and q not in netlist.ports:
+                netlist.remove(name)
+        _set_register(netlist, dsp, f"INPUT{operand}", pin)
+    return 2
 
 
 def _set_register(netlist, dsp, register, enable_pin):
@@ -245,8 +255,8 @@ def pack_registers(design, top):
         clock, used = _clock_of(netlist, name), {}
         if clock is None:
             continue
-        ranks = _pack_product(netlist, name, clock, used)
-        ranks += sum(_pack_operand(netlist, name, operand, clock, used) for operand in "AB")
+        ranks = _pack_product(netlist, name, clock, used) + _pack_operands(netlist, name,
+                                                                            clock, used)
         if ranks:
             netlist.connect(name, "CLK0", clock[0])
             netlist.connect(name, "RST0", "0")
