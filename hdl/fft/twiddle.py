@@ -12,7 +12,7 @@ from fdcnn.hdl.fft.sample import TAGS, copy_sample, sample_layout
 from fdcnn.hdl.fixed import round_shift, saturate
 from fdcnn.hdl.stream import complex_layout
 
-__all__ = ["TwiddleROM", "TwiddleMultiplier", "BLOCK_ROM_MIN_DEPTH"]
+__all__ = ["TwiddleROM", "TwiddleMultiplier", "BLOCK_ROM_MIN_DEPTH", "rotation_latency"]
 
 #: Twiddle ROMs of at least this many words ask for block RAM (``rom_style = "block"``);
 #: smaller ones are left to the synthesis tool (LUTs, usually).
@@ -22,7 +22,10 @@ BLOCK_ROM_MIN_DEPTH = 128
 class TwiddleROM(wiring.Component):
     """The codes of ``W = exp(−2πj·e / period)`` for ``e = 1 … size − 1``
     (:func:`~fdcnn.golden.fft.twiddle_codes`), read with a registered output: ``cos``/``sin``
-    show ``W`` one enabled cycle after ``exponent``. Entry 0 (``W = 1``, which Q1.(width−1)
+    show ``W`` one enabled cycle after ``exponent``, or two with ``output_register``: a
+    register that takes the read data as it is, so a block RAM can hold it as its own output
+    register and logic after the ROM (the 3mult pre-adders) does not meet its slow
+    clock-to-output. Entry 0 (``W = 1``, which Q1.(width−1)
     cannot hold) holds the largest code (``halved_unity=False``) or ``½``
     (``2**(width − 2)``, 0: a product with it is exact and scaled by one bit less). Tables of
     :data:`BLOCK_ROM_MIN_DEPTH` words and more are marked for block RAM.
@@ -34,9 +37,10 @@ class TwiddleROM(wiring.Component):
     cos, sin : Out(signed(width))
     """
 
-    def __init__(self, *, period: int, size: int, width: int, halved_unity: bool = True):
+    def __init__(self, *, period: int, size: int, width: int, halved_unity: bool = True,
+                 output_register: bool = False):
         self.period, self.size, self.width = period, size, width
-        self.halved_unity = halved_unity
+        self.halved_unity, self.output_register = halved_unity, output_register
         super().__init__({"en": In(1), "exponent": In(range(max(size, 2))),
                           "cos": Out(signed(width)), "sin": Out(signed(width))})
 
@@ -51,10 +55,27 @@ class TwiddleROM(wiring.Component):
             init=[(int(c) & mask) | ((int(s) & mask) << self.width) for c, s in zip(cos, sin)],
             attrs={"rom_style": "block"} if self.size >= BLOCK_ROM_MIN_DEPTH else None)
         read = rom.read_port()
+        output = read.data
+        if self.output_register:
+            output = Signal.like(read.data, reset_less=True)
+            with m.If(self.en):
+                m.d.sync += output.eq(read.data)
         m.d.comb += [read.addr.eq(self.exponent), read.en.eq(self.en),
-                     self.cos.eq(read.data[:self.width].as_signed()),
-                     self.sin.eq(read.data[self.width:].as_signed())]
+                     self.cos.eq(output[:self.width].as_signed()),
+                     self.sin.eq(output[self.width:].as_signed())]
         return m
+
+    @property
+    def latency(self) -> int:
+        """Enabled cycles from ``exponent`` to ``cos``/``sin``."""
+        return 1 + self.output_register
+
+
+def rotation_latency(multiplier: str) -> int:
+    """Enabled cycles through a :class:`TwiddleMultiplier` with this multiplier form: the ROM
+    read (and, for ``3mult``, whose pre-adders take the ROM's data, its output register), the
+    :class:`~fdcnn.hdl.cmult.ComplexMultiplier`, the rounding."""
+    return 1 + (multiplier == "3mult") + ComplexMultiplier.latency + 1
 
 
 class TwiddleMultiplier(wiring.Component):
@@ -68,8 +89,9 @@ class TwiddleMultiplier(wiring.Component):
     product is shifted right by ``twiddle_width − 1`` with ``rounding`` and saturated to
     ``width`` bits (saturation ORed into the sample's ``overflow``). Pipeline: the sample
     registered beside the ROM's read register (so a block RAM's slow clock-to-output reaches
-    only a register), the :class:`~fdcnn.hdl.cmult.ComplexMultiplier`, then the rounding and
-    saturation into ``o``'s register. ``e = 0`` (``W = 1``, which Q1.(T−1) cannot hold) goes
+    only a register; with ``3mult``, whose pre-adders take the ROM's data, twice, beside its
+    read and output registers), the :class:`~fdcnn.hdl.cmult.ComplexMultiplier`, then the
+    rounding and saturation into ``o``'s register. ``e = 0`` (``W = 1``, which Q1.(T−1) cannot hold) goes
     through the multiplier too, so only the sample's tags travel beside it: as the largest
     code where the rounded product is then ``i`` itself
     (:func:`~fdcnn.golden.fft.clipped_unity_exact`: convergent rounding, ``width ≤ T − 1``,
@@ -94,8 +116,11 @@ class TwiddleMultiplier(wiring.Component):
         super().__init__({"en": In(1), "i": In(sample_layout(width)),
                           "o": Out(sample_layout(width))})
 
-    #: Enabled cycles from ``i`` to ``o``: fetch, the multiplier, rounding.
-    latency = 1 + ComplexMultiplier.latency + 1
+    @property
+    def latency(self) -> int:
+        """Enabled cycles from ``i`` to ``o``: fetch, the multiplier, rounding
+        (:func:`rotation_latency`)."""
+        return rotation_latency(self.multiplier)
 
     def elaborate(self, platform):
         m = Module()
@@ -103,14 +128,19 @@ class TwiddleMultiplier(wiring.Component):
         rotation = self.rotation
         halved_unity = not clipped_unity_exact(width, self.twiddle_width, self.rounding)
         m.submodules.rom = rom = TwiddleROM(period=rotation.period, size=rotation.table_size,
-                                            width=self.twiddle_width, halved_unity=halved_unity)
+                                            width=self.twiddle_width, halved_unity=halved_unity,
+                                            output_register=self.multiplier == "3mult")
         m.submodules.multiplier = multiplier = ComplexMultiplier(
             a_width=width, c_width=self.twiddle_width, multiplier=self.multiplier)
         exponent = self._exponent(m)
-        operand = Signal(complex_layout(width), reset_less=True)    # beside the ROM's read
-        tags = [Signal(TAGS, name=f"tags{step}") for step in range(ComplexMultiplier.latency + 1)]
+        fetch = [Signal(complex_layout(width), reset_less=True, name=f"fetch{step}")
+                 for step in range(rom.latency)]       # beside the ROM's registers
+        operand = fetch[-1]
+        tags = [Signal(TAGS, name=f"tags{step}")
+                for step in range(rom.latency + ComplexMultiplier.latency)]
         with m.If(self.en):
-            m.d.sync += [operand.real.eq(self.i.real), operand.imag.eq(self.i.imag)]
+            m.d.sync += [fetch[0].real.eq(self.i.real), fetch[0].imag.eq(self.i.imag)]
+            m.d.sync += [later.eq(earlier) for earlier, later in zip(fetch, fetch[1:])]
             m.d.sync += [getattr(tags[0], name).eq(getattr(self.i, name)) for name in TAGS.members]
             m.d.sync += [later.eq(earlier) for earlier, later in zip(tags, tags[1:])]
         m.d.comb += [rom.en.eq(self.en), rom.exponent.eq(exponent), multiplier.en.eq(self.en),
