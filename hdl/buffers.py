@@ -29,10 +29,11 @@ class DelayLine(wiring.Component):
     block RAM out of the logic that forms ``i``, and the output register the block RAM's slow
     clock-to-output out of the logic that follows. It takes the read data as it is (the
     ``valid`` mask comes after it), so it can be the block RAM's own output register
-    (``REGMODE = "OUTREG"`` on ECP5, see :mod:`fdcnn.scripts.ecp5_pack`). Read and write addresses never meet, so no
-    read-during-write logic is needed around the RAM. Shorter delays use a shift register
-    whose data is not reset and whose ``valid`` bits are. Either way ``o.valid`` is low until
-    ``depth`` enabled cycles have passed since reset: RAM contents survive a reset.
+    (``REGMODE = "OUTREG"`` on ECP5, see :mod:`fdcnn.scripts.ecp5_pack`). Read and write
+    addresses never meet, so no read-during-write logic is needed around the RAM. Shorter
+    delays use a shift register whose data is not reset and whose ``valid`` bits are. Either
+    way ``o.valid`` is low until ``depth`` enabled cycles have passed since reset: RAM contents
+    survive a reset.
 
     ``constants`` names fields of ``i`` that always hold the given value: they are not stored
     (:func:`stored_fields`), and ``o`` shows the value.

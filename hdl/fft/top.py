@@ -31,10 +31,10 @@ saturation).
 
 Each multiplier stage is pipelined as a DSP block wants it: the butterfly register beside the
 twiddle ROM's read register (3mult: and its output register, before the pre-adders), registered
-operands, registered products, registered sum, then a
-register after rounding. Delay lines of ``delay_ram_depth`` words and more are RAM (block RAM),
-shorter ones shift registers; ``output_order="natural"`` adds one ``N``-word RAM that is
-written and read in place, alternating linear and bit-reversed addressing per frame.
+operands, registered products, registered sum, then a register after rounding. Delay lines of
+``delay_ram_depth`` words and more are RAM (block RAM), shorter ones shift registers;
+``output_order="natural"`` adds one ``N``-word RAM that is written and read in place,
+alternating linear and bit-reversed addressing per frame.
 
 The inverse transform swaps real and imaginary parts at the input and at the output, which is
 exactly the forward pipeline with conjugated twiddles, so the runtime direction costs two

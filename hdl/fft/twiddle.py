@@ -25,10 +25,10 @@ class TwiddleROM(wiring.Component):
     show ``W`` one enabled cycle after ``exponent``, or two with ``output_register``: a
     register that takes the read data as it is, so a block RAM can hold it as its own output
     register and logic after the ROM (the 3mult pre-adders) does not meet its slow
-    clock-to-output. Entry 0 (``W = 1``, which Q1.(width−1)
-    cannot hold) holds the largest code (``halved_unity=False``) or ``½``
-    (``2**(width − 2)``, 0: a product with it is exact and scaled by one bit less). Tables of
-    :data:`BLOCK_ROM_MIN_DEPTH` words and more are marked for block RAM.
+    clock-to-output. Entry 0 (``W = 1``, which Q1.(width−1) cannot hold) holds the largest
+    code (``halved_unity=False``) or ``½`` (``2**(width − 2)``, 0: a product with it is exact
+    and scaled by one bit less). Tables of :data:`BLOCK_ROM_MIN_DEPTH` words and more are
+    marked for block RAM.
 
     Members
     -------
@@ -71,11 +71,17 @@ class TwiddleROM(wiring.Component):
         return 1 + self.output_register
 
 
+def rom_output_register(multiplier: str) -> bool:
+    """Whether the twiddle ROM has an output register with this multiplier form: ``3mult``,
+    whose pre-adders take the ROM's data."""
+    return multiplier == "3mult"
+
+
 def rotation_latency(multiplier: str) -> int:
     """Enabled cycles through a :class:`TwiddleMultiplier` with this multiplier form: the ROM
-    read (and, for ``3mult``, whose pre-adders take the ROM's data, its output register), the
+    read (and its output register, :func:`rom_output_register`), the
     :class:`~fdcnn.hdl.cmult.ComplexMultiplier`, the rounding."""
-    return 1 + (multiplier == "3mult") + ComplexMultiplier.latency + 1
+    return 1 + rom_output_register(multiplier) + ComplexMultiplier.latency + 1
 
 
 class TwiddleMultiplier(wiring.Component):
@@ -91,8 +97,9 @@ class TwiddleMultiplier(wiring.Component):
     registered beside the ROM's read register (so a block RAM's slow clock-to-output reaches
     only a register; with ``3mult``, whose pre-adders take the ROM's data, twice, beside its
     read and output registers), the :class:`~fdcnn.hdl.cmult.ComplexMultiplier`, then the
-    rounding and saturation into ``o``'s register. ``e = 0`` (``W = 1``, which Q1.(T−1) cannot hold) goes
-    through the multiplier too, so only the sample's tags travel beside it: as the largest
+    rounding and saturation into ``o``'s register. ``e = 0`` (``W = 1``, which Q1.(T−1)
+    cannot hold) goes through the multiplier too, so only the sample's tags travel beside it:
+    as the largest
     code where the rounded product is then ``i`` itself
     (:func:`~fdcnn.golden.fft.clipped_unity_exact`: convergent rounding, ``width ≤ T − 1``,
     the default), otherwise as ``½``, taking the exact product shifted by ``T − 2`` instead of
@@ -129,7 +136,7 @@ class TwiddleMultiplier(wiring.Component):
         halved_unity = not clipped_unity_exact(width, self.twiddle_width, self.rounding)
         m.submodules.rom = rom = TwiddleROM(period=rotation.period, size=rotation.table_size,
                                             width=self.twiddle_width, halved_unity=halved_unity,
-                                            output_register=self.multiplier == "3mult")
+                                            output_register=rom_output_register(self.multiplier))
         m.submodules.multiplier = multiplier = ComplexMultiplier(
             a_width=width, c_width=self.twiddle_width, multiplier=self.multiplier)
         exponent = self._exponent(m)
