@@ -37,7 +37,7 @@ from collections import defaultdict
 
 __all__ = ["pack_registers"]
 
-#: ``MULT18X18D`` clock-enable inputs, one per distinct enable net.
+#: ``MULT18X18D`` clock-enable inputs, one per distinct enable net of its registers.
 DSP_ENABLES = ("CE0", "CE1", "CE2", "CE3")
 
 
@@ -45,7 +45,7 @@ class _Netlist:
     """One module of a Yosys JSON netlist, with each net's driver and readers."""
 
     def __init__(self, module):
-        self.cells, self.module = module["cells"], module
+        self.cells = module["cells"]
         self.driver, self.readers = {}, defaultdict(list)
         for name, cell in self.cells.items():
             for port, bits in cell["connections"].items():
@@ -147,17 +147,14 @@ class _Netlist:
                 self.readers[bit].append((cell, port, 0))
 
 
-def _enable_pin(dsp, enable, used):
-    """The ``CEn`` pin of ``dsp`` carrying ``enable`` (assigned on first use), or ``None`` when
-    all four are taken."""
-    for pin in DSP_ENABLES:
-        if used.get(pin) == enable:
-            return pin
-    for pin in DSP_ENABLES:
-        if pin not in used:
-            used[pin] = enable
-            return pin
-    return None
+def _enable_pin(enable, used):
+    """The ``CEn`` pin carrying ``enable``, given the pins already ``used`` (pin → enable
+    net): its own, or the first free one. A multiplier has four registers and four pins, so
+    one is always left."""
+    pin = next((pin for pin, net in used.items() if net == enable), None) or \
+        next(pin for pin in DSP_ENABLES if pin not in used)
+    used[pin] = enable
+    return pin
 
 
 def _operand_registers(netlist, dsp, operand, clock):
@@ -182,9 +179,7 @@ def _pack_operands(netlist, dsp, clock, used):
     found = [_operand_registers(netlist, dsp, operand, clock) for operand in "AB"]
     if None in found:
         return 0
-    pins = [_enable_pin(dsp, enable, used) for _, enable in found]
-    if None in pins:
-        return 0
+    pins = [_enable_pin(enable, used) for _, enable in found]
     for operand, (sources, _), pin in zip("AB", found, pins):
         for port, name in sources.items():
             q = netlist.cells[name]["connections"]["Q"][0]
@@ -210,9 +205,7 @@ def _pack_product(netlist, dsp, clock, used):
     second = netlist.rank_after(
         [netlist.cells[name]["connections"]["Q"][0] for name in first[0].values()], clock)
     ranks = [first] if second is None else [first, second]
-    pins_of = [_enable_pin(dsp, enable, used) for _, enable in ranks]
-    if None in pins_of:
-        return 0
+    pins_of = [_enable_pin(enable, used) for _, enable in ranks]
     registers = ["OUTPUT"] if len(ranks) == 1 else ["PIPELINE", "OUTPUT"]
     wiring = {bit: bit for _, bit in pins}
     for (rank, _), register, pin in zip(ranks, registers, pins_of):

@@ -158,3 +158,19 @@ def test_a_register_between_block_ram_and_multiplier_goes_to_the_ram_alone():
     assert "REG_INPUTB_CLK" not in cells["dsp"]["parameters"]
     assert "sample" in cells
     assert cells["dsp"]["connections"]["B0"] == cells["ram"]["connections"]["DOA0"]
+
+
+def test_registers_with_different_enables_take_their_own_enable_pins():
+    """Each distinct enable gets a ``CEn`` pin of its own; registers sharing one share it."""
+    builder = NetlistBuilder()
+    product = multiplier(builder)
+    for operand in "AB":
+        for bit in range(2):
+            builder.cells[f"{operand}_reg{bit}"]["connections"]["CE"] = [5]
+    results = [builder.flip_flop(f"P_reg{bit}", net) for bit, net in enumerate(product.values())]
+    design = builder.design(results)
+    assert pack_registers(design, "top")["MULT18X18D"] == 3
+    dsp = design["modules"]["top"]["cells"]["dsp"]
+    assert dsp["parameters"]["REG_OUTPUT_CE"] == "CE0"
+    assert dsp["parameters"]["REG_INPUTA_CE"] == dsp["parameters"]["REG_INPUTB_CE"] == "CE1"
+    assert dsp["connections"]["CE0"] == [ENABLE] and dsp["connections"]["CE1"] == [5]
