@@ -99,7 +99,7 @@ def rms_error(design, size, multiplier, guard_bits):
 def run_point(point, fmax):
     """One synthesis (and error) point; returns its table row (a failed synthesis leaves the
     resources empty and says why under ``note``, so one point cannot sink the sweep)."""
-    from fdcnn.scripts.synth import synthesize
+    from fdcnn.scripts.synth import YosysFailure, synthesize
     design, size, multiplier, guard_bits, target = point
     verilog = (fdcnn_verilog(design, size, multiplier, guard_bits) if design.startswith("fdcnn")
                else maia_verilog(design, size))
@@ -107,8 +107,8 @@ def run_point(point, fmax):
     with tempfile.TemporaryDirectory() as build:
         try:
             row = synthesize(verilog, "fft", target, build, fmax=fmax and target == "ecp5")
-        except RuntimeError as failure:        # its reason, without the temporary log's path
-            row, note = {}, str(failure).split("; see ")[0]
+        except YosysFailure as failure:        # its reason, without the temporary log's path
+            row, note = {}, failure.reason
     return {"design": design, "N": size, "multiplier": multiplier, "guard_bits": guard_bits,
             "target": target, **{key: row.get(key) for key in COLUMNS[5:10]},
             "Fmax": row.get("Fmax"), "rms_error_lsb": rms_error(design, size, multiplier,

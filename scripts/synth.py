@@ -24,10 +24,9 @@ With ``fmax=True``, ``ecp5`` netlists are also placed and routed by nextpnr
 ``constraints/``, and the table gains the achieved clock frequency. Before placement the
 registers beside DSP and block-RAM cells are packed into them, as Lattice's flow does
 (:mod:`fdcnn.scripts.ecp5_pack`); the utilization columns are Yosys's, before packing. Only
-register-to-register
-paths are timed (the pins are left to the placer); a design that does not fit says so. No
-iCE40 figure: the only iCE40 with DSP blocks (UP5K) has 39 I/O pins, fewer than any fdcnn
-top needs; the other targets have no open place and route here.
+register-to-register paths are timed (the pins are left to the placer); a design that does not
+fit says so. No iCE40 figure: the only iCE40 with DSP blocks (UP5K) has 39 I/O pins, fewer
+than any fdcnn top needs; the other targets have no open place and route here.
 """
 
 import json
@@ -41,7 +40,7 @@ from fdcnn.golden.checks import one_of
 from fdcnn.scripts.ecp5_pack import pack_registers
 
 __all__ = ["TARGETS", "COLUMNS", "check_target", "synthesize", "synthesize_parts",
-           "format_table", "yosys_failure"]
+           "format_table", "yosys_failure", "YosysFailure"]
 
 TARGETS = {
     "generic": "hierarchy -top {top}; proc; flatten; opt; memory -nomap; opt",
@@ -164,9 +163,17 @@ def _run_yosys(verilog, top, target, build_dir, flow, netlist=""):
                             cwd=build_dir, capture_output=True, text=True)
     if result.returncode != 0:
         (build_dir / "yosys.stderr").write_text(result.stderr)
-        raise RuntimeError(f"Yosys failed for {target}: {yosys_failure(result.stderr)}; see "
-                           f"{build_dir / 'yosys.log'}")
+        raise YosysFailure(f"Yosys failed for {target}: {yosys_failure(result.stderr)}",
+                           build_dir / "yosys.log")
     return json.loads((build_dir / "stat.json").read_text())
+
+
+class YosysFailure(RuntimeError):
+    """A Yosys run that failed: ``reason`` in one line, and where its log is."""
+
+    def __init__(self, reason, log):
+        self.reason = reason
+        super().__init__(f"{reason}; see {log}")
 
 
 def yosys_failure(stderr):

@@ -212,6 +212,8 @@ def test_synth_fmax_places_and_routes(tmp_path, capsys):
     assert isinstance(rows["ecp5"]["Fmax"], float) and rows["ecp5"]["Fmax"] > 50
     assert rows["xc7"]["Fmax"] is None
     assert "Fmax (MHz)" in capsys.readouterr().out
+    packed, = tmp_path.glob("*/ecp5/packed.json")     # what went into DSP and RAM blocks
+    assert set(json.loads(packed.read_text())) == {"DP16KD", "MULT18X18D"}
 
 
 @pytest.mark.parametrize("stderr, reason", [
@@ -224,6 +226,19 @@ def test_a_yosys_failure_is_told_in_a_few_words(stderr, reason):
     crashed (the log alone would just stop)."""
     from fdcnn.scripts.synth import yosys_failure
     assert yosys_failure(stderr).startswith(reason)
+
+
+def test_a_failed_synthesis_raises_its_reason_and_keeps_stderr(tmp_path):
+    """A Yosys error reaches the caller as :class:`YosysFailure`: the reason in one line (what
+    the QoR sweep notes), the log's place in the message, Yosys's standard error kept."""
+    from fdcnn.scripts.synth import YosysFailure, synthesize
+    with pytest.raises(YosysFailure) as failure:
+        synthesize("module broken(input a);\n  assign = a;\nendmodule\n", "broken", "ecp5",
+                   tmp_path)
+    assert failure.value.reason.startswith("Yosys failed for ecp5: ")
+    assert "ERROR" in failure.value.reason and "; see " not in failure.value.reason
+    assert str(failure.value) == f"{failure.value.reason}; see {tmp_path / 'yosys.log'}"
+    assert "ERROR" in (tmp_path / "yosys.stderr").read_text()
 
 
 def test_synthesis_verilog_drops_zero_ram_contents_only():
