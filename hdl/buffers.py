@@ -35,16 +35,23 @@ class DelayLine(wiring.Component):
     way ``o.valid`` is low until ``depth`` enabled cycles have passed since reset: RAM contents
     survive a reset.
 
+    With ``registered_input``, ``i`` is already one enabled cycle late: it comes from the
+    caller's register (whose ``valid`` bit is reset), which counts as the first of the
+    ``depth`` steps and stands in for the write register or the first shift-register tap, so
+    the caller may put a little logic between its register and ``i`` (``depth ≥ 2``).
+
     ``constants`` names fields of ``i`` that always hold the given value: they are not stored
     (:func:`stored_fields`), and ``o`` shows the value.
     """
 
-    def __init__(self, layout, depth, ram_min_depth=RAM_MIN_DEPTH, constants=None):
-        if depth < 1:
-            raise ValueError(f"Delay depth must be at least 1, not {depth}")
+    def __init__(self, layout, depth, ram_min_depth=RAM_MIN_DEPTH, constants=None, *,
+                 registered_input=False):
+        if depth < 1 + registered_input:
+            raise ValueError(f"Delay depth must be at least {1 + registered_input}, not {depth}")
         if ram_min_depth < 4:
             raise ValueError(f"RAM delay lines must be at least 4 deep, not {ram_min_depth}")
         self.depth, self.ram_min_depth = depth, ram_min_depth
+        self.registered_input = registered_input
         self.constants = checked_constants(layout, constants)
         super().__init__({"en": In(1), "i": In(layout), "o": Out(layout)})
 
@@ -58,9 +65,10 @@ class DelayLine(wiring.Component):
         return m
 
     def _register_form(self, m, line_in, line_out):
+        registers = self.depth - self.registered_input
         taps = [Signal(line_in.shape(), reset_less=True, name=f"tap{index}")
-                for index in range(self.depth)]
-        valid = Signal(self.depth)
+                for index in range(registers)]
+        valid = Signal(registers)
         with m.If(self.en):
             m.d.sync += [taps[0].eq(line_in), valid.eq((valid << 1) | line_in.valid)]
             m.d.sync += [later.eq(earlier) for earlier, later in zip(taps, taps[1:])]
@@ -69,7 +77,11 @@ class DelayLine(wiring.Component):
     def _ram_form(self, m, line_in, line_out):
         words = self.depth - 2
         m.submodules.memory = memory = Memory(shape=line_in.shape(), depth=words, init=[])
-        staged = Signal(line_in.shape())    # the write register (reset: its valid bit counts)
+        staged = line_in                    # the write register (reset: its valid bit counts)
+        if not self.registered_input:
+            staged = Signal(line_in.shape())
+            with m.If(self.en):
+                m.d.sync += staged.eq(line_in)
         write, read = memory.write_port(), memory.read_port(transparent_for=())
         pointer = Signal(range(words))
         last = pointer == words - 1
@@ -79,7 +91,7 @@ class DelayLine(wiring.Component):
         output_written = Signal()           # and the output register, one step later
         output = Signal(line_in.shape(), reset_less=True)
         with m.If(self.en):
-            m.d.sync += [staged.eq(line_in), pointer.eq(following),
+            m.d.sync += [pointer.eq(following),
                          read_written.eq(wrapped | last),
                          output_written.eq(read_written), output.eq(read.data)]
             with m.If(last):

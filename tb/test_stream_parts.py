@@ -5,8 +5,9 @@ AXI4-Stream top's ports and ``tdata`` packing."""
 
 import numpy as np
 import pytest
-from amaranth.hdl import signed
-from amaranth.lib import data
+from amaranth.hdl import ClockDomain, Module, Signal, signed
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
 
 from fdcnn.golden.pool import PoolConfig
 from fdcnn.hdl.axis import AXIStreamTop, describe
@@ -22,12 +23,36 @@ def _enables(cycles, seed):
     return [int(bit) for bit in np.random.default_rng(seed).random(cycles) >= 0.3]
 
 
-@pytest.mark.parametrize("depth, ram_min_depth", [
-    (1, 4), (3, 4), (4, 4), (5, 4), (RAM_MIN_DEPTH - 1, RAM_MIN_DEPTH),
-    (RAM_MIN_DEPTH, RAM_MIN_DEPTH), (100, RAM_MIN_DEPTH)])
-def test_delay_line_delays_by_enabled_cycles(depth, ram_min_depth):
-    """``o`` is ``i`` of ``depth`` enabled cycles ago; ``o.valid`` stays low until then."""
-    dut = DelayLine(LAYOUT, depth, ram_min_depth)
+class _RegisteredDelay(wiring.Component):
+    """A register (its ``valid`` bit reset), then a :class:`DelayLine` with
+    ``registered_input`` that counts it as the first of its ``depth`` steps."""
+
+    def __init__(self, depth, ram_min_depth):
+        self.line = DelayLine(LAYOUT, depth, ram_min_depth, registered_input=True)
+        super().__init__({"en": In(1), "i": In(LAYOUT), "o": Out(LAYOUT)})
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.line = self.line
+        register = Signal(LAYOUT)
+        with m.If(self.en):
+            m.d.sync += register.eq(self.i)
+        m.d.comb += [self.line.en.eq(self.en), self.line.i.eq(register), self.o.eq(self.line.o)]
+        return m
+
+
+DELAYS = [(1, 4), (2, 4), (3, 4), (4, 4), (5, 4), (RAM_MIN_DEPTH - 1, RAM_MIN_DEPTH),
+          (RAM_MIN_DEPTH, RAM_MIN_DEPTH), (100, RAM_MIN_DEPTH)]
+
+
+@pytest.mark.parametrize("depth, ram_min_depth, registered_input", [
+    *((depth, ram_min_depth, False) for depth, ram_min_depth in DELAYS),
+    *((depth, ram_min_depth, True) for depth, ram_min_depth in DELAYS if depth > 1)])
+def test_delay_line_delays_by_enabled_cycles(depth, ram_min_depth, registered_input):
+    """``o`` is ``i`` of ``depth`` enabled cycles ago; ``o.valid`` stays low until then. With
+    ``registered_input`` the caller's register in front is one of the ``depth`` steps."""
+    dut = (_RegisteredDelay(depth, ram_min_depth) if registered_input
+           else DelayLine(LAYOUT, depth, ram_min_depth))
     cycles = 3 * depth + 40
     enables = _enables(cycles, depth)
     values = np.random.default_rng(depth).integers(-2048, 2048, cycles)
@@ -48,6 +73,14 @@ def test_delay_line_delays_by_enabled_cycles(depth, ram_min_depth):
             assert shown[cycle][1] == 0, f"valid at cycle {cycle} after {steps} steps"
         if enables[cycle]:
             history.append(int(values[cycle]))
+
+
+
+def test_delay_line_of_one_step_cannot_count_a_register_in_front():
+    """One step is the caller's register alone: no delay line is left to build."""
+    DelayLine(LAYOUT, 1)
+    with pytest.raises(ValueError, match="Delay depth must be at least 2, not 1"):
+        DelayLine(LAYOUT, 1, registered_input=True)
 
 
 @pytest.mark.parametrize("depth, ram_min_depth", [(3, 4), (6, 4)])
@@ -77,7 +110,6 @@ def test_ram_delay_line_masks_stale_words_after_reset(depth, ram_min_depth):
     """Words written before ``rst`` stay in the RAM, but ``o.valid`` is low again for the
     first ``depth`` enabled cycles after it (a RAM is trusted only once rewritten since
     reset), and the delay holds across the reset."""
-    from amaranth.hdl import ClockDomain, Module
     dut = DelayLine(LAYOUT, depth, ram_min_depth)
     top = Module()
     top.domains.sync = domain = ClockDomain("sync")

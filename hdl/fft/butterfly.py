@@ -1,6 +1,6 @@
 """The radix-2 single-path delay-feedback butterfly (:func:`fdcnn.golden.fft.butterfly_stage`)."""
 
-from amaranth.hdl import Module, Signal
+from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -23,6 +23,13 @@ class ButterflyStage(wiring.Component):
     the differences at index ``n ≥ span/2`` leave multiplied by ``−j`` (a swap and a saturating
     negation, :func:`~fdcnn.golden.fft.minus_j_stage`). ``o`` is combinational: the next
     element registers it when ``advance`` is high.
+
+    What enters the delay line is registered before its rounding (for ``span ≥ 2``): the
+    unrounded difference, or the sample shifted left by ``shift``, waits in a register that is
+    the delay line's first step, and the rounding and saturation come after it. So no path
+    holds two carry chains: the sum's rounding is its adder's carry-in
+    (:func:`~fdcnn.hdl.fixed.rounded_sum`), and a difference's cannot be (the subtraction's
+    carry-in is taken).
 
     The stage advances (``advance``) when it takes a valid input, or, between blocks and with
     no input, to flush: the previous block's differences still in the delay line, and the
@@ -96,22 +103,22 @@ class ButterflyStage(wiring.Component):
         second_half = taken[-1]
         self._count(m, taking, taken, flush_left, between, flush_pending)
 
+        pipelined = span > 1
         m.submodules.delay = delay = DelayLine(sample_layout(self.stored_width), span,
-                                               self.ram_min_depth, self.constant_tags)
+                                               self.ram_min_depth, self.constant_tags,
+                                               registered_input=pipelined)
         sample = Signal(self.i.shape(), name="incoming")    # a stale sample counts as invalid
         m.d.comb += [sample.eq(self.i), sample.valid.eq(taking)]
         stored = delay.o
         total = self._butterfly(m, "sum", stored, sample, *(
             rounded_sum(getattr(stored, part), getattr(sample, part), self.shift, self.rounding)
             for part in ("real", "imag")))
-        difference = self._butterfly(m, "diff", stored, sample, *(
-            round_shift(getattr(stored, part) - getattr(sample, part), self.shift, self.rounding)
-            for part in ("real", "imag")))
-        m.d.comb += delay.en.eq(self.advance)
+        written, difference = self._written(m, second_half, stored, sample, pipelined)
+        m.d.comb += [delay.en.eq(self.advance), *self._entering(delay.i, written, difference)]
         with m.If(second_half):
-            m.d.comb += [*copy_sample(delay.i, difference), *copy_sample(self.o, total)]
+            m.d.comb += copy_sample(self.o, total)
         with m.Else():
-            m.d.comb += [*copy_sample(delay.i, sample), *copy_sample(self.o, stored)]
+            m.d.comb += copy_sample(self.o, stored)
             if self.minus_j:    # W = −j: (re, im) → (im, −re)
                 negated, saturated = saturate(-stored.real, len(self.o.real), self.saturation)
                 with m.If(flush_left <= span // 2 + self.tail):     # index ≥ span/2
@@ -134,6 +141,44 @@ class ButterflyStage(wiring.Component):
                 m.d.sync += [flush_left.eq(span + self.tail), flush_pending.eq(1)]
             with m.Elif(flush_left != 0):
                 m.d.sync += [flush_left.eq(flush_left - 1), flush_pending.eq(flush_left != 1)]
+
+    def _written(self, m, second_half, stored, sample, registered):
+        """What the stage writes into its delay line, before the difference's rounding: the
+        difference ``stored − sample`` (second half) or the sample shifted left by ``shift``
+        (first half), which the rounding leaves as it is; and whether it is a difference. With
+        ``registered`` both are held in a register that counts as the delay line's first step,
+        so that the subtraction and the rounding's carry chain are not in one path."""
+        shift = self.shift
+        value = Signal(sample_layout(len(self.i.real) + max(shift, 1)), name="written_value")
+        difference = Signal(name="written_difference")
+        with m.If(second_half):
+            m.d.comb += copy_sample(value, sample, real=stored.real - sample.real,
+                                    imag=stored.imag - sample.imag, overflow=stored.overflow)
+            m.d.comb += [value.valid.eq(sample.valid & stored.valid), difference.eq(1)]
+        with m.Else():
+            m.d.comb += copy_sample(value, sample, real=sample.real << shift,
+                                    imag=sample.imag << shift)
+        if not registered:
+            return value, difference
+        written, written_difference = Signal.like(value, name="written"), Signal.like(difference)
+        with m.If(self.advance):
+            m.d.sync += [written.eq(value), written_difference.eq(difference)]
+        return written, written_difference
+
+    def _entering(self, line_in, written, difference):
+        """Statements feeding the delay line ``written`` rounded by ``shift`` and, where it is
+        a ``difference``, saturated to ``width`` bits (a first-half sample is wider with
+        ``shift = 2``)."""
+        width = len(self.o.real)
+        parts = {}
+        for part in ("real", "imag"):
+            rounded = round_shift(getattr(written, part), self.shift, self.rounding)
+            limited, saturated = saturate(rounded, width, self.saturation)
+            if width < self.stored_width:
+                limited, saturated = Mux(difference, limited, rounded), difference & saturated
+            parts[part] = limited, saturated
+        return copy_sample(line_in, written, real=parts["real"][0], imag=parts["imag"][0],
+                           overflow=parts["real"][1] | parts["imag"][1])
 
     def _butterfly(self, m, name, stored, sample, real_value, imag_value):
         """The rounded sum or difference, saturated, with the tags of both operands."""

@@ -12,7 +12,7 @@ from fdcnn.hdl.fft.sample import TAGS, copy_sample, sample_layout
 from fdcnn.hdl.fixed import round_shift, saturate
 from fdcnn.hdl.stream import complex_layout
 
-__all__ = ["TwiddleROM", "TwiddleMultiplier", "BLOCK_ROM_MIN_DEPTH", "rotation_latency"]
+__all__ = ["TwiddleROM", "TwiddleMultiplier", "BLOCK_ROM_MIN_DEPTH"]
 
 #: Twiddle ROMs of at least this many words ask for block RAM (``rom_style = "block"``);
 #: smaller ones are left to the synthesis tool (LUTs, usually).
@@ -21,14 +21,17 @@ BLOCK_ROM_MIN_DEPTH = 128
 
 class TwiddleROM(wiring.Component):
     """The codes of ``W = exp(−2πj·e / period)`` for ``e = 1 … size − 1``
-    (:func:`~fdcnn.golden.fft.twiddle_codes`), read with a registered output: ``cos``/``sin``
-    show ``W`` one enabled cycle after ``exponent``, or two with ``output_register``: a
-    register that takes the read data as it is, so a block RAM can hold it as its own output
-    register and logic after the ROM (the 3mult pre-adders) does not meet its slow
-    clock-to-output. Entry 0 (``W = 1``, which Q1.(width−1) cannot hold) holds the largest
-    code (``halved_unity=False``) or ``½`` (``2**(width − 2)``, 0: a product with it is exact
-    and scaled by one bit less). Tables of :data:`BLOCK_ROM_MIN_DEPTH` words and more are
-    marked for block RAM.
+    (:func:`~fdcnn.golden.fft.twiddle_codes`), read into a register and then an output
+    register: ``cos``/``sin`` show ``W`` :attr:`latency` enabled cycles after ``exponent``.
+    Entry 0 (``W = 1``, which Q1.(width−1) cannot hold) holds the largest code
+    (``halved_unity=False``) or ``½`` (``2**(width − 2)``, 0: a product with it is exact and
+    scaled by one bit less). Tables of :data:`BLOCK_ROM_MIN_DEPTH` words and more are marked
+    for block RAM; synthesis tools put smaller ones in block RAM too where they see fit (Yosys
+    does on ECP5 from 64 words).
+
+    The output register takes the read data as it is, so a block RAM can hold it as its own
+    output register, and the logic after the ROM (a multiplier's operand registers, or the
+    3mult pre-adders) never meets a block RAM's slow clock-to-output.
 
     Members
     -------
@@ -37,10 +40,12 @@ class TwiddleROM(wiring.Component):
     cos, sin : Out(signed(width))
     """
 
-    def __init__(self, *, period: int, size: int, width: int, halved_unity: bool = True,
-                 output_register: bool = False):
+    #: Enabled cycles from ``exponent`` to ``cos``/``sin``: the read and output registers.
+    latency = 2
+
+    def __init__(self, *, period: int, size: int, width: int, halved_unity: bool = True):
         self.period, self.size, self.width = period, size, width
-        self.halved_unity, self.output_register = halved_unity, output_register
+        self.halved_unity = halved_unity
         super().__init__({"en": In(1), "exponent": In(range(max(size, 2))),
                           "cos": Out(signed(width)), "sin": Out(signed(width))})
 
@@ -55,33 +60,13 @@ class TwiddleROM(wiring.Component):
             init=[(int(c) & mask) | ((int(s) & mask) << self.width) for c, s in zip(cos, sin)],
             attrs={"rom_style": "block"} if self.size >= BLOCK_ROM_MIN_DEPTH else None)
         read = rom.read_port()
-        output = read.data
-        if self.output_register:
-            output = Signal.like(read.data, reset_less=True)
-            with m.If(self.en):
-                m.d.sync += output.eq(read.data)
+        output = Signal.like(read.data, reset_less=True)
+        with m.If(self.en):
+            m.d.sync += output.eq(read.data)
         m.d.comb += [read.addr.eq(self.exponent), read.en.eq(self.en),
                      self.cos.eq(output[:self.width].as_signed()),
                      self.sin.eq(output[self.width:].as_signed())]
         return m
-
-    @property
-    def latency(self) -> int:
-        """Enabled cycles from ``exponent`` to ``cos``/``sin``."""
-        return 1 + self.output_register
-
-
-def rom_output_register(multiplier: str) -> bool:
-    """Whether the twiddle ROM has an output register with this multiplier form: ``3mult``,
-    whose pre-adders take the ROM's data."""
-    return multiplier == "3mult"
-
-
-def rotation_latency(multiplier: str) -> int:
-    """Enabled cycles through a :class:`TwiddleMultiplier` with this multiplier form: the ROM
-    read (and its output register, :func:`rom_output_register`), the
-    :class:`~fdcnn.hdl.cmult.ComplexMultiplier`, the rounding."""
-    return 1 + rom_output_register(multiplier) + ComplexMultiplier.latency + 1
 
 
 class TwiddleMultiplier(wiring.Component):
@@ -94,18 +79,15 @@ class TwiddleMultiplier(wiring.Component):
     addition per factor), read from a :class:`TwiddleROM` of ``max(e) + 1`` words. The
     product is shifted right by ``twiddle_width − 1`` with ``rounding`` and saturated to
     ``width`` bits (saturation ORed into the sample's ``overflow``). Pipeline: the sample
-    registered beside the ROM's read register (so a block RAM's slow clock-to-output reaches
-    only a register; with ``3mult``, whose pre-adders take the ROM's data, twice, beside its
-    read and output registers), the :class:`~fdcnn.hdl.cmult.ComplexMultiplier`, then the
-    rounding and saturation into ``o``'s register. ``e = 0`` (``W = 1``, which Q1.(T−1)
-    cannot hold) goes through the multiplier too, so only the sample's tags travel beside it:
-    as the largest
-    code where the rounded product is then ``i`` itself
-    (:func:`~fdcnn.golden.fft.clipped_unity_exact`: convergent rounding, ``width ≤ T − 1``,
-    the default), otherwise as ``½``, taking the exact product shifted by ``T − 2`` instead of
-    the rounded one (a multiplexer more).
-    ``multiplier``: ``4mult`` or ``3mult`` (Gauss's form, the same integers with three real
-    multipliers). ``saturation=False`` where the products are proven to fit ``width``
+    registered beside the ROM's read and output registers, the
+    :class:`~fdcnn.hdl.cmult.ComplexMultiplier`, then the rounding and saturation into ``o``'s
+    register. ``e = 0`` (``W = 1``, which Q1.(T−1) cannot hold) goes through the multiplier
+    too, so only the sample's tags travel beside it: as the largest code where the rounded
+    product is then ``i`` itself (:func:`~fdcnn.golden.fft.clipped_unity_exact`: convergent
+    rounding, ``width ≤ T − 1``, the default), otherwise as ``½``, taking the exact product
+    shifted by ``T − 2`` instead of the rounded one (a multiplexer more). ``multiplier``:
+    ``4mult`` or ``3mult`` (Gauss's form, the same integers with three real multipliers).
+    ``saturation=False`` where the products are proven to fit ``width``
     (:attr:`~fdcnn.golden.fft.FFTConfig.saturation_points`): no saturation logic then.
 
     Members
@@ -123,11 +105,9 @@ class TwiddleMultiplier(wiring.Component):
         super().__init__({"en": In(1), "i": In(sample_layout(width)),
                           "o": Out(sample_layout(width))})
 
-    @property
-    def latency(self) -> int:
-        """Enabled cycles from ``i`` to ``o``: fetch, the multiplier, rounding
-        (:func:`rotation_latency`)."""
-        return rotation_latency(self.multiplier)
+    #: Enabled cycles from ``i`` to ``o``: the ROM's two registers, the
+    #: :class:`~fdcnn.hdl.cmult.ComplexMultiplier`, the rounding.
+    latency = TwiddleROM.latency + ComplexMultiplier.latency + 1
 
     def elaborate(self, platform):
         m = Module()
@@ -135,8 +115,7 @@ class TwiddleMultiplier(wiring.Component):
         rotation = self.rotation
         halved_unity = not clipped_unity_exact(width, self.twiddle_width, self.rounding)
         m.submodules.rom = rom = TwiddleROM(period=rotation.period, size=rotation.table_size,
-                                            width=self.twiddle_width, halved_unity=halved_unity,
-                                            output_register=rom_output_register(self.multiplier))
+                                            width=self.twiddle_width, halved_unity=halved_unity)
         m.submodules.multiplier = multiplier = ComplexMultiplier(
             a_width=width, c_width=self.twiddle_width, multiplier=self.multiplier)
         exponent = self._exponent(m)
