@@ -17,7 +17,8 @@ from fdcnn.golden.permute import buffer_permutation, transpose_order
 from fdcnn.hdl.fft.butterfly import ButterflyStage
 from fdcnn.hdl.fft.sample import sample_layout
 from fdcnn.hdl.permute import PermutationBuffer
-from fdcnn.hdl.fft.twiddle import BLOCK_ROM_MIN_DEPTH, TwiddleMultiplier, TwiddleROM
+from fdcnn.hdl.fft.twiddle import (BLOCK_ROM_MIN_DEPTH, REGISTERED_ROM_MIN_DEPTH,
+                                   TwiddleMultiplier, TwiddleROM)
 from tb.simulation import run_cycles
 
 
@@ -134,16 +135,17 @@ def test_butterfly_stage_matches_golden(span, shift, width_change, rounding, min
     (Rotation(16, R2_FACTORS), 18, "convergent", False, "3mult"),
     (Rotation(32, R2_FACTORS), 12, "truncate", True, "3mult"),
     (Rotation(64, R22_FACTORS), 12, "half_up", True, "3mult"),
-    (Rotation(2 * BLOCK_ROM_MIN_DEPTH, R2_FACTORS), 18, "convergent", True, "4mult"),
-    (Rotation(2 * BLOCK_ROM_MIN_DEPTH, R2_FACTORS), 18, "convergent", False, "3mult")],
+    (Rotation(2 * REGISTERED_ROM_MIN_DEPTH, R2_FACTORS), 18, "convergent", True, "4mult"),
+    (Rotation(2 * REGISTERED_ROM_MIN_DEPTH, R2_FACTORS), 18, "convergent", False, "3mult")],
     ids=lambda value: f"{value.period}x{len(value.factors)}" if isinstance(value, Rotation)
     else str(value))
 def test_twiddle_multiplier_matches_golden(rotation, twiddle_width, rounding, inverse,
                                            multiplier):
     """Each valid sample is multiplied by the ``W`` of its position in the block (counted by
     the multiplier itself), ``e = 0`` passes, :attr:`TwiddleMultiplier.latency` cycles later
-    (6: the ROM's two registers, the multiplier's three, the rounding); ``inverse`` samples
-    arrive with real and imaginary parts swapped, as the FFT feeds them."""
+    (one more where the ROM has an output register: :data:`REGISTERED_ROM_MIN_DEPTH` words
+    and more); ``inverse`` samples arrive with real and imaginary parts swapped, as the FFT
+    feeds them."""
     width = 12
     rng = np.random.default_rng(rotation.period)
     real, imag = _frames(rng, 2, 2 * rotation.period, width)
@@ -158,7 +160,7 @@ def test_twiddle_multiplier_matches_golden(rotation, twiddle_width, rounding, in
         real, imag, want_real, want_imag = imag, real, swap_real, swap_imag
     dut = TwiddleMultiplier(rotation=rotation, width=width, twiddle_width=twiddle_width,
                             rounding=rounding, multiplier=multiplier)
-    assert dut.latency == 6
+    assert dut.latency == (6 if rotation.table_size >= REGISTERED_ROM_MIN_DEPTH else 5)
     enables = _enables(real.size + dut.latency, rotation.period + 1)
     outputs = [output for output in run_cycles(dut, len(enables), _drive_samples(
         dut, real.ravel(), imag.ravel(), enables), _enabled_outputs(dut, enables))

@@ -10,7 +10,7 @@ from fdcnn.golden.permute import buffer_permutation
 from fdcnn.hdl.buffers import fresh_flag
 from fdcnn.hdl.fft.butterfly import ButterflyStage
 from fdcnn.hdl.fft.sample import fixed_tags, sample_layout
-from fdcnn.hdl.fft.twiddle import TwiddleMultiplier
+from fdcnn.hdl.fft.twiddle import TwiddleMultiplier, rotation_latency
 from fdcnn.hdl.permute import PermutationBuffer
 
 __all__ = ["FFTPipeline", "stage_delay", "pipeline_delay"]
@@ -19,7 +19,7 @@ __all__ = ["FFTPipeline", "stage_delay", "pipeline_delay"]
 def stage_delay(config: FFTConfig, stage: int) -> int:
     """Advances through a stage: its delay line, then the twiddle multiplier or (no multiplier)
     one register."""
-    rotation = TwiddleMultiplier.latency if stage in config.multiplier_stages else 1
+    rotation = rotation_latency(config.rotations[stage]) if stage in config.rotations else 1
     return config.stage_span(stage) + rotation
 
 

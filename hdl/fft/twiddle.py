@@ -12,26 +12,31 @@ from fdcnn.hdl.fft.sample import TAGS, copy_sample, sample_layout
 from fdcnn.hdl.fixed import round_shift, saturate
 from fdcnn.hdl.stream import complex_layout
 
-__all__ = ["TwiddleROM", "TwiddleMultiplier", "BLOCK_ROM_MIN_DEPTH"]
+__all__ = ["TwiddleROM", "TwiddleMultiplier", "BLOCK_ROM_MIN_DEPTH", "REGISTERED_ROM_MIN_DEPTH",
+           "rom_output_register", "rotation_latency"]
 
 #: Twiddle ROMs of at least this many words ask for block RAM (``rom_style = "block"``);
 #: smaller ones are left to the synthesis tool (LUTs, usually).
 BLOCK_ROM_MIN_DEPTH = 128
 
+#: Twiddle ROMs of at least this many words have an output register: a synthesis tool may put
+#: them in block RAM even unasked (Yosys does on ECP5 from 64 words).
+REGISTERED_ROM_MIN_DEPTH = 64
+
 
 class TwiddleROM(wiring.Component):
     """The codes of ``W = exp(−2πj·e / period)`` for ``e = 1 … size − 1``
-    (:func:`~fdcnn.golden.fft.twiddle_codes`), read into a register and then an output
-    register: ``cos``/``sin`` show ``W`` :attr:`latency` enabled cycles after ``exponent``.
-    Entry 0 (``W = 1``, which Q1.(width−1) cannot hold) holds the largest code
-    (``halved_unity=False``) or ``½`` (``2**(width − 2)``, 0: a product with it is exact and
-    scaled by one bit less). Tables of :data:`BLOCK_ROM_MIN_DEPTH` words and more are marked
-    for block RAM; synthesis tools put smaller ones in block RAM too where they see fit (Yosys
-    does on ECP5 from 64 words).
+    (:func:`~fdcnn.golden.fft.twiddle_codes`), read with a registered output: ``cos``/``sin``
+    show ``W`` :attr:`latency` enabled cycles after ``exponent``. Entry 0 (``W = 1``, which
+    Q1.(width−1) cannot hold) holds the largest code (``halved_unity=False``) or ``½``
+    (``2**(width − 2)``, 0: a product with it is exact and scaled by one bit less). Tables of
+    :data:`BLOCK_ROM_MIN_DEPTH` words and more are marked for block RAM.
 
-    The output register takes the read data as it is, so a block RAM can hold it as its own
-    output register, and the logic after the ROM (a multiplier's operand registers, or the
-    3mult pre-adders) never meets a block RAM's slow clock-to-output.
+    A table that may be block RAM (:func:`rom_output_register`) has an output register after
+    the read register, one that takes the read data as it is: the block RAM holds it as its
+    own output register, and the logic after the ROM (a multiplier's operand registers, or
+    the 3mult pre-adders) does not meet the block RAM's slow clock-to-output. A smaller table
+    is logic, whose read register is fast enough on its own.
 
     Members
     -------
@@ -39,9 +44,6 @@ class TwiddleROM(wiring.Component):
     exponent : In(range(size))
     cos, sin : Out(signed(width))
     """
-
-    #: Enabled cycles from ``exponent`` to ``cos``/``sin``: the read and output registers.
-    latency = 2
 
     def __init__(self, *, period: int, size: int, width: int, halved_unity: bool = True):
         self.period, self.size, self.width = period, size, width
@@ -60,13 +62,33 @@ class TwiddleROM(wiring.Component):
             init=[(int(c) & mask) | ((int(s) & mask) << self.width) for c, s in zip(cos, sin)],
             attrs={"rom_style": "block"} if self.size >= BLOCK_ROM_MIN_DEPTH else None)
         read = rom.read_port()
-        output = Signal.like(read.data, reset_less=True)
-        with m.If(self.en):
-            m.d.sync += output.eq(read.data)
+        output = read.data
+        if rom_output_register(self.size):
+            output = Signal.like(read.data, reset_less=True)
+            with m.If(self.en):
+                m.d.sync += output.eq(read.data)
         m.d.comb += [read.addr.eq(self.exponent), read.en.eq(self.en),
                      self.cos.eq(output[:self.width].as_signed()),
                      self.sin.eq(output[self.width:].as_signed())]
         return m
+
+    @property
+    def latency(self) -> int:
+        """Enabled cycles from ``exponent`` to ``cos``/``sin``."""
+        return 1 + rom_output_register(self.size)
+
+
+def rom_output_register(size: int) -> bool:
+    """Whether a twiddle ROM of ``size`` words has an output register
+    (:data:`REGISTERED_ROM_MIN_DEPTH`)."""
+    return size >= REGISTERED_ROM_MIN_DEPTH
+
+
+def rotation_latency(rotation: Rotation) -> int:
+    """Enabled cycles through a :class:`TwiddleMultiplier` for ``rotation``: the ROM read (and
+    its output register, :func:`rom_output_register`), the
+    :class:`~fdcnn.hdl.cmult.ComplexMultiplier`, the rounding."""
+    return 1 + rom_output_register(rotation.table_size) + ComplexMultiplier.latency + 1
 
 
 class TwiddleMultiplier(wiring.Component):
@@ -79,7 +101,8 @@ class TwiddleMultiplier(wiring.Component):
     addition per factor), read from a :class:`TwiddleROM` of ``max(e) + 1`` words. The
     product is shifted right by ``twiddle_width − 1`` with ``rounding`` and saturated to
     ``width`` bits (saturation ORed into the sample's ``overflow``). Pipeline: the sample
-    registered beside the ROM's read and output registers, the
+    registered beside the ROM's read register (and its output register, where it has one:
+    :func:`rom_output_register`), the
     :class:`~fdcnn.hdl.cmult.ComplexMultiplier`, then the rounding and saturation into ``o``'s
     register. ``e = 0`` (``W = 1``, which Q1.(T−1) cannot hold) goes through the multiplier
     too, so only the sample's tags travel beside it: as the largest code where the rounded
@@ -105,9 +128,10 @@ class TwiddleMultiplier(wiring.Component):
         super().__init__({"en": In(1), "i": In(sample_layout(width)),
                           "o": Out(sample_layout(width))})
 
-    #: Enabled cycles from ``i`` to ``o``: the ROM's two registers, the
-    #: :class:`~fdcnn.hdl.cmult.ComplexMultiplier`, the rounding.
-    latency = TwiddleROM.latency + ComplexMultiplier.latency + 1
+    @property
+    def latency(self) -> int:
+        """Enabled cycles from ``i`` to ``o`` (:func:`rotation_latency`)."""
+        return rotation_latency(self.rotation)
 
     def elaborate(self, platform):
         m = Module()
