@@ -30,11 +30,13 @@ second is followed by a twiddle multiplier unless the pair's block is 4 samples,
 saturation).
 
 Each multiplier stage is pipelined as a DSP block wants it: the butterfly register beside the
-twiddle ROM's read register (3mult: and its output register, before the pre-adders), registered
-operands, registered products, registered sum, then a register after rounding. Delay lines of
-``delay_ram_depth`` words and more are RAM (block RAM), shorter ones shift registers;
-``output_order="natural"`` adds one ``N``-word RAM that is written and read in place,
-alternating linear and bit-reversed addressing per frame.
+twiddle ROM's read register (and its output register for a ROM that may be block RAM:
+:func:`~fdcnn.hdl.fft.twiddle.rom_output_register`), registered operands, registered products,
+registered sum, then a register after rounding. What a butterfly writes into its delay line is
+registered before the difference's rounding. Delay lines of ``delay_ram_depth`` words and more
+are RAM (block RAM), shorter ones shift registers; ``output_order="natural"`` adds one
+``N``-word RAM that is written and read in place, alternating linear and bit-reversed
+addressing per frame.
 
 The inverse transform swaps real and imaginary parts at the input and at the output, which is
 exactly the forward pipeline with conjugated twiddles, so the runtime direction costs two

@@ -13,7 +13,7 @@ from fdcnn.hdl.fixed import round_shift, saturate
 from fdcnn.hdl.stream import complex_layout
 
 __all__ = ["TwiddleROM", "TwiddleMultiplier", "BLOCK_ROM_MIN_DEPTH", "REGISTERED_ROM_MIN_DEPTH",
-           "rom_output_register", "rotation_latency"]
+           "rom_output_register", "rom_latency", "rotation_latency"]
 
 #: Twiddle ROMs of at least this many words ask for block RAM (``rom_style = "block"``);
 #: smaller ones are left to the synthesis tool (LUTs, usually).
@@ -74,8 +74,8 @@ class TwiddleROM(wiring.Component):
 
     @property
     def latency(self) -> int:
-        """Enabled cycles from ``exponent`` to ``cos``/``sin``."""
-        return 1 + rom_output_register(self.size)
+        """Enabled cycles from ``exponent`` to ``cos``/``sin`` (:func:`rom_latency`)."""
+        return rom_latency(self.size)
 
 
 def rom_output_register(size: int) -> bool:
@@ -84,11 +84,16 @@ def rom_output_register(size: int) -> bool:
     return size >= REGISTERED_ROM_MIN_DEPTH
 
 
+def rom_latency(size: int) -> int:
+    """Enabled cycles through a :class:`TwiddleROM` of ``size`` words: the read register, and
+    its output register where it has one (:func:`rom_output_register`)."""
+    return 1 + rom_output_register(size)
+
+
 def rotation_latency(rotation: Rotation) -> int:
-    """Enabled cycles through a :class:`TwiddleMultiplier` for ``rotation``: the ROM read (and
-    its output register, :func:`rom_output_register`), the
-    :class:`~fdcnn.hdl.cmult.ComplexMultiplier`, the rounding."""
-    return 1 + rom_output_register(rotation.table_size) + ComplexMultiplier.latency + 1
+    """Enabled cycles through a :class:`TwiddleMultiplier` for ``rotation``: the ROM
+    (:func:`rom_latency`), the :class:`~fdcnn.hdl.cmult.ComplexMultiplier`, the rounding."""
+    return rom_latency(rotation.table_size) + ComplexMultiplier.latency + 1
 
 
 class TwiddleMultiplier(wiring.Component):
@@ -102,14 +107,14 @@ class TwiddleMultiplier(wiring.Component):
     product is shifted right by ``twiddle_width − 1`` with ``rounding`` and saturated to
     ``width`` bits (saturation ORed into the sample's ``overflow``). Pipeline: the sample
     registered beside the ROM's read register (and its output register, where it has one:
-    :func:`rom_output_register`), the
-    :class:`~fdcnn.hdl.cmult.ComplexMultiplier`, then the rounding and saturation into ``o``'s
-    register. ``e = 0`` (``W = 1``, which Q1.(T−1) cannot hold) goes through the multiplier
-    too, so only the sample's tags travel beside it: as the largest code where the rounded
-    product is then ``i`` itself (:func:`~fdcnn.golden.fft.clipped_unity_exact`: convergent
-    rounding, ``width ≤ T − 1``, the default), otherwise as ``½``, taking the exact product
-    shifted by ``T − 2`` instead of the rounded one (a multiplexer more). ``multiplier``:
-    ``4mult`` or ``3mult`` (Gauss's form, the same integers with three real multipliers).
+    :func:`rom_output_register`), the :class:`~fdcnn.hdl.cmult.ComplexMultiplier`, then the
+    rounding and saturation into ``o``'s register. ``e = 0`` (``W = 1``, which Q1.(T−1)
+    cannot hold) goes through the multiplier too, so only the sample's tags travel beside it:
+    as the largest code where the rounded product is then ``i`` itself
+    (:func:`~fdcnn.golden.fft.clipped_unity_exact`: convergent rounding, ``width ≤ T − 1``,
+    the default), otherwise as ``½``, taking the exact product shifted by ``T − 2`` instead of
+    the rounded one (a multiplexer more). ``multiplier``: ``4mult`` or ``3mult`` (Gauss's
+    form, the same integers with three real multipliers).
     ``saturation=False`` where the products are proven to fit ``width``
     (:attr:`~fdcnn.golden.fft.FFTConfig.saturation_points`): no saturation logic then.
 
