@@ -136,11 +136,16 @@ class FFT2D(wiring.Component):
                      *copy_sample(corner.i, rows.o, real=real, imag=imag, overflow=saturated)]
 
         m.submodules.columns = columns = FFTPipeline(column_config, input_overflow=True)
-        read = Signal(sample_layout(column_config.stage_widths[0]), name="corner_turn_read")
+        # The block RAM's read, registered before the columns. Its data and the tags stored
+        # with it have no reset, so that the register can be the block RAM's own output
+        # register; only ``valid`` (not stored) is reset.
+        read = Signal(sample_layout(column_config.stage_widths[0]), name="corner_turn_read",
+                      reset_less=True)
+        read_valid = Signal(name="corner_turn_read_valid")
         read_fresh = fresh_flag(m, "corner_turn_fresh", corner.advance, stall)
-        with m.If(read_fresh & ~stall):     # the block RAM's read, registered before the columns
-            m.d.sync += copy_sample(read, corner.o)
-        m.d.comb += [columns.i.eq(read), columns.stall.eq(stall),
+        with m.If(read_fresh & ~stall):
+            m.d.sync += [*copy_sample(read, corner.o), read_valid.eq(corner.o.valid)]
+        m.d.comb += [columns.i.eq(read), columns.i.valid.eq(read_valid), columns.stall.eq(stall),
                      columns.fresh.eq(fresh_flag(m, "corner_turn_read_fresh", read_fresh, stall))]
         drain_pipeline(m, columns, shell.output)
         return m

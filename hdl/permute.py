@@ -28,6 +28,15 @@ class PermutationBuffer(wiring.Component):
     and a pause between frames costs that pause only. Writes never overtake reads: a frame is
     read out in ``2**b`` cycles, no faster than the next one can be written.
 
+    Writes pass through a register (address, data, enable) on their way into the RAM, so a
+    word is written one cycle after it is taken, while its address was read (for the frame
+    before) no later than the cycle it was taken: a read and a write never meet at one
+    address in one cycle. The RAM says so to the synthesis tool (``no_rw_check``), which then
+    builds no collision logic around it, and its read data can go straight into a register
+    (a block RAM's own output register). The last word of a frame is written in the cycle
+    its frame starts to be read, at another address (the frame's first read is position 0's,
+    its last write position ``2**b − 1``'s, which every bit permutation leaves in place).
+
     Members
     -------
     stall : In(1)
@@ -55,6 +64,8 @@ class PermutationBuffer(wiring.Component):
                 raise ValueError(f"Permutation must order the bits 0 … {bits - 1}, not "
                                  f"{permutation!r}")
             size = 1 << bits
+        if size < 2:
+            raise ValueError(f"Frames must have at least 2 samples, not {size}")
         self.permutation = permutation
         self.size = size
         self.constants = checked_constants(layout, constants)
@@ -69,7 +80,8 @@ class PermutationBuffer(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         stored_in, stored_out = stored_fields(m, self.i, self.o, self.constants)
-        m.submodules.memory = memory = Memory(shape=stored_in.shape(), depth=self.size, init=[])
+        m.submodules.memory = memory = Memory(shape=stored_in.shape(), depth=self.size, init=[],
+                                              attrs={"no_rw_check": 1})
         write, read = memory.write_port(), memory.read_port(transparent_for=())
         complete = Signal(range(3))          # frames written and not yet read out
         taking = self.fresh & self.i.valid & ~self.stall
@@ -80,7 +92,14 @@ class PermutationBuffer(wiring.Component):
         read_valid = Signal()
         with m.If(self.advance):
             m.d.sync += read_valid.eq(1)
-        m.d.comb += [write.addr.eq(write_address), write.data.eq(stored_in), write.en.eq(taking),
+        # The write register: what is taken now is written in the next cycle.
+        write_data = Signal(stored_in.shape(), reset_less=True, name="write_data")
+        write_register_address = Signal.like(write_address, reset_less=True)
+        write_enable = Signal(name="write_enable")
+        m.d.sync += [write_data.eq(stored_in), write_register_address.eq(write_address),
+                     write_enable.eq(taking)]
+        m.d.comb += [write.addr.eq(write_register_address), write.data.eq(write_data),
+                     write.en.eq(write_enable),
                      read.addr.eq(read_address), read.en.eq(self.advance),
                      stored_out.eq(read.data), stored_out.valid.eq(read_valid)]
         return m

@@ -9,6 +9,7 @@ block."""
 import numpy as np
 import pytest
 from amaranth.back import verilog
+from amaranth.lib.memory import Memory
 
 from fdcnn.golden.fft import (R2_FACTORS, R22_FACTORS, Rotation, bit_reverse, butterfly_stage,
                               clipped_unity_exact, minus_j_stage, twiddle_stage)
@@ -16,6 +17,7 @@ from fdcnn.golden.fixed import round_shift, signed_bounds
 from fdcnn.golden.permute import buffer_permutation, transpose_order
 from fdcnn.hdl.fft.butterfly import ButterflyStage
 from fdcnn.hdl.fft.sample import sample_layout
+from fdcnn.hdl import permute
 from fdcnn.hdl.permute import PermutationBuffer
 from fdcnn.hdl.fft.twiddle import (BLOCK_ROM_MIN_DEPTH, REGISTERED_ROM_MIN_DEPTH,
                                    TwiddleMultiplier, TwiddleROM)
@@ -56,12 +58,13 @@ def _enabled_outputs(dut, enables):
     return sample
 
 
-def _self_paced(dut, real, imag, seed, *, registered, gap=0.3, stall=0.3):
+def _self_paced(dut, real, imag, seed, *, registered, gap=0.3, stall=0.3, watch=None):
     """Stream ``real``/``imag`` through an element that advances on its own, as the pipeline
     feeds it: sample ``k`` is presented (``fresh``) on a random subset of cycles and taken on
     the first one without ``stall`` (raised at random); after the last sample the input stays
     empty, so the element must flush. Returns the valid outputs in order: ``o`` on advancing
-    cycles, or (``registered``) the cycle after."""
+    cycles, or (``registered``) the cycle after. ``watch(ctx)``, if given, looks at the design
+    on every cycle."""
     rng = np.random.default_rng(seed)
     state = {"next": 0, "presented": False, "stalled": False, "advanced": False}
     cycles = 40 * (len(real) + 64)
@@ -77,6 +80,8 @@ def _self_paced(dut, real, imag, seed, *, registered, gap=0.3, stall=0.3):
         ctx.set(dut.i.imag, int(imag[index]) if present else 0)
 
     def sample(ctx, cycle):
+        if watch is not None:
+            watch(ctx)
         shown = registered and state["advanced"] or not registered and ctx.get(dut.advance)
         state["advanced"] = ctx.get(dut.advance)
         if state["presented"] and not state["stalled"]:
@@ -215,6 +220,57 @@ def test_permutation_buffer_reorders(rows, columns, reversed_columns):
     assert list(got[:, 1]) == list(-frames[:, leaving].ravel())
 
 
+class _PortKeepingMemory(Memory):
+    """A memory that lists the ports it gives out (in ``kept_ports``), for a test to watch."""
+
+    kept_ports = []
+
+    def write_port(self, **kwargs):
+        port = super().write_port(**kwargs)
+        self.kept_ports.append(port)
+        return port
+
+    def read_port(self, **kwargs):
+        port = super().read_port(**kwargs)
+        self.kept_ports.append(port)
+        return port
+
+
+@pytest.mark.parametrize("permuted", [True, False])
+@pytest.mark.parametrize("gap", [0, 0.3])
+def test_permutation_buffer_never_reads_a_word_as_it_is_written(monkeypatch, permuted, gap):
+    """The buffer's RAM is marked ``no_rw_check`` (the synthesis tool builds no logic for a
+    read and a write of one address in one cycle), so that must never happen: frames back to
+    back (reads and writes in step) and with gaps, bit reversal and a frame delay."""
+    monkeypatch.setattr(_PortKeepingMemory, "kept_ports", [])
+    monkeypatch.setattr(permute, "Memory", _PortKeepingMemory)
+    size = 32
+    frames = np.random.default_rng(size).integers(-512, 512, (3, size))
+    positions = np.arange(size)
+    order = bit_reverse(positions, 5) if permuted else positions
+    dut = (PermutationBuffer(permutation=buffer_permutation(order, positions),
+                             layout=sample_layout(10)) if permuted
+           else PermutationBuffer(size=size, layout=sample_layout(10)))
+    collisions = []
+
+    def watch(ctx):
+        write, read = _PortKeepingMemory.kept_ports
+        if (ctx.get(write.en) and ctx.get(read.en)
+                and ctx.get(write.addr) == ctx.get(read.addr)):
+            collisions.append(ctx.get(read.addr))
+
+    stream = frames[:, order].ravel()
+    got = _self_paced(dut, stream, stream, size, registered=True, gap=gap, stall=0.1,
+                      watch=watch)
+    assert [real for real, _, _ in got] == list(frames.ravel())
+    assert collisions == []
+
+
 def test_permutation_buffer_rejects_a_non_permutation():
     with pytest.raises(ValueError, match=r"Permutation must order the bits 0 … 2, not \(0, 0, 1\)"):
         PermutationBuffer(permutation=(0, 0, 1), layout=sample_layout(8))
+
+
+def test_permutation_buffer_rejects_one_sample_frames():
+    with pytest.raises(ValueError, match=r"Frames must have at least 2 samples, not 1"):
+        PermutationBuffer(size=1, layout=sample_layout(8))
