@@ -11,12 +11,18 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 
-__all__ = ["RAM_MIN_DEPTH", "DelayLine", "checked_constants", "stored_fields", "fresh_flag"]
+__all__ = ["RAM_MIN_DEPTH", "REGISTERED_RAM_MIN_DEPTH", "DelayLine", "checked_constants",
+           "stored_fields", "fresh_flag"]
 
 #: Default of :class:`DelayLine`'s ``ram_min_depth``: delay lines at least this long are written
 #: as RAM (block RAM, or LUT RAM where Yosys finds it cheaper); shorter ones as shift registers
 #: without reset on the data (SRLs on Xilinx parts).
 RAM_MIN_DEPTH = 64
+
+#: Memories (RAM or ROM) of at least this many words have an output register after their read
+#: register: a synthesis tool may put them in block RAM even unasked (Yosys does on ECP5 from
+#: 64 words), whose clock-to-output is slow, and the register can be the block RAM's own.
+REGISTERED_RAM_MIN_DEPTH = 64
 
 
 class DelayLine(wiring.Component):

@@ -32,7 +32,7 @@ direction with ``direction="runtime"``; the inverse swaps real and imaginary par
 and at the output only.
 """
 
-from amaranth.hdl import Module, Signal
+from amaranth.hdl import Module
 from amaranth.lib import wiring
 
 from fdcnn.golden.fft2d import FFT2DConfig, FFT2DModel
@@ -85,11 +85,11 @@ class FFT2D(wiring.Component):
     @property
     def latency(self) -> int:
         """Clock cycles from a frame's first input handshake to its first output handshake,
-        without gaps or stalls: input slice, input register, row pipeline, corner turn and the
-        register after its block RAM, column pipeline, output slice."""
+        without gaps or stalls: input slice, input register, row pipeline, corner turn (with
+        its output register from 64 words), column pipeline, output slice."""
         config = self.model.config
         return (INPUT_SLICE_LATENCY + 1 + pipeline_delay(config.row_config)
-                + PermutationBuffer.delay(config.size) + 1 + pipeline_delay(config.column_config)
+                + PermutationBuffer.delay(config.size) + pipeline_delay(config.column_config)
                 + FramedOutput.latency)
 
     def describe(self) -> dict:
@@ -136,16 +136,7 @@ class FFT2D(wiring.Component):
                      *copy_sample(corner.i, rows.o, real=real, imag=imag, overflow=saturated)]
 
         m.submodules.columns = columns = FFTPipeline(column_config, input_overflow=True)
-        # The block RAM's read, registered before the columns. Its data and the tags stored
-        # with it have no reset, so that the register can be the block RAM's own output
-        # register; only ``valid`` (not stored) is reset.
-        read = Signal(sample_layout(column_config.stage_widths[0]), name="corner_turn_read",
-                      reset_less=True)
-        read_valid = Signal(name="corner_turn_read_valid")
-        read_fresh = fresh_flag(m, "corner_turn_fresh", corner.advance, stall)
-        with m.If(read_fresh & ~stall):
-            m.d.sync += [*copy_sample(read, corner.o), read_valid.eq(corner.o.valid)]
-        m.d.comb += [columns.i.eq(read), columns.i.valid.eq(read_valid), columns.stall.eq(stall),
-                     columns.fresh.eq(fresh_flag(m, "corner_turn_read_fresh", read_fresh, stall))]
+        m.d.comb += [*copy_sample(columns.i, corner.o), columns.stall.eq(stall),
+                     columns.fresh.eq(fresh_flag(m, "corner_turn_fresh", corner.advance, stall))]
         drain_pipeline(m, columns, shell.output)
         return m

@@ -39,12 +39,16 @@ __all__ = ["FrameNorm"]
 #: squares, accumulation, the squares of ``S`` and ``N·Q``, ``|S|²``, ``D``, its leading one,
 #: the table index, the table read (one register each, for the clock's sake).
 STATISTICS_CYCLES = 9
-#: Registers between the buffer's output and ``a = N·v − S`` (which takes the bank's ``1/√``
-#: along): the buffer's first word is out two cycles after the last sample enters the input
-#: register.
-ALIGNMENT = STATISTICS_CYCLES - 2
 #: Steps after the alignment: numerator, product, rounding bias, shift, saturation.
 OUTPUT_STEPS = 5
+
+
+def alignment(frame):
+    """Registers between the buffer's output and ``a = N·v − S`` (which takes the bank's
+    ``1/√`` along), so that the frame's coefficients are there: the buffer's first word is out
+    ``1 +`` :meth:`~fdcnn.hdl.permute.PermutationBuffer.read_latency` cycles after the last
+    sample enters the input register."""
+    return STATISTICS_CYCLES - 1 - PermutationBuffer.read_latency(frame)
 
 
 def _sample_layout(width):
@@ -85,7 +89,8 @@ class FrameNorm(wiring.Component):
     def latency(self) -> int:
         """Cycles from a frame's first input handshake to its first output handshake, without
         gaps or stalls: the frame is buffered whole first."""
-        return (INPUT_SLICE_LATENCY + 1 + PermutationBuffer.delay(self.model.frame) + ALIGNMENT
+        return (INPUT_SLICE_LATENCY + 1 + PermutationBuffer.delay(self.model.frame)
+                + alignment(self.model.frame)
                 + OUTPUT_STEPS + FramedOutput.latency)
 
     def describe(self) -> dict:
@@ -129,10 +134,10 @@ class FrameNorm(wiring.Component):
 
         coefficients = self._statistics(m, sample, sample_last, enable)
         read = fresh_flag(m, "read", buffer.advance, ~enable)   # buffer.o is a new word
-        m.submodules.alignment = alignment = DelayLine(sample.shape(), ALIGNMENT)
-        m.d.comb += [alignment.en.eq(enable), alignment.i.eq(buffer.o),
-                     alignment.i.valid.eq(buffer.o.valid & read)]
-        result, saturated, valid = self._normalize(m, alignment.o, coefficients, enable)
+        m.submodules.alignment = aligned = DelayLine(sample.shape(), alignment(frame))
+        m.d.comb += [aligned.en.eq(enable), aligned.i.eq(buffer.o),
+                     aligned.i.valid.eq(buffer.o.valid & read)]
+        result, saturated, valid = self._normalize(m, aligned.o, coefficients, enable)
         m.d.comb += [output.w_en.eq(valid), output.w_data.real.eq(result[0]),
                      output.w_data.imag.eq(result[1]), output.w_overflow.eq(saturated)]
         return m

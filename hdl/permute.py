@@ -7,16 +7,17 @@ from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from fdcnn.hdl.buffers import checked_constants, stored_fields
+from fdcnn.hdl.buffers import REGISTERED_RAM_MIN_DEPTH, checked_constants, fresh_flag, stored_fields
 from fdcnn.hdl.shapes import index_range
 
 __all__ = ["PermutationBuffer"]
 
 
 class PermutationBuffer(wiring.Component):
-    """Frames of ``2**b`` samples in, the same frames reordered out, ``2**b + 1`` advances
-    later, in one ``2**b``-word RAM. Without a ``permutation`` it is a frame delay of ``size``
-    samples (any size), in the same order.
+    """Frames of ``2**b`` samples in, the same frames reordered out, :meth:`delay` advances
+    later (``2**b`` plus the :meth:`read_latency`), in one ``2**b``-word RAM. Without a
+    ``permutation`` it is a frame delay of ``size`` samples (any size from 2), in the same
+    order.
 
     Frame ``f``'s sample at stream position ``n`` is written at address ``P^f(n)``, ``P`` being
     the bit permutation ``permutation`` (address bit ``i`` is position bit ``π[i]``; the
@@ -32,10 +33,15 @@ class PermutationBuffer(wiring.Component):
     word is written one cycle after it is taken, while its address was read (for the frame
     before) no later than the cycle it was taken: a read and a write never meet at one
     address in one cycle. The RAM says so to the synthesis tool (``no_rw_check``), which then
-    builds no collision logic around it, and its read data can go straight into a register
-    (a block RAM's own output register). The last word of a frame is written in the cycle
-    its frame starts to be read, at another address (the frame's first read is position 0's,
-    its last write position ``2**b − 1``'s, which every bit permutation leaves in place).
+    builds no collision logic around it. The last word of a frame is written in the cycle its
+    frame starts to be read, at another address (the frame's first read is position 0's, its
+    last write position ``2**b − 1``'s, which every bit permutation leaves in place).
+
+    A buffer of :data:`~fdcnn.hdl.buffers.REGISTERED_RAM_MIN_DEPTH` words or more has an
+    output register after the RAM's read register, one that takes the read data as it is (no
+    reset, one enable): it can be a block RAM's own output register, so that what follows the
+    buffer does not meet the block RAM's slow clock-to-output. Then ``advance`` is the output
+    register's: a read word moves into it on the next cycle without ``stall``.
 
     Members
     -------
@@ -46,9 +52,9 @@ class PermutationBuffer(wiring.Component):
     fresh : In(1)
         ``i`` has not been seen by the buffer before: taken when valid and not ``stall``.
     advance : Out(1)
-        A word was read (into ``o``).
+        A word moved into ``o``.
     o : Out(layout)
-        The word read at the last ``advance`` (``valid`` once anything has been read).
+        The word that moved at the last ``advance`` (``valid`` once one has).
 
     ``constants`` names fields of ``i`` that always hold the given value: the RAM does not
     store them (:func:`~fdcnn.hdl.buffers.stored_fields`).
@@ -73,9 +79,15 @@ class PermutationBuffer(wiring.Component):
                           "advance": Out(1), "o": Out(layout)})
 
     @staticmethod
+    def read_latency(size: int) -> int:
+        """Cycles without ``stall`` from a word's read to it on ``o``: the RAM's read register,
+        and the output register where the buffer has one (``size`` words or more)."""
+        return 1 + (size >= REGISTERED_RAM_MIN_DEPTH)
+
+    @staticmethod
     def delay(size: int) -> int:
         """Advances from a frame's first sample in to its first sample out."""
-        return size + 1
+        return size + PermutationBuffer.read_latency(size)
 
     def elaborate(self, platform):
         m = Module()
@@ -85,13 +97,11 @@ class PermutationBuffer(wiring.Component):
         write, read = memory.write_port(), memory.read_port(transparent_for=())
         complete = Signal(range(3))          # frames written and not yet read out
         taking = self.fresh & self.i.valid & ~self.stall
-        m.d.comb += self.advance.eq(~self.stall & (complete != 0))
+        reading = Signal()
+        m.d.comb += reading.eq(~self.stall & (complete != 0))
         write_address, write_last = self._addressing(m, "write", taking, first_power=0)
-        read_address, read_last = self._addressing(m, "read", self.advance, first_power=1)
+        read_address, read_last = self._addressing(m, "read", reading, first_power=1)
         m.d.sync += complete.eq(complete + write_last - read_last)
-        read_valid = Signal()
-        with m.If(self.advance):
-            m.d.sync += read_valid.eq(1)
         # The write register: what is taken now is written in the next cycle.
         write_data = Signal(stored_in.shape(), reset_less=True, name="write_data")
         write_register_address = Signal.like(write_address, reset_less=True)
@@ -100,9 +110,25 @@ class PermutationBuffer(wiring.Component):
                      write_enable.eq(taking)]
         m.d.comb += [write.addr.eq(write_register_address), write.data.eq(write_data),
                      write.en.eq(write_enable),
-                     read.addr.eq(read_address), read.en.eq(self.advance),
-                     stored_out.eq(read.data), stored_out.valid.eq(read_valid)]
+                     read.addr.eq(read_address), read.en.eq(reading)]
+        self._output(m, reading, read.data, stored_out)
         return m
+
+    def _output(self, m, reading, read_data, stored_out):
+        """``stored_out`` and ``advance``: the read register itself, or (a buffer that may be
+        block RAM) an output register after it, which takes a read word on the next cycle
+        without ``stall``."""
+        output, advance = read_data, reading
+        if self.read_latency(self.size) > 1:
+            output = Signal.like(read_data, reset_less=True, name="output")
+            advance = ~self.stall & fresh_flag(m, "read_fresh", reading, self.stall)
+            with m.If(advance):
+                m.d.sync += output.eq(read_data)
+        output_valid = Signal()             # o holds a word that was read (not a reset filler)
+        with m.If(advance):
+            m.d.sync += output_valid.eq(1)
+        m.d.comb += [self.advance.eq(advance), stored_out.eq(output),
+                     stored_out.valid.eq(output_valid)]
 
     def _addressing(self, m, name, step, *, first_power):
         """A frame position counter and the permutation ``P^k`` of its frame (``k`` counted

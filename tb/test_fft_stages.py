@@ -19,8 +19,8 @@ from fdcnn.hdl.fft.butterfly import ButterflyStage
 from fdcnn.hdl.fft.sample import sample_layout
 from fdcnn.hdl import permute
 from fdcnn.hdl.permute import PermutationBuffer
-from fdcnn.hdl.fft.twiddle import (BLOCK_ROM_MIN_DEPTH, REGISTERED_ROM_MIN_DEPTH,
-                                   TwiddleMultiplier, TwiddleROM)
+from fdcnn.hdl.buffers import REGISTERED_RAM_MIN_DEPTH
+from fdcnn.hdl.fft.twiddle import BLOCK_ROM_MIN_DEPTH, TwiddleMultiplier, TwiddleROM
 from tb.simulation import run_cycles
 
 
@@ -140,15 +140,15 @@ def test_butterfly_stage_matches_golden(span, shift, width_change, rounding, min
     (Rotation(16, R2_FACTORS), 18, "convergent", False, "3mult"),
     (Rotation(32, R2_FACTORS), 12, "truncate", True, "3mult"),
     (Rotation(64, R22_FACTORS), 12, "half_up", True, "3mult"),
-    (Rotation(2 * REGISTERED_ROM_MIN_DEPTH, R2_FACTORS), 18, "convergent", True, "4mult"),
-    (Rotation(2 * REGISTERED_ROM_MIN_DEPTH, R2_FACTORS), 18, "convergent", False, "3mult")],
+    (Rotation(2 * REGISTERED_RAM_MIN_DEPTH, R2_FACTORS), 18, "convergent", True, "4mult"),
+    (Rotation(2 * REGISTERED_RAM_MIN_DEPTH, R2_FACTORS), 18, "convergent", False, "3mult")],
     ids=lambda value: f"{value.period}x{len(value.factors)}" if isinstance(value, Rotation)
     else str(value))
 def test_twiddle_multiplier_matches_golden(rotation, twiddle_width, rounding, inverse,
                                            multiplier):
     """Each valid sample is multiplied by the ``W`` of its position in the block (counted by
     the multiplier itself), ``e = 0`` passes, :attr:`TwiddleMultiplier.latency` cycles later
-    (one more where the ROM has an output register: :data:`REGISTERED_ROM_MIN_DEPTH` words
+    (one more where the ROM has an output register: :data:`REGISTERED_RAM_MIN_DEPTH` words
     and more); ``inverse`` samples arrive with real and imaginary parts swapped, as the FFT
     feeds them."""
     width = 12
@@ -165,7 +165,7 @@ def test_twiddle_multiplier_matches_golden(rotation, twiddle_width, rounding, in
         real, imag, want_real, want_imag = imag, real, swap_real, swap_imag
     dut = TwiddleMultiplier(rotation=rotation, width=width, twiddle_width=twiddle_width,
                             rounding=rounding, multiplier=multiplier)
-    assert dut.latency == (6 if rotation.table_size >= REGISTERED_ROM_MIN_DEPTH else 5)
+    assert dut.latency == (6 if rotation.table_size >= REGISTERED_RAM_MIN_DEPTH else 5)
     enables = _enables(real.size + dut.latency, rotation.period + 1)
     outputs = [output for output in run_cycles(dut, len(enables), _drive_samples(
         dut, real.ravel(), imag.ravel(), enables), _enabled_outputs(dut, enables))

@@ -7,21 +7,18 @@ from amaranth.lib.wiring import In, Out
 
 from fdcnn.golden.fft import Rotation, clipped_unity_exact, twiddle_codes
 from fdcnn.golden.fixed import check_rounding
+from fdcnn.hdl.buffers import REGISTERED_RAM_MIN_DEPTH
 from fdcnn.hdl.cmult import ComplexMultiplier
 from fdcnn.hdl.fft.sample import TAGS, copy_sample, sample_layout
 from fdcnn.hdl.fixed import round_shift, saturate
 from fdcnn.hdl.stream import complex_layout
 
-__all__ = ["TwiddleROM", "TwiddleMultiplier", "BLOCK_ROM_MIN_DEPTH", "REGISTERED_ROM_MIN_DEPTH",
+__all__ = ["TwiddleROM", "TwiddleMultiplier", "BLOCK_ROM_MIN_DEPTH",
            "rom_output_register", "rom_latency", "rotation_latency"]
 
 #: Twiddle ROMs of at least this many words ask for block RAM (``rom_style = "block"``);
 #: smaller ones are left to the synthesis tool (LUTs, usually).
 BLOCK_ROM_MIN_DEPTH = 128
-
-#: Twiddle ROMs of at least this many words have an output register: a synthesis tool may put
-#: them in block RAM even unasked (Yosys does on ECP5 from 64 words).
-REGISTERED_ROM_MIN_DEPTH = 64
 
 
 class TwiddleROM(wiring.Component):
@@ -80,8 +77,8 @@ class TwiddleROM(wiring.Component):
 
 def rom_output_register(size: int) -> bool:
     """Whether a twiddle ROM of ``size`` words has an output register
-    (:data:`REGISTERED_ROM_MIN_DEPTH`)."""
-    return size >= REGISTERED_ROM_MIN_DEPTH
+    (:data:`~fdcnn.hdl.buffers.REGISTERED_RAM_MIN_DEPTH`)."""
+    return size >= REGISTERED_RAM_MIN_DEPTH
 
 
 def rom_latency(size: int) -> int:
