@@ -9,22 +9,39 @@ from amaranth.hdl import Const, Mux
 
 from fdcnn.golden.fixed import check_rounding, round_shift, signed_bounds
 
-__all__ = ["round_shift", "round_shift_by", "round_bias_by", "rounded_sum", "saturate"]
+__all__ = ["round_shift", "round_shift_by", "rounding_constant", "round_bias_by", "rounded_sum",
+           "saturate", "DSP_OPERAND_BITS", "product_parts"]
+
+#: Operand bits of the smallest DSP multipliers targeted (18×18: MULT18X18D, and DSP48E1's B
+#: port); :func:`product_parts` splits wider operands.
+DSP_OPERAND_BITS = 18
 
 
-def round_bias_by(value, amount, rounding):
-    """``value`` plus what :func:`round_shift_by` adds before its shift, so that
-    ``round_bias_by(value, amount, rounding) >> amount`` is the rounded result: the two halves
-    of the operation, for a pipeline register between them."""
+def rounding_constant(amount, rounding):
+    """What :func:`round_bias_by` adds for a run-time ``amount`` besides the lowest kept bit: a
+    function of the amount alone (``2**(amount − 1)``, one less for ``convergent`` when the
+    amount is not 0), so a pipeline may form it in a register ahead of the value."""
     check_rounding(rounding)
     if rounding == "truncate":
-        return value
+        return Const(0, 1)
     half = (Const(1, 1) << amount) >> 1         # 2**(amount − 1); 0 for amount 0
     if rounding == "half_up":
-        return value + half
-    shifting = amount != 0                      # convergent: as round_shift, none for 0
-    odd = value.bit_select(amount, 1)           # the lowest kept bit
-    return value + half - shifting + (odd & shifting)
+        return half
+    return half - (amount != 0)                 # convergent: as round_shift, none for 0
+
+
+def round_bias_by(value, amount, rounding, constant=None):
+    """``value`` plus what :func:`round_shift_by` adds before its shift, so that
+    ``round_bias_by(value, amount, rounding) >> amount`` is the rounded result: the two halves
+    of the operation, for a pipeline register between them. ``constant`` is
+    :func:`rounding_constant`'s value for ``amount``, where the caller has it in a register
+    (then the sum is one adder whose carry-in is the kept bit)."""
+    if constant is None:
+        constant = rounding_constant(amount, rounding)
+    if rounding != "convergent":
+        return value + constant
+    odd = value.bit_select(amount, 1) & (amount != 0)      # the lowest kept bit
+    return value + constant + odd
 
 
 def round_shift_by(value, amount, rounding):
@@ -57,3 +74,30 @@ def saturate(value, width, possible=True):
         return value[:width].as_signed(), 0
     above, below = value > high, value < low
     return Mux(above, high, Mux(below, low, value)), above | below
+
+
+def _operand_parts(value):
+    """``value`` as ``(part, shift)`` pairs of at most :data:`DSP_OPERAND_BITS` bits: itself,
+    or (wider) ``H = value >> 17`` (signed like ``value``) and its low 17 bits (unsigned)."""
+    low_bits = DSP_OPERAND_BITS - 1
+    if len(value) <= DSP_OPERAND_BITS:
+        return [(value, 0)]
+    high = value[low_bits:]
+    return [(high.as_signed() if value.shape().signed else high, low_bits),
+            (value[:low_bits], 0)]
+
+
+def product_parts(a, b=None):
+    """``(product, shift)`` pairs whose shifted products add up to ``a·b`` (``a²`` without
+    ``b``), each product of operands of at most :data:`DSP_OPERAND_BITS` bits while ``a`` and
+    ``b`` have at most 35: an operand wider than 18 bits is split into its upper part and its
+    low 17 bits. A square's two cross products are one, counted twice (one more shift). Give
+    each product its own register, so that the DSP blocks hold them and the additions come a
+    cycle later."""
+    a_parts = _operand_parts(a)
+    if b is None:
+        return [(x * y, x_shift + y_shift + (index != other))
+                for index, (x, x_shift) in enumerate(a_parts)
+                for other, (y, y_shift) in enumerate(a_parts) if index <= other]
+    return [(x * y, x_shift + y_shift)
+            for x, x_shift in a_parts for y, y_shift in _operand_parts(b)]

@@ -7,18 +7,21 @@ While a frame streams in, each sample goes into a frame buffer
 (:class:`~fdcnn.hdl.permute.PermutationBuffer` without a permutation: ``N`` words, each read
 for the old frame as the new frame's sample takes its place) and into the statistics: two
 squarers and three accumulators (``S`` real and imaginary, ``Q``). At a frame's end the totals
-enter a pipeline of one register per operation: ``S``'s squares and ``N·Q``; ``|S|²``; ``D``;
-its leading one; the normalized table index; the ``1/√`` table read (a ``2**T``-word ROM) with
-the output shift. The
-results land in one of two coefficient banks (frames alternate), so a frame's coefficients are
-ready before its first sample leaves the buffer and stay until its last. Each sample then
-leaves through five registered steps: ``a = N·v − S``; ``a·R`` (two multipliers with
-registered operands and products); the rounding increment; the frame's shift; saturation.
+enter a pipeline of one register per operation: the parts of ``S``'s squares (each one DSP
+block's product, :func:`~fdcnn.hdl.fixed.product_parts`) and ``N·Q``; the squares; ``|S|²``;
+``D``; its leading one; its alignment; the normalized table index; the ``1/√`` table read (a ``2**T``-word
+ROM) with the output shift. The results land in one of two coefficient banks (frames
+alternate), so a frame's coefficients are ready before its first sample leaves the buffer and
+stay until its last. Each sample then leaves through six registered steps: ``a = N·v − S``;
+the parts of ``a·R`` (DSP-block products with registered operands); their sum, beside the
+rounding's constant for the frame's shift; the rounding increment; the shift; saturation.
 
 Everything moves on every cycle the output can take a sample (one clock enable, the output
 slice's room), so the last frame leaves without a following frame and a pause costs the pause.
-Multipliers: 2 squarers, 2 for ``|S|²`` (once per frame), 2 for ``a·R``; ``N·v`` and ``N·Q``
-are constant products (shifts for a power-of-two ``N``).
+Multipliers: 2 squarers, 2 for ``|S|²`` (once per frame), 2 for ``a·R``, each product with an
+operand wider than 18 bits in parts (:func:`~fdcnn.hdl.fixed.product_parts`: three for a
+square, two or four for ``a·R``); ``N·v`` and ``N·Q`` are constant products (shifts for a
+power-of-two ``N``).
 """
 
 from amaranth.hdl import Cat, Module, Mux, Signal, signed, unsigned
@@ -28,7 +31,7 @@ from amaranth.lib.memory import Memory
 from fdcnn.golden.norm import FrameNormModel, NormConfig, rsqrt_table
 from fdcnn.hdl.axis import describe_format
 from fdcnn.hdl.buffers import DelayLine, fresh_flag
-from fdcnn.hdl.fixed import round_bias_by, saturate
+from fdcnn.hdl.fixed import product_parts, round_bias_by, rounding_constant, saturate
 from fdcnn.hdl.permute import PermutationBuffer
 from fdcnn.hdl.stream import (INPUT_SLICE_LATENCY, TLAST_PORT_DESCRIPTIONS, FramedOutput,
                               frame_block_members, frame_shell)
@@ -36,11 +39,13 @@ from fdcnn.hdl.stream import (INPUT_SLICE_LATENCY, TLAST_PORT_DESCRIPTIONS, Fram
 __all__ = ["FrameNorm"]
 
 #: Enabled cycles from a frame's last sample in the input register to its ``1/√`` in a bank:
-#: squares, accumulation, the squares of ``S`` and ``N·Q``, ``|S|²``, ``D``, its leading one,
-#: the table index, the table read (one register each, for the clock's sake).
-STATISTICS_CYCLES = 9
-#: Steps after the alignment: numerator, product, rounding bias, shift, saturation.
-OUTPUT_STEPS = 5
+#: squares, accumulation, the parts of the squares of ``S`` (DSP-block products) and ``N·Q``,
+#: the squares, ``|S|²``, ``D``, its leading one, its alignment, the table index, the table read
+#: (one register each, for the clock's sake).
+STATISTICS_CYCLES = 11
+#: Steps after the alignment: numerator, the product's parts, product, rounding bias, shift,
+#: saturation.
+OUTPUT_STEPS = 6
 
 
 def alignment(frame):
@@ -49,6 +54,30 @@ def alignment(frame):
     ``1 +`` :meth:`~fdcnn.hdl.permute.PermutationBuffer.read_latency` cycles after the last
     sample enters the input register."""
     return STATISTICS_CYCLES - 1 - PermutationBuffer.read_latency(frame)
+
+
+def bit_length(value):
+    """The position of ``value``'s leading one plus one (0 for 0), as ``int.bit_length``: a
+    tree of multiplexers, each choosing the upper part's length where it has a one, so the
+    depth grows with the logarithm of the width."""
+    width = len(value)
+    if width == 1:
+        return value[0]
+    half = 1 << ((width - 1).bit_length() - 1)      # the largest power of two below width
+    low, high = value[:half], value[half:]
+    return Mux(high.any(), half + bit_length(high), bit_length(low))
+
+
+def _registered_sum(m, parts, name):
+    """The sum of ``(product, shift)`` ``parts`` (:func:`~fdcnn.hdl.fixed.product_parts`),
+    each product in a register of its own (no reset: a DSP block's output register) that
+    moves with the enclosing enable; the caller registers the sum a cycle later."""
+    registers = []
+    for index, (product, shift) in enumerate(parts):
+        register = Signal(product.shape(), reset_less=True, name=f"{name}_part{index}")
+        m.d.sync += register.eq(product)
+        registers.append(register << shift)
+    return sum(registers)
 
 
 def _sample_layout(width):
@@ -76,7 +105,11 @@ class FrameNorm(wiring.Component):
 
     @property
     def multipliers(self) -> int:
-        return 6
+        """Real multipliers: the squarers, the parts of ``|S|²`` and ``a·R``'s."""
+        sum_bits = Signal(signed(self.model.config.sum_width))
+        numerator = Signal(signed(self.model.config.numerator_width))
+        gain = Signal(unsigned(self.model.config.rsqrt_width))
+        return 2 + 2 * len(product_parts(sum_bits)) + 2 * len(product_parts(numerator, gain))
 
     @property
     def buffer_words(self) -> dict:
@@ -154,16 +187,18 @@ class FrameNorm(wiring.Component):
         squared_last = Signal()
         sums = [Signal(sum_shape, name=f"sum_{part}") for part in ("real", "imag")]
         energy = Signal(energy_shape)
-        totals = [Signal(sum_shape, name=f"total_{part}") for part in ("real", "imag")]
+        totals = [Signal(sum_shape, name=f"total_{part}", reset_less=True)
+                  for part in ("real", "imag")]     # no reset: a DSP block's operand registers
         total_energy = Signal(energy_shape)
         steps = Signal(STATISTICS_CYCLES - 2)    # which per-frame steps hold a frame's figures
         step_bank = Signal(STATISTICS_CYCLES - 2)
         sum_squares = [Signal(unsigned(2 * config.sum_width), name=f"sum_square_{part}")
                        for part in ("real", "imag")]
         norm_sq = Signal(unsigned(2 * config.sum_width + 1))
-        scaled_energy = [Signal(unsigned(width), name=f"scaled_energy{step}") for step in range(2)]
+        scaled_energy = [Signal(unsigned(width), name=f"scaled_energy{step}")
+                         for step in range(3)]
         variance = Signal(unsigned(width))
-        normalized = Signal(unsigned(width))     # D again, beside its alignment
+        delayed_variance = [Signal(unsigned(width), name=f"variance{step}") for step in range(2)]
         index = Signal(unsigned(bits))
         aligned = Signal(range(width + bits))
         half_shift = Signal(range(width + 1))
@@ -177,10 +212,7 @@ class FrameNorm(wiring.Component):
                        init=[int(word) for word in rsqrt_table(bits, config.rsqrt_width)])
         m.submodules.rsqrt_table = table
         lookup = table.read_port()
-        length = Signal(range(width + 1))
-        for bit in range(width):
-            with m.If(variance[bit]):
-                m.d.comb += length.eq(bit + 1)
+        length = Signal(range(width + 1))       # D's leading one, then its alignment
         m.d.comb += [lookup.addr.eq(index), lookup.en.eq(enable)]
         with m.If(enable):
             m.d.sync += [
@@ -188,17 +220,19 @@ class FrameNorm(wiring.Component):
                 squared.eq(sample), squared_last.eq(sample_last),
                 steps.eq(Cat(squared_last, steps[:-1])),
                 step_bank.eq(Cat(squared.bank, step_bank[:-1])),
-                sum_squares[0].eq(totals[0] * totals[0]), sum_squares[1].eq(totals[1] * totals[1]),
                 scaled_energy[0].eq(total_energy * config.frame),
                 norm_sq.eq(sum_squares[0] + sum_squares[1]),
-                scaled_energy[1].eq(scaled_energy[0]),
-                variance.eq(scaled_energy[1] - norm_sq),
+                scaled_energy[1].eq(scaled_energy[0]), scaled_energy[2].eq(scaled_energy[1]),
+                variance.eq(scaled_energy[2] - norm_sq),
                 # u = s + T − 2, s = L − T rounded up to even and at least 2 − T: u ≥ 0, even.
+                length.eq(bit_length(variance)),
                 aligned.eq(Mux(length == 0, 0, length - 2 + length[0])),
-                normalized.eq(variance),
-                index.eq(((normalized << (bits - 2)) >> aligned)[:bits]),
+                delayed_variance[0].eq(variance), delayed_variance[1].eq(delayed_variance[0]),
+                index.eq(((delayed_variance[1] << (bits - 2)) >> aligned)[:bits]),
                 half_shift.eq(aligned >> 1), table_shift.eq(half_shift),
             ]
+            for total, square in zip(totals, sum_squares):
+                m.d.sync += square.eq(_registered_sum(m, product_parts(total), square.name))
             with m.If(squared.valid):
                 added = [sums[0] + squared.real, sums[1] + squared.imag,
                          energy + squares[0] + squares[1]]
@@ -219,38 +253,42 @@ class FrameNorm(wiring.Component):
         return banks
 
     def _normalize(self, m, sample, banks, enable):
-        """``a = N·v − S``, ``a·R``, then the rounding shift and saturation: the output codes,
-        their saturation and validity (registers)."""
+        """``a = N·v − S``, ``a·R`` (its DSP-block parts, then their sum), then the rounding
+        shift and saturation: the output codes, their saturation and validity (registers)."""
         config = self.model.config
+        parts = ("real", "imag")
         bank = Mux(sample.bank, banks[1].as_value(), banks[0].as_value())
         chosen = data.View(banks[0].shape(), bank)
-        numerators = [Signal(signed(config.numerator_width), name=f"numerator_{part}")
-                      for part in ("real", "imag")]
+        # The multipliers' operands and products have no reset: a DSP block's own registers.
+        numerators = [Signal(signed(config.numerator_width), name=f"numerator_{part}",
+                             reset_less=True) for part in parts]
+        gain = Signal(unsigned(config.rsqrt_width), reset_less=True)
         products = [Signal(signed(config.numerator_width + config.rsqrt_width + 1),
-                           name=f"product_{part}") for part in ("real", "imag")]
+                           name=f"product_{part}") for part in parts]
         results = [Signal(signed(config.output_format.width), name=f"z_{part}")
-                   for part in ("real", "imag")]
+                   for part in parts]
         valid = Signal(OUTPUT_STEPS)
-        gain = Signal(unsigned(config.rsqrt_width))
-        shift = Signal.like(chosen.shift)
-        later_shift = Signal.like(chosen.shift)
+        shifts = [Signal.like(chosen.shift, name=f"shift{step}") for step in range(4)]
         biased = [Signal(signed(len(product) + 1), name=f"biased_{part}")
-                  for product, part in zip(products, ("real", "imag"))]
+                  for product, part in zip(products, parts)]
         rounded = [Signal.like(product, name=f"rounded_{part}")
-                   for product, part in zip(products, ("real", "imag"))]
-        last_shift = Signal.like(chosen.shift)
+                   for product, part in zip(products, parts)]
+        # The rounding's constant (a function of the frame's shift), beside the products.
+        constant = Signal(unsigned(len(biased[0])))
         saturated = Signal()
         with m.If(enable):
             m.d.sync += [valid.eq(Cat(sample.valid, valid[:-1])),
+                         constant.eq(rounding_constant(shifts[1], config.rounding)),
                          numerators[0].eq(sample.real * config.frame - chosen.sum_real),
                          numerators[1].eq(sample.imag * config.frame - chosen.sum_imag),
-                         gain.eq(chosen.gain), shift.eq(chosen.shift), later_shift.eq(shift),
-                         products[0].eq(numerators[0] * gain),
-                         products[1].eq(numerators[1] * gain)]
-            m.d.sync += [last_shift.eq(later_shift),
-                         *(target.eq(round_bias_by(product, later_shift, config.rounding))
+                         gain.eq(chosen.gain), shifts[0].eq(chosen.shift),
+                         *(later.eq(earlier) for earlier, later in zip(shifts, shifts[1:]))]
+            for numerator, product in zip(numerators, products):
+                m.d.sync += product.eq(_registered_sum(m, product_parts(numerator, gain),
+                                                       product.name))
+            m.d.sync += [*(target.eq(round_bias_by(product, shifts[2], config.rounding, constant))
                            for target, product in zip(biased, products)),
-                         *(target.eq(value >> last_shift)
+                         *(target.eq(value >> shifts[3])
                            for target, value in zip(rounded, biased))]
             clamped = [saturate(value, config.output_format.width) for value in rounded]
             m.d.sync += [results[0].eq(clamped[0][0]), results[1].eq(clamped[1][0]),

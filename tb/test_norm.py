@@ -137,6 +137,7 @@ RTL_CASES = [
     pytest.param(_case(256), marks=pytest.mark.quick),          # the default
     _case(64, output_format=(12, 8), rsqrt_bits=6, rsqrt_width=12, rounding="truncate"),
     _case(32, data_width=20, output_format=(18, 14), rounding="half_up", x_ram=True),
+    _case(16, data_width=12, output_format=(12, 8)),   # S within 18 bits: |S|² one product
 ]
 
 
@@ -206,3 +207,23 @@ def test_golden_constant_frame_is_zero():
 ])
 def test_parameter_errors(parameters, error, message):
     assert_parameter_error([FrameNormModel], parameters, error, message)
+
+
+@pytest.mark.parametrize("width", [1, 2, 3, 5, 8, 13, 49])
+def test_bit_length_tree(width):
+    """The leading-one search's tree equals ``int.bit_length`` (every value up to 8 bits, the
+    edges and random values above)."""
+    from amaranth.hdl import Module, Signal
+    from fdcnn.hdl.norm import bit_length
+    from tb.simulation import run_cycles
+    rng = np.random.default_rng(width)
+    values = sorted({*range(min(1 << width, 256)), (1 << width) - 1, 1 << (width - 1),
+                     *(int(rng.integers(0, 1 << min(width, 62))) << max(0, width - 62)
+                       for _ in range(100))})
+    value, length = Signal(width), Signal(8)
+    m = Module()
+    m.d.comb += length.eq(bit_length(value))
+    m.d.sync += value.eq(value)     # a clock domain for run_cycles
+    got = run_cycles(m, len(values), lambda ctx, cycle: ctx.set(value, values[cycle]),
+                     lambda ctx, cycle: ctx.get(length))
+    assert got == [number.bit_length() for number in values]
