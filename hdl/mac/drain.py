@@ -1,6 +1,6 @@
 """The MAC array's drain: emits a bank's results lane by lane, or applies the weight update."""
 
-from amaranth.hdl import Module, Mux, Signal
+from amaranth.hdl import Cat, Module, Mux, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -13,8 +13,9 @@ from fdcnn.hdl.stream import complex_layout
 __all__ = ["Drain", "DRAIN_CYCLES"]
 
 #: Cycles from a drain read's issue to its word in the output register slice: the RAM read,
-#: the lane multiplexer's register.
-DRAIN_CYCLES = 2
+#: the lane's register after it, the lane multiplexer's register, the output arithmetic's
+#: register.
+DRAIN_CYCLES = 4
 
 
 class Drain(wiring.Component):
@@ -51,7 +52,7 @@ class Drain(wiring.Component):
     update_read : Out(1)
         The operand RAM reads ``read.address`` for the update (instead of the stream's).
     words : In(array of lanes accumulator words), operands : In(array of lanes operands)
-        The lanes' reads, the cycle after ``read``.
+        The lanes' reads, registered: two cycles after ``read``.
     write_back : Out(en, lane, address, data)
         The new weight for lane ``lane``'s operand RAM.
     release : Out(1), release_bank : Out(1)
@@ -59,7 +60,7 @@ class Drain(wiring.Component):
     update_in_flight : Out(1)
         A weight update's words are between the read and the write-back.
     result : Out(complex_layout(output_width)), result_valid : Out(1), result_overflow : Out(1)
-        Into the output FIFO.
+        Into the output FIFO (registers).
     """
 
     def __init__(self, *, lanes: int, bins: int, accumulator_frames: int,
@@ -90,20 +91,21 @@ class Drain(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         issue, update_drain = self._sequencer(m)
-        # Two cycles after the issue: the RAM read (then the lane multiplexer into a
-        # register), then the output arithmetic.
+        # The RAM read, the lane's register after it, the lane multiplexer into a register,
+        # then the output arithmetic into a register of its own.
         tags = data.StructLayout({"valid": 1, "update": 1, "lane": index_range(self.lanes),
                                   "address": index_range(self.accumulator_depth)})
-        reading, drained = Signal(tags), Signal(tags)
+        reading, fetched, drained = stages = [Signal(tags, name=name)
+                                              for name in ("reading", "fetched", "drained")]
         m.d.sync += [reading.valid.eq(issue), reading.update.eq(update_drain),
                      reading.lane.eq(self._lane), reading.address.eq(self.read.address),
-                     drained.eq(reading)]
-        m.d.comb += self._in_flight.eq(reading.valid + drained.valid)
-        m.d.comb += self.update_in_flight.eq((reading.valid & reading.update)
-                                             | (drained.valid & drained.update))
+                     fetched.eq(reading), drained.eq(fetched)]
+        m.d.comb += self._in_flight.eq(sum(stage.valid for stage in stages) + self.result_valid)
+        m.d.comb += self.update_in_flight.eq(
+            Cat(stage.valid & stage.update for stage in stages).any())
         word = Signal(self.words.shape().elem_shape)
         weight = Signal(self.operands.shape().elem_shape)
-        with m.Switch(reading.lane):
+        with m.Switch(fetched.lane):
             for lane in range(self.lanes):
                 last = lane == self.lanes - 1       # the default: every case covered
                 with m.Default() if last else m.Case(lane):
@@ -146,13 +148,15 @@ class Drain(wiring.Component):
         return issue, update_drain
 
     def _results(self, m, word, weight, drained):
-        """The rounded, saturated sum, or the updated weight (and its write-back)."""
+        """The rounded, saturated sum, or the updated weight (and its write-back), into the
+        result register."""
         width = len(self.result.real)
+        result = Signal.like(self.result, name="drained_result")
         saturated = []
         for part in ("real", "imag"):
             value, value_saturated = saturate(round_shift(word[part], self.output_shift,
                                                           self.rounding), width)
-            m.d.comb += self.result[part].eq(value)
+            m.d.comb += result[part].eq(value)
             saturated.append(value_saturated)
         result_saturated = Signal()
         m.d.comb += result_saturated.eq(saturated[0] | saturated[1])
@@ -168,7 +172,7 @@ class Drain(wiring.Component):
                          self.write_back.lane.eq(drained.lane),
                          self.write_back.address.eq(drained.address)]
             with m.If(drained.update):
-                m.d.comb += [self.result.real.eq(updated.real), self.result.imag.eq(updated.imag),
+                m.d.comb += [result.real.eq(updated.real), result.imag.eq(updated.imag),
                              result_saturated.eq(update_saturated[0] | update_saturated[1])]
-        m.d.comb += [self.result_valid.eq(drained.valid),
+        m.d.sync += [self.result.eq(result), self.result_valid.eq(drained.valid),
                      self.result_overflow.eq(word.overflow | result_saturated)]

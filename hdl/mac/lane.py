@@ -13,8 +13,9 @@ from fdcnn.hdl.stream import complex_layout
 __all__ = ["MACLane", "accumulator_layout", "ACCUMULATE_CYCLES"]
 
 #: Enabled cycles between accepting a streamed sample and writing its accumulation: the sample
-#: register beside the operand RAM's read, the multiplier, the addend register.
-ACCUMULATE_CYCLES = 1 + ComplexMultiplier.latency + 1
+#: register beside the operand RAM's read, the register after that read, the multiplier, the
+#: addend register.
+ACCUMULATE_CYCLES = 2 + ComplexMultiplier.latency + 1
 
 
 def accumulator_layout(width: int) -> data.StructLayout:
@@ -59,10 +60,12 @@ class MACLane(wiring.Component):
     operand_write : In(en, addr, data)
         Operand RAM write port.
     drain : In(bank, address)
-        Accumulator word for the drain; ``drained`` shows it the next cycle.
+        Accumulator word for the drain; ``drained`` shows it two cycles later (the RAM's read
+        register, then one after it).
     drained : Out(accumulator_layout(accumulator_width))
     operand : Out(complex_layout(weight_width))
-        The operand RAM's word at ``operand_address``, the next cycle.
+        The operand RAM's word at ``operand_address``, two cycles later (the register the
+        multiplier takes it from).
     """
 
     def __init__(self, *, data_width: int, weight_width: int, accumulator_width: int,
@@ -96,14 +99,21 @@ class MACLane(wiring.Component):
         m.d.comb += [write.en.eq(self.operand_write.en), write.addr.eq(self.operand_write.addr),
                      write.data.eq(self.operand_write.data)]
         read = operands.read_port(transparent_for=())
-        m.d.comb += [read.addr.eq(self.operand_address), read.en.eq(1),
-                     self.operand.eq(read.data)]
-        # Operands go from the RAM straight into the multiplier's registers.
+        m.d.comb += [read.addr.eq(self.operand_address), read.en.eq(1)]
+        # The operand read ends in a register of its own (the route from the block RAM, and
+        # the logic Yosys puts after it, end there), the sample beside it; then the
+        # multiplier's operand registers, which its DSP blocks hold.
+        operand = Signal.like(read.data, name="operand_read", reset_less=True)
+        streamed = Signal.like(self.streamed, name="streamed_late", reset_less=True)
+        conjugate = Signal(name="conjugate_late")
+        m.d.sync += [operand.eq(read.data), streamed.eq(self.streamed),
+                     conjugate.eq(self.conjugate)]
+        m.d.comb += self.operand.eq(operand)
         m.submodules.multiplier = multiplier = ComplexMultiplier(
             a_width=len(self.streamed.real), c_width=len(self.operand.real),
             multiplier=self.multiplier, conjugation=True)
-        m.d.comb += [multiplier.en.eq(1), multiplier.a.eq(self.streamed),
-                     multiplier.c.eq(read.data), multiplier.conjugate.eq(self.conjugate)]
+        m.d.comb += [multiplier.en.eq(1), multiplier.a.eq(streamed), multiplier.c.eq(operand),
+                     multiplier.conjugate.eq(conjugate)]
         addend = Signal.like(multiplier.p, name="addend")
         m.d.sync += addend.eq(multiplier.p)
         self._accumulate(m, addend)
@@ -133,8 +143,11 @@ class MACLane(wiring.Component):
                      accumulate_write.data.imag.eq(total_imag),
                      accumulate_write.data.overflow.eq((~first & old.overflow)
                                                        | real_saturated | imag_saturated),
-                     drain_read.addr.eq(self._address(self.drain)), drain_read.en.eq(1),
-                     self.drained.eq(drain_read.data)]
+                     drain_read.addr.eq(self._address(self.drain)), drain_read.en.eq(1)]
+        # The drain's read, registered (the route from the block RAM ends here).
+        drained = Signal.like(self.drained, name="drain_read", reset_less=True)
+        m.d.sync += drained.eq(drain_read.data)
+        m.d.comb += self.drained.eq(drained)
 
     @staticmethod
     def _forward(m, old, write, address):

@@ -114,6 +114,7 @@ class TileControl(wiring.Component):
         self.operand_last = Signal(words, name="operand_last")   # a lane's last operand word
         self.load_word = Signal(words, name="load_word")
         self.stream_word = Signal(words, name="stream_word")
+        self.pass_end = Signal()              # stream_word == stream_last, kept in a register
         self.stream_bin = Signal(index_range(self.bins))
         self.bank = Signal()                  # accumulator bank of the tile being streamed
         self.bank_free = Signal(2, init=0b11)
@@ -148,11 +149,13 @@ class TileControl(wiring.Component):
         """Count the streamed samples; returns "the tile's last sample" (when taken)."""
         m.d.comb += [self.sample_ready.eq(self.state == _State.STREAM),
                      self.taking.eq(self.sample_valid & self.sample_ready)]
-        pass_end = self.stream_word == self.stream_last
+        pass_end = self.pass_end
         tile_end = pass_end & (self.passes_left == 0)
         with m.If(self.taking):
             m.d.sync += [
                 self.stream_word.eq(Mux(pass_end, 0, self.stream_word + 1)),
+                self.pass_end.eq(Mux(pass_end, self.stream_last == 0,
+                                     self.stream_word + 1 == self.stream_last)),
                 self.stream_bin.eq(Mux(self.stream_bin == self.bins - 1, 0, self.stream_bin + 1))]
             with m.If(tile_end):
                 m.d.sync += [self.state.eq(_State.CONFIG), self.bank.eq(~self.bank)]
@@ -184,6 +187,7 @@ class TileControl(wiring.Component):
                 self.bank_free.bit_select(next_bank, 1).eq(0),
                 self.bank_update.bit_select(next_bank, 1).eq(mode == TileMode.WEIGHT_UPDATE),
                 self.load_lane.eq(0), self.load_word.eq(0), self.stream_word.eq(0),
+                self.pass_end.eq(words == 1),
                 self.stream_bin.eq(0),
                 self.state.eq(Mux(payload.load, _State.LOAD, _State.STREAM))]
             for index in range(2):

@@ -46,16 +46,19 @@ accumulates into the other, and lane 0's results start to leave while the tile's
 the other lanes follow. A tile waits to start only while its bank still holds results not yet
 drained, so the input runs at one sample per clock with no bubbles, across tiles too (the next
 configuration is taken with a tile's last sample), when each tile streams at least
-``(lanes − 1)·F + 7`` samples, ``F`` being the previous tile's last frame (``bins``; in
+``(lanes − 1)·F + 8`` samples, ``F`` being the previous tile's last frame (``bins``; in
 ``weight_grad`` its pass of ``frames·bins``): in forward and backward_data, ``frames ≥ lanes``
-for ``bins ≥ 7``. The accumulation pipeline never stalls; the input is held only while
+for ``bins ≥ 8``. The accumulation pipeline never stalls; the input is held only while
 operands load and while the output is backpressured long enough to fill both banks.
 
-Pipeline per lane: operand RAM read (registered), multiplier operand registers, products, their
-sums, then the saturating add with its write. The accumulator word is read two cycles before
+Pipeline per lane: operand RAM read (registered, then a register of its own, so that the route
+from the block RAM and the logic Yosys puts after it end there), multiplier operand registers,
+products, their sums, then the saturating add with its write. The accumulator word is read two cycles before
 its write and registered, so neither RAM output feeds an adder; with one or two bins the same
 word comes round sooner, and the two writes before are forwarded. The drain's read is
-registered, then the lane multiplexer, then the output rounding. 4 real multipliers per lane,
+registered twice (the RAM's register, then the lane's), then the lane multiplexer, then the
+output rounding and saturation into a register; the configuration port has a two-entry register
+slice, so its ready comes from a register. 4 real multipliers per lane,
 or 3 with ``multiplier="3mult"``.
 """
 
@@ -69,12 +72,14 @@ from fdcnn.golden.mac import MACConfig, SpectralMACModel
 from fdcnn.hdl.mac.drain import DRAIN_CYCLES, Drain
 from fdcnn.hdl.mac.lane import ACCUMULATE_CYCLES, MACLane
 from fdcnn.hdl.mac.tile import PASSES_BITS, TileControl, tile_config_layout
-from fdcnn.hdl.stream import FramedOutput, complex_layout, complex_stream
+from fdcnn.hdl.stream import (FramedOutput, complex_layout, complex_stream,
+                              input_register_slice)
 
 __all__ = ["SpectralMAC"]
 
-#: Entries of the output FIFO (room for the drain's words in flight).
-OUTPUT_DEPTH = 4
+#: Entries of the output FIFO: room for the drain's words in flight, and two more, so that it
+#: drains at full rate.
+OUTPUT_DEPTH = DRAIN_CYCLES + 2
 #: Up to this many bins the accumulator can be read again before its last two writes land,
 #: so those writes are forwarded.
 FORWARDED_BINS = 2
@@ -169,7 +174,9 @@ class SpectralMAC(wiring.Component):
         m.submodules.tiles = tiles = TileControl(
             lanes=self.lanes, bins=bins, max_frames=self.max_frames, modes=self.modes,
             accumulator_frames=self.model.accumulator_frames, gradient_base=self.model.gradient_base)
-        wiring.connect(m, wiring.flipped(self.config), tiles.config)
+        # A register slice on the configuration port: its ready comes from a register, not
+        # from the tile control's state and the sample port's valid.
+        wiring.connect(m, input_register_slice(m, "config_slice", self.config), tiles.config)
         m.d.comb += [tiles.weight_valid.eq(self.weight.valid),
                      self.weight.ready.eq(tiles.weight_ready),
                      tiles.sample_valid.eq(self.i.valid), self.i.ready.eq(tiles.sample_ready)]
