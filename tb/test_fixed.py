@@ -3,7 +3,7 @@ model's rounding for every shift amount and rounding mode."""
 
 import numpy as np
 import pytest
-from amaranth.hdl import Module, Signal, signed
+from amaranth.hdl import Module, Signal, signed, unsigned
 from amaranth.sim import Simulator
 
 from fdcnn.golden.fixed import ROUNDING_MODES, round_shift
@@ -59,3 +59,32 @@ def test_rounded_sum_equals_round_shift_of_the_sum(rounding, shift):
     simulator.add_testbench(bench)
     simulator.run()
     assert not mismatches, f"first mismatches (a, b, got, expected): {mismatches[:3]}"
+
+
+@pytest.mark.parametrize("value_shape", [signed(7), signed(5), unsigned(6)])
+@pytest.mark.parametrize("width", [2, 4])
+def test_saturate_clamps_every_value(value_shape, width):
+    """Every value of the shape: clamped to ``width`` signed bits, flagged when it was out of
+    range (the upper-bit test against the bounds)."""
+    from fdcnn.golden.fixed import signed_bounds
+    from fdcnn.hdl.fixed import saturate
+    value, result, flag = Signal(value_shape), Signal(signed(width)), Signal()
+    clamped, saturated = saturate(value, width)
+    m = Module()
+    m.d.comb += [result.eq(clamped), flag.eq(saturated)]
+    low, high = signed_bounds(width)
+    bits = value_shape.width
+    codes = range(-(1 << (bits - 1)), 1 << (bits - 1)) if value_shape.signed else range(1 << bits)
+    mismatches = []
+
+    async def bench(context):
+        for code in codes:
+            context.set(value, code)
+            want = (min(max(code, low), high), not low <= code <= high)
+            if (context.get(result), bool(context.get(flag))) != want:
+                mismatches.append((code, context.get(result), context.get(flag), want))
+
+    simulator = Simulator(m)
+    simulator.add_testbench(bench)
+    simulator.run()
+    assert not mismatches, f"first mismatches (value, got, flag, expected): {mismatches[:3]}"
