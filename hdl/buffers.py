@@ -11,8 +11,8 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 
-__all__ = ["RAM_MIN_DEPTH", "REGISTERED_RAM_MIN_DEPTH", "DelayLine", "checked_constants",
-           "stored_fields", "fresh_flag"]
+__all__ = ["RAM_MIN_DEPTH", "REGISTERED_RAM_MIN_DEPTH", "output_register", "read_latency",
+           "DelayLine", "checked_constants", "stored_fields", "fresh_flag"]
 
 #: Default of :class:`DelayLine`'s ``ram_min_depth``: delay lines at least this long are written
 #: as RAM (block RAM, or LUT RAM where Yosys finds it cheaper); shorter ones as shift registers
@@ -23,6 +23,18 @@ RAM_MIN_DEPTH = 64
 #: register: a synthesis tool may put them in block RAM even unasked (Yosys does on ECP5 from
 #: 64 words), whose clock-to-output is slow, and the register can be the block RAM's own.
 REGISTERED_RAM_MIN_DEPTH = 64
+
+
+def output_register(depth: int) -> bool:
+    """Whether a memory of ``depth`` words has an output register after its read register
+    (:data:`REGISTERED_RAM_MIN_DEPTH`)."""
+    return depth >= REGISTERED_RAM_MIN_DEPTH
+
+
+def read_latency(depth: int) -> int:
+    """Cycles from a memory's read to its word on the far side of its registers: the read
+    register, and the output register where it has one (:func:`output_register`)."""
+    return 1 + output_register(depth)
 
 
 class DelayLine(wiring.Component):

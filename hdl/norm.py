@@ -9,8 +9,8 @@ for the old frame as the new frame's sample takes its place) and into the statis
 squarers and three accumulators (``S`` real and imaginary, ``Q``). At a frame's end the totals
 enter a pipeline of one register per operation: the parts of ``S``'s squares (each one DSP
 block's product, :func:`~fdcnn.hdl.fixed.product_parts`) and ``N·Q``; the squares; ``|S|²``;
-``D``; its leading one; its alignment; the normalized table index; the ``1/√`` table read (a ``2**T``-word
-ROM) with the output shift. The results land in one of two coefficient banks (frames
+``D``; its leading one; its alignment; the normalized table index; the ``1/√`` table read (a
+``2**T``-word ROM) with the output shift. The results land in one of two coefficient banks (frames
 alternate), so a frame's coefficients are ready before its first sample leaves the buffer and
 stay until its last. Each sample then leaves through six registered steps: ``a = N·v − S``;
 the parts of ``a·R`` (DSP-block products with registered operands); their sum, beside the
@@ -30,7 +30,7 @@ from amaranth.lib.memory import Memory
 
 from fdcnn.golden.norm import FrameNormModel, NormConfig, rsqrt_table
 from fdcnn.hdl.axis import describe_format
-from fdcnn.hdl.buffers import DelayLine, fresh_flag
+from fdcnn.hdl.buffers import DelayLine, fresh_flag, read_latency
 from fdcnn.hdl.fixed import product_parts, round_bias_by, rounding_constant, saturate
 from fdcnn.hdl.permute import PermutationBuffer
 from fdcnn.hdl.stream import (INPUT_SLICE_LATENCY, TLAST_PORT_DESCRIPTIONS, FramedOutput,
@@ -51,9 +51,9 @@ OUTPUT_STEPS = 6
 def alignment(frame):
     """Registers between the buffer's output and ``a = N·v − S`` (which takes the bank's
     ``1/√`` along), so that the frame's coefficients are there: the buffer's first word is out
-    ``1 +`` :meth:`~fdcnn.hdl.permute.PermutationBuffer.read_latency` cycles after the last
-    sample enters the input register."""
-    return STATISTICS_CYCLES - 1 - PermutationBuffer.read_latency(frame)
+    ``1 +`` :func:`~fdcnn.hdl.buffers.read_latency` cycles after the last sample enters the
+    input register."""
+    return STATISTICS_CYCLES - 1 - read_latency(frame)
 
 
 def bit_length(value):

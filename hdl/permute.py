@@ -7,7 +7,8 @@ from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from fdcnn.hdl.buffers import REGISTERED_RAM_MIN_DEPTH, checked_constants, fresh_flag, stored_fields
+from fdcnn.hdl.buffers import (checked_constants, fresh_flag, output_register, read_latency,
+                               stored_fields)
 from fdcnn.hdl.shapes import index_range
 
 __all__ = ["PermutationBuffer"]
@@ -15,9 +16,9 @@ __all__ = ["PermutationBuffer"]
 
 class PermutationBuffer(wiring.Component):
     """Frames of ``2**b`` samples in, the same frames reordered out, :meth:`delay` advances
-    later (``2**b`` plus the :meth:`read_latency`), in one ``2**b``-word RAM. Without a
-    ``permutation`` it is a frame delay of ``size`` samples (any size from 2), in the same
-    order.
+    later (``2**b`` plus the RAM's :func:`~fdcnn.hdl.buffers.read_latency`), in one
+    ``2**b``-word RAM. Without a ``permutation`` it is a frame delay of ``size`` samples (any
+    size from 2), in the same order.
 
     Frame ``f``'s sample at stream position ``n`` is written at address ``P^f(n)``, ``P`` being
     the bit permutation ``permutation`` (address bit ``i`` is position bit ``π[i]``; the
@@ -37,7 +38,7 @@ class PermutationBuffer(wiring.Component):
     frame starts to be read, at another address (the frame's first read is position 0's, its
     last write position ``2**b − 1``'s, which every bit permutation leaves in place).
 
-    A buffer of :data:`~fdcnn.hdl.buffers.REGISTERED_RAM_MIN_DEPTH` words or more has an
+    A buffer that may be block RAM (:func:`~fdcnn.hdl.buffers.output_register`) has an
     output register after the RAM's read register, one that takes the read data as it is (no
     reset, one enable): it can be a block RAM's own output register, so that what follows the
     buffer does not meet the block RAM's slow clock-to-output. Then ``advance`` is the output
@@ -79,15 +80,9 @@ class PermutationBuffer(wiring.Component):
                           "advance": Out(1), "o": Out(layout)})
 
     @staticmethod
-    def read_latency(size: int) -> int:
-        """Cycles without ``stall`` from a word's read to it on ``o``: the RAM's read register,
-        and the output register where the buffer has one (``size`` words or more)."""
-        return 1 + (size >= REGISTERED_RAM_MIN_DEPTH)
-
-    @staticmethod
     def delay(size: int) -> int:
         """Advances from a frame's first sample in to its first sample out."""
-        return size + PermutationBuffer.read_latency(size)
+        return size + read_latency(size)
 
     def elaborate(self, platform):
         m = Module()
@@ -119,7 +114,7 @@ class PermutationBuffer(wiring.Component):
         block RAM) an output register after it, which takes a read word on the next cycle
         without ``stall``."""
         output, advance = read_data, reading
-        if self.read_latency(self.size) > 1:
+        if output_register(self.size):
             output = Signal.like(read_data, reset_less=True, name="output")
             advance = ~self.stall & fresh_flag(m, "read_fresh", reading, self.stall)
             with m.If(advance):

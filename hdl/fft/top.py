@@ -31,7 +31,7 @@ saturation).
 
 Each multiplier stage is pipelined as a DSP block wants it: the butterfly register beside the
 twiddle ROM's read register (and its output register for a ROM that may be block RAM:
-:func:`~fdcnn.hdl.fft.twiddle.rom_output_register`), registered operands, registered products,
+:func:`~fdcnn.hdl.buffers.output_register`), registered operands, registered products,
 registered sum, then a register after rounding. What a butterfly writes into its delay line is
 registered before the difference's rounding. Delay lines of ``delay_ram_depth`` words and more
 are RAM (block RAM), shorter ones shift registers; ``output_order="natural"`` adds one

@@ -7,14 +7,13 @@ from amaranth.lib.wiring import In, Out
 
 from fdcnn.golden.fft import Rotation, clipped_unity_exact, twiddle_codes
 from fdcnn.golden.fixed import check_rounding
-from fdcnn.hdl.buffers import REGISTERED_RAM_MIN_DEPTH
+from fdcnn.hdl.buffers import output_register, read_latency
 from fdcnn.hdl.cmult import ComplexMultiplier
 from fdcnn.hdl.fft.sample import TAGS, copy_sample, sample_layout
 from fdcnn.hdl.fixed import round_shift, saturate
 from fdcnn.hdl.stream import complex_layout
 
-__all__ = ["TwiddleROM", "TwiddleMultiplier", "BLOCK_ROM_MIN_DEPTH",
-           "rom_output_register", "rom_latency", "rotation_latency"]
+__all__ = ["TwiddleROM", "TwiddleMultiplier", "BLOCK_ROM_MIN_DEPTH", "rotation_latency"]
 
 #: Twiddle ROMs of at least this many words ask for block RAM (``rom_style = "block"``);
 #: smaller ones are left to the synthesis tool (LUTs, usually).
@@ -29,7 +28,8 @@ class TwiddleROM(wiring.Component):
     (``2**(width − 2)``, 0: a product with it is exact and scaled by one bit less). Tables of
     :data:`BLOCK_ROM_MIN_DEPTH` words and more are marked for block RAM.
 
-    A table that may be block RAM (:func:`rom_output_register`) has an output register after
+    A table that may be block RAM (:func:`~fdcnn.hdl.buffers.output_register`) has an output
+    register after
     the read register, one that takes the read data as it is: the block RAM holds it as its
     own output register, and the logic after the ROM (a multiplier's operand registers, or
     the 3mult pre-adders) does not meet the block RAM's slow clock-to-output. A smaller table
@@ -60,7 +60,7 @@ class TwiddleROM(wiring.Component):
             attrs={"rom_style": "block"} if self.size >= BLOCK_ROM_MIN_DEPTH else None)
         read = rom.read_port()
         output = read.data
-        if rom_output_register(self.size):
+        if output_register(self.size):
             output = Signal.like(read.data, reset_less=True)
             with m.If(self.en):
                 m.d.sync += output.eq(read.data)
@@ -71,26 +71,16 @@ class TwiddleROM(wiring.Component):
 
     @property
     def latency(self) -> int:
-        """Enabled cycles from ``exponent`` to ``cos``/``sin`` (:func:`rom_latency`)."""
-        return rom_latency(self.size)
-
-
-def rom_output_register(size: int) -> bool:
-    """Whether a twiddle ROM of ``size`` words has an output register
-    (:data:`~fdcnn.hdl.buffers.REGISTERED_RAM_MIN_DEPTH`)."""
-    return size >= REGISTERED_RAM_MIN_DEPTH
-
-
-def rom_latency(size: int) -> int:
-    """Enabled cycles through a :class:`TwiddleROM` of ``size`` words: the read register, and
-    its output register where it has one (:func:`rom_output_register`)."""
-    return 1 + rom_output_register(size)
+        """Enabled cycles from ``exponent`` to ``cos``/``sin``
+        (:func:`~fdcnn.hdl.buffers.read_latency`)."""
+        return read_latency(self.size)
 
 
 def rotation_latency(rotation: Rotation) -> int:
     """Enabled cycles through a :class:`TwiddleMultiplier` for ``rotation``: the ROM
-    (:func:`rom_latency`), the :class:`~fdcnn.hdl.cmult.ComplexMultiplier`, the rounding."""
-    return rom_latency(rotation.table_size) + ComplexMultiplier.latency + 1
+    (:func:`~fdcnn.hdl.buffers.read_latency`), the :class:`~fdcnn.hdl.cmult.ComplexMultiplier`,
+    the rounding."""
+    return read_latency(rotation.table_size) + ComplexMultiplier.latency + 1
 
 
 class TwiddleMultiplier(wiring.Component):
@@ -104,8 +94,9 @@ class TwiddleMultiplier(wiring.Component):
     product is shifted right by ``twiddle_width − 1`` with ``rounding`` and saturated to
     ``width`` bits (saturation ORed into the sample's ``overflow``). Pipeline: the sample
     registered beside the ROM's read register (and its output register, where it has one:
-    :func:`rom_output_register`), the :class:`~fdcnn.hdl.cmult.ComplexMultiplier`, then the
-    rounding and saturation into ``o``'s register. ``e = 0`` (``W = 1``, which Q1.(T−1)
+    :func:`~fdcnn.hdl.buffers.output_register`), the
+    :class:`~fdcnn.hdl.cmult.ComplexMultiplier`, then the rounding and saturation into ``o``'s
+    register. ``e = 0`` (``W = 1``, which Q1.(T−1)
     cannot hold) goes through the multiplier too, so only the sample's tags travel beside it:
     as the largest code where the rounded product is then ``i`` itself
     (:func:`~fdcnn.golden.fft.clipped_unity_exact`: convergent rounding, ``width ≤ T − 1``,

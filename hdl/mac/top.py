@@ -53,13 +53,13 @@ operands load and while the output is backpressured long enough to fill both ban
 
 Pipeline per lane: operand RAM read (registered, then a register of its own, so that the route
 from the block RAM and the logic Yosys puts after it end there), multiplier operand registers,
-products, their sums, then the saturating add with its write. The accumulator word is read two cycles before
-its write and registered, so neither RAM output feeds an adder; with one or two bins the same
-word comes round sooner, and the two writes before are forwarded. The drain's read is
-registered twice (the RAM's register, then the lane's), then the lane multiplexer, then the
-output rounding and saturation into a register; the configuration port has a two-entry register
-slice, so its ready comes from a register. 4 real multipliers per lane,
-or 3 with ``multiplier="3mult"``.
+products, their sums, then the saturating add with its write. The accumulator word is read two
+cycles before its write and registered, so neither RAM output feeds an adder; with one or two
+bins the same word comes round sooner, and the two writes before are forwarded. The drain's
+read is registered twice (the RAM's register, then the lane's), then the lane multiplexer, then
+the output rounding and saturation into a register; the configuration port has a two-entry
+register slice, so its ready comes from a register. 4 real multipliers per lane, or 3 with
+``multiplier="3mult"``.
 """
 
 
