@@ -11,8 +11,11 @@ Arithmetic (``N = size = 2**m``, ``B = data_width``, ``T = twiddle_width``)
   full-scale complex value is rotated by a twiddle factor.
 * Decimation in frequency. Stage ``s`` (``0 ≤ s < m``) pairs samples ``L = N / 2**(s+1)``
   apart: ``sum = a + b`` and ``diff = a − b``, each divided by ``2**shift[s]`` with the chosen
-  rounding and saturated to ``width[s+1] = width[s] + 1 − shift[s]`` bits. Then ``diff`` at
-  butterfly index ``n`` is multiplied by the twiddle ``W = exp(−2πj·n / (2L))``.
+  rounding and saturated to ``width[s+1] = width[s] + 1 − shift[s]`` bits. In a ``−j`` stage
+  (:attr:`FFTConfig.minus_j_stages`) the exact ``diff`` at ``n ≥ L/2`` is first multiplied by
+  ``−j`` (a swap and a negation), so it is rounded once. Then ``diff`` at butterfly index
+  ``n`` is multiplied by the twiddle ``W = exp(−2πj·n / (2L))`` where the stage has a
+  multiplier.
 * Twiddle codes: ``round(2**(T−1) · cos θ)`` and ``round(−2**(T−1) · sin θ)`` (round half
   to even), so the twiddle format is Q1.(T−1). ``W = 1`` (``n = 0``) cannot be represented and
   bypasses the multiplier; every other value, ``−j`` included, is represented and exact where
@@ -50,7 +53,7 @@ from fdcnn.golden.fixed import (FixedFormat, check_rounding, integer_array, roun
                                 signed_bounds)
 
 __all__ = ["FFTConfig", "Rotation", "StreamingFFTModel", "bit_reverse", "twiddle_codes",
-           "clipped_unity_exact", "rotation_exponents", "butterfly_stage", "minus_j_stage",
+           "clipped_unity_exact", "rotation_exponents", "butterfly_stage", "rotate_minus_j",
            "twiddle_stage", "predicted_rms_error", "ARCHITECTURES", "DIRECTIONS",
            "OUTPUT_ORDERS"]
 
@@ -334,36 +337,41 @@ def _blocks(values, span):
     return values.reshape(values.shape[0], -1, 2, span)
 
 
-def butterfly_stage(real, imag, span, shift, width, rounding, overflow):
+def butterfly_stage(real, imag, span, shift, width, rounding, overflow, *, inverse=None):
     """One radix-2 butterfly stage on frames (integer arrays, shape (frames, size)).
 
     In each block of ``2·span`` samples, ``a`` (first half) and ``b`` (second half) become
     ``a + b`` then ``a − b``, each divided by ``2**shift`` with ``rounding`` and saturated to
     ``width`` bits: the order in which the delay-feedback stage emits them (all sums of a
     block, then all its differences). Saturation is ORed into ``overflow`` per frame.
+
+    With ``inverse`` (one flag per frame) the stage is a ``−j`` stage: the differences at
+    ``n ≥ span/2`` are multiplied by ``−j`` (``j`` in inverse frames) exactly, before their
+    rounding (:func:`rotate_minus_j`).
     """
     (a_re, b_re), (a_im, b_im) = (np.moveaxis(_blocks(part, span), 2, 0) for part in (real, imag))
+    d_re, d_im = a_re - b_re, a_im - b_im
+    if inverse is not None:
+        d_re, d_im = rotate_minus_j(d_re, d_im, inverse)
     results = [_narrow(value, shift, width, rounding, overflow)
-               for value in (a_re + b_re, a_im + b_im, a_re - b_re, a_im - b_im)]
+               for value in (a_re + b_re, a_im + b_im, d_re, d_im)]
     frames = real.shape[0]
     real = np.stack([results[0], results[2]], axis=2).reshape(frames, -1)
     imag = np.stack([results[1], results[3]], axis=2).reshape(frames, -1)
     return real, imag
 
 
-def minus_j_stage(real, imag, span, width, overflow, inverse):
-    """The trivial rotation: in each block of ``2·span`` samples the last ``span/2`` (the
-    differences at ``n ≥ span/2``) become ``x · (−j)`` = ``(im, −re)`` (``x · j`` =
-    ``(−im, re)`` for ``inverse`` frames), the negation saturated to ``width`` bits and
-    ORed into ``overflow`` per frame."""
-    frames = real.shape[0]
-    real, imag = real.reshape(frames, -1, 4, span // 2), imag.reshape(frames, -1, 4, span // 2)
-    backward = inverse[:, None, None]
-    negated = _narrow(-np.where(backward, imag[:, :, 3], real[:, :, 3]), 0, width, "truncate",
-                      overflow)
-    real[:, :, 3], imag[:, :, 3] = (np.where(backward, negated, imag[:, :, 3]),
-                                    np.where(backward, real[:, :, 3], negated))
-    return real.reshape(frames, -1), imag.reshape(frames, -1)
+def rotate_minus_j(real, imag, inverse):
+    """The trivial rotation on differences of shape (frames, blocks, span): the last ``span/2``
+    of each block become ``x · (−j)`` = ``(im, −re)``, or ``x · j`` = ``(−im, re)`` in the
+    frames flagged ``inverse``. Exact: a swap and a negation."""
+    half = real.shape[-1] // 2
+    backward = np.asarray(inverse, dtype=bool)[:, None, None]
+    re, im = real[..., half:], imag[..., half:]
+    rotated_re, rotated_im = np.where(backward, -im, im), np.where(backward, re, -re)
+    real, imag = real.copy(), imag.copy()
+    real[..., half:], imag[..., half:] = rotated_re, rotated_im
+    return real, imag
 
 
 def twiddle_stage(real, imag, rotation, twiddle_width, width, rounding, overflow, inverse):
@@ -448,9 +456,9 @@ class StreamingFFTModel(BlockModel):
         for stage, shift in enumerate(self.shifts):
             span, width = self.stage_span(stage), self.stage_widths[stage + 1]
             butterfly, rotation = np.zeros(frames, bool), np.zeros(frames, bool)
-            real, imag = butterfly_stage(real, imag, span, shift, width, self.rounding, butterfly)
-            if stage in self.minus_j_stages:
-                real, imag = minus_j_stage(real, imag, span, width, butterfly, inverse)
+            rotated = inverse if stage in self.minus_j_stages else None
+            real, imag = butterfly_stage(real, imag, span, shift, width, self.rounding, butterfly,
+                                         inverse=rotated)
             if stage in self.rotations:
                 real, imag = twiddle_stage(real, imag, self.rotations[stage], self.twiddle_width,
                                            width, self.rounding, rotation, inverse)

@@ -12,7 +12,7 @@ from amaranth.back import verilog
 from amaranth.lib.memory import Memory
 
 from fdcnn.golden.fft import (R2_FACTORS, R22_FACTORS, Rotation, bit_reverse, butterfly_stage,
-                              clipped_unity_exact, minus_j_stage, twiddle_stage)
+                              clipped_unity_exact, twiddle_stage)
 from fdcnn.golden.fixed import round_shift, signed_bounds
 from fdcnn.golden.permute import buffer_permutation, transpose_order
 from fdcnn.hdl.fft.butterfly import ButterflyStage
@@ -104,8 +104,8 @@ def _frames(rng, frames, size, width):
 
 @pytest.mark.parametrize("span, shift, width_change, rounding, minus_j", [
     (1, 1, 0, "convergent", False), (2, 0, 1, "truncate", True), (2, 1, 0, "half_up", True),
-    (8, 1, 0, "convergent", False), (8, 0, 0, "truncate", True), (64, 2, -1, "convergent", True),
-    (64, 1, 0, "convergent", False)])
+    (8, 1, 0, "convergent", False), (8, 0, 0, "truncate", True), (4, 1, -1, "half_up", True),
+    (64, 2, -1, "convergent", True), (64, 1, -1, "truncate", True), (64, 1, 0, "convergent", False)])
 def test_butterfly_stage_matches_golden(span, shift, width_change, rounding, minus_j):
     """The valid samples on ``o`` are the golden stage's output (with ``minus_j``, the ``−j``
     of the second half of the differences included), under random input gaps and stalls,
@@ -115,10 +115,8 @@ def test_butterfly_stage_matches_golden(span, shift, width_change, rounding, min
     rng = np.random.default_rng(span + shift)
     real, imag = _frames(rng, 3, 4 * span, input_width)
     overflow = np.zeros(3, dtype=bool)
-    want_real, want_imag = butterfly_stage(real, imag, span, shift, width, rounding, overflow)
-    if minus_j:
-        want_real, want_imag = minus_j_stage(want_real, want_imag, span, width, overflow,
-                                             np.zeros(3, bool))
+    want_real, want_imag = butterfly_stage(real, imag, span, shift, width, rounding, overflow,
+                                           inverse=np.zeros(3, bool) if minus_j else None)
     dut = ButterflyStage(span=span, input_width=input_width, width=width, shift=shift,
                          rounding=rounding, tail=1, minus_j=minus_j)
     got = np.array(_self_paced(dut, real.ravel(), imag.ravel(), span, registered=False),

@@ -20,24 +20,32 @@ class ButterflyStage(wiring.Component):
     forms ``sum``/``diff`` with the stored samples (each divided by ``2**shift``, rounded,
     saturated to ``width`` bits), emits the sum and stores the difference. So the valid samples
     on ``o`` are :func:`~fdcnn.golden.fft.butterfly_stage`'s output in order; with ``minus_j``
-    the differences at index ``n ≥ span/2`` leave multiplied by ``−j`` (a swap and a saturating
-    negation, :func:`~fdcnn.golden.fft.minus_j_stage`). ``o`` is combinational: the next
-    element registers it when ``advance`` is high.
+    the differences at index ``n ≥ span/2`` are multiplied by ``−j`` as they are formed, before
+    their rounding (a swap, and the reversed subtraction for the negation). ``o`` is
+    combinational: the next element registers it when ``advance`` is high.
 
-    What enters the delay line is registered before its rounding (for ``span ≥ 2``): the
-    unrounded difference, or the sample shifted left by ``shift``, waits in a register that is
-    the delay line's first step, and the rounding and saturation come after it. So no path
-    holds two carry chains: the sum's rounding is its adder's carry-in
-    (:func:`~fdcnn.hdl.fixed.rounded_sum`), and a difference's cannot be (the subtraction's
-    carry-in is taken).
+    Where the difference is rounded depends on the delay line (:attr:`rounds_on_exit`):
+
+    * **register delay lines** (``span < ram_min_depth``) store the difference unrounded, one
+      bit wider per component than the input, and one adder forms every output: the stored
+      sample plus the incoming one (a sum, second half) or plus nothing (a difference leaving,
+      first half), rounded and saturated. No second adder for the difference's rounding and no
+      output multiplexer; one more stored bit per component.
+    * **RAM delay lines** keep a word within ``2·width + 1`` bits (a 36-bit block RAM word at
+      the default widths): the difference is rounded and saturated on its way in, and the output
+      is the sum or the stored difference. What enters the delay line is registered before its
+      rounding (``span ≥ 2``): the unrounded difference, or the sample shifted left by
+      ``shift``, waits in a register that is the delay line's first step, and the rounding and
+      saturation come after it, so no path holds two carry chains.
+
+    Either way the sum's rounding is its adder's carry-in (:func:`~fdcnn.hdl.fixed.rounded_sum`).
 
     The stage advances (``advance``) when it takes a valid input, or, between blocks and with
     no input, to flush: the previous block's differences still in the delay line, and the
     ``tail`` registers after it, leave without waiting for another block. A block arriving
     meanwhile simply starts: the delay line is a queue of ``span`` samples, so the pending
-    differences keep leaving in order and what follows them is invalid filler. One counter,
-    the advances still needed to flush, also tells which difference is leaving (the ``−j``
-    applies from index ``span/2`` on). Nothing advances while ``stall`` is high.
+    differences keep leaving in order and what follows them is invalid filler. Nothing
+    advances while ``stall`` is high.
 
     Parameters
     ----------
@@ -57,7 +65,7 @@ class ButterflyStage(wiring.Component):
         Rotate the second half of the differences by ``−j`` (``span ≥ 2``).
     ram_min_depth : int
         The delay line is RAM from this span on, registers below it
-        (:class:`~fdcnn.hdl.buffers.DelayLine`).
+        (:class:`~fdcnn.hdl.buffers.DelayLine`); registers round on exit.
     saturation : bool
         Build the saturation of sums, differences and the ``−j`` negation; ``False`` where
         they are proven to fit ``width`` (:attr:`~fdcnn.golden.fft.FFTConfig.saturation_points`).
@@ -86,7 +94,7 @@ class ButterflyStage(wiring.Component):
         self.minus_j, self.saturation = minus_j, saturation
         self.ram_min_depth = ram_min_depth
         self.constant_tags = dict(constant_tags or {})
-        self.stored_width = max(input_width, width)
+        self.stored_width = input_width + 1 if self.rounds_on_exit else max(input_width, width)
         super().__init__({"stall": In(1), "i": In(sample_layout(input_width)), "fresh": In(1),
                           "advance": Out(1), "o": Out(sample_layout(width))})
 
@@ -101,6 +109,7 @@ class ButterflyStage(wiring.Component):
         flushing = between & flush_pending & ~taking
         m.d.comb += self.advance.eq(~self.stall & (taking | flushing))
         second_half = taken[-1]
+        rotating = second_half & taken[-2] if self.minus_j else 0   # a difference at n ≥ span/2
         self._count(m, taking, taken, flush_left, between, flush_pending)
 
         pipelined = span > 1
@@ -110,21 +119,28 @@ class ButterflyStage(wiring.Component):
         sample = Signal(self.i.shape(), name="incoming")    # a stale sample counts as invalid
         m.d.comb += [sample.eq(self.i), sample.valid.eq(taking)]
         stored = delay.o
-        total = self._butterfly(m, "sum", stored, sample, *(
-            rounded_sum(getattr(stored, part), getattr(sample, part), self.shift, self.rounding)
-            for part in ("real", "imag")))
-        written, difference = self._written(m, second_half, stored, sample, pipelined)
+        written, difference = self._written(m, second_half, rotating, stored, sample, pipelined)
         m.d.comb += [delay.en.eq(self.advance), *self._entering(delay.i, written, difference)]
-        with m.If(second_half):
-            m.d.comb += copy_sample(self.o, total)
-        with m.Else():
-            m.d.comb += copy_sample(self.o, stored)
-            if self.minus_j:    # W = −j: (re, im) → (im, −re)
-                negated, saturated = saturate(-stored.real, len(self.o.real), self.saturation)
-                with m.If(flush_left <= span // 2 + self.tail):     # index ≥ span/2
-                    m.d.comb += copy_sample(self.o, stored, real=stored.imag, imag=negated,
-                                            overflow=saturated)
+        if self.rounds_on_exit:     # one adder: the stored difference plus nothing, or the sum
+            addend = Signal.like(sample, name="addend")
+            with m.If(second_half):
+                m.d.comb += addend.eq(sample)
+            with m.Else():
+                m.d.comb += [addend.valid.eq(1), addend.inverse.eq(stored.inverse)]
+            m.d.comb += copy_sample(self.o, self._butterfly(m, "result", stored, addend))
+        else:
+            total = self._butterfly(m, "sum", stored, sample)
+            with m.If(second_half):
+                m.d.comb += copy_sample(self.o, total)
+            with m.Else():
+                m.d.comb += copy_sample(self.o, stored)
         return m
+
+    @property
+    def rounds_on_exit(self) -> bool:
+        """Whether the delay line holds unrounded differences, rounded as they leave by the
+        adder that forms the sums (register delay lines), rather than rounded ones (RAM)."""
+        return self.span < self.ram_min_depth
 
     def _count(self, m, taking, taken, flush_left, between, flush_pending):
         """Inputs taken in the block; advances still needed to flush the stage (``span +
@@ -142,18 +158,21 @@ class ButterflyStage(wiring.Component):
             with m.Elif(flush_left != 0):
                 m.d.sync += [flush_left.eq(flush_left - 1), flush_pending.eq(flush_left != 1)]
 
-    def _written(self, m, second_half, stored, sample, registered):
-        """What the stage writes into its delay line, before the difference's rounding: the
-        difference ``stored − sample`` (second half) or the sample shifted left by ``shift``
-        (first half), which the rounding leaves as it is; and whether it is a difference. With
-        ``registered`` both are held in a register that counts as the delay line's first step,
-        so that the subtraction and the rounding's carry chain are not in one path."""
-        shift = self.shift
+    def _written(self, m, second_half, rotating, stored, sample, registered):
+        """What the stage writes into its delay line: the difference ``stored − sample``
+        (second half; multiplied by ``−j`` where ``rotating``: the negation is the reversed
+        subtraction) or the sample (first half), and whether it is a difference. Rounding on
+        entry, the sample is shifted left by ``shift``, which the rounding leaves as it is.
+        With ``registered`` both are held in a register that counts as the delay line's first
+        step, so that the subtraction and the rounding's carry chain are not in one path."""
+        shift = 0 if self.rounds_on_exit else self.shift
         value = Signal(sample_layout(len(self.i.real) + max(shift, 1)), name="written_value")
         difference = Signal(name="written_difference")
+        real, imag = stored.real - sample.real, stored.imag - sample.imag
+        if self.minus_j:            # W = −j: (re, im) → (im, −re)
+            real, imag = Mux(rotating, imag, real), Mux(rotating, sample.real - stored.real, imag)
         with m.If(second_half):
-            m.d.comb += copy_sample(value, sample, real=stored.real - sample.real,
-                                    imag=stored.imag - sample.imag, overflow=stored.overflow)
+            m.d.comb += copy_sample(value, sample, real=real, imag=imag, overflow=stored.overflow)
             m.d.comb += [value.valid.eq(sample.valid & stored.valid), difference.eq(1)]
         with m.Else():
             m.d.comb += copy_sample(value, sample, real=sample.real << shift,
@@ -166,9 +185,11 @@ class ButterflyStage(wiring.Component):
         return written, written_difference
 
     def _entering(self, line_in, written, difference):
-        """Statements feeding the delay line ``written`` rounded by ``shift`` and, where it is
-        a ``difference``, saturated to ``width`` bits (a first-half sample is wider with
-        ``shift = 2``)."""
+        """Statements feeding the delay line ``written``: as it is (rounding on exit), or
+        rounded by ``shift`` and, where it is a ``difference``, saturated to ``width`` bits (a
+        first-half sample is wider with ``shift = 2``)."""
+        if self.rounds_on_exit:
+            return copy_sample(line_in, written)
         width = len(self.o.real)
         parts = {}
         for part in ("real", "imag"):
@@ -180,13 +201,17 @@ class ButterflyStage(wiring.Component):
         return copy_sample(line_in, written, real=parts["real"][0], imag=parts["imag"][0],
                            overflow=parts["real"][1] | parts["imag"][1])
 
-    def _butterfly(self, m, name, stored, sample, real_value, imag_value):
-        """The rounded sum or difference, saturated, with the tags of both operands."""
+    def _butterfly(self, m, name, stored, addend):
+        """``stored + addend`` rounded by ``shift`` and saturated, with the tags of both."""
         width = len(self.o.real)
-        real, real_saturated = saturate(real_value, width, self.saturation)
-        imag, imag_saturated = saturate(imag_value, width, self.saturation)
+        parts = {}
+        for part in ("real", "imag"):
+            rounded = rounded_sum(getattr(stored, part), getattr(addend, part), self.shift,
+                                  self.rounding)
+            parts[part] = saturate(rounded, width, self.saturation)
+        (real, real_saturated), (imag, imag_saturated) = parts["real"], parts["imag"]
         result = Signal(sample_layout(width), name=name)
-        m.d.comb += copy_sample(result, sample, real=real, imag=imag,
+        m.d.comb += copy_sample(result, addend, real=real, imag=imag,
                                 overflow=stored.overflow | real_saturated | imag_saturated)
-        m.d.comb += result.valid.eq(sample.valid & stored.valid)
+        m.d.comb += result.valid.eq(addend.valid & stored.valid)
         return result
