@@ -64,15 +64,24 @@ def rounded_sum(a, b, shift, rounding):
 
 
 def saturate(value, width, possible=True):
-    """Clamp signed ``value`` to ``width`` bits; returns ``(clamped, saturated)``. Where the
+    """Clamp ``value`` to ``width`` signed bits; returns ``(clamped, saturated)``. Where the
     caller has proven the value always fits (``possible=False``) it is only narrowed: no
-    comparators, no multiplexer, never ``saturated``."""
+    multiplexer, never ``saturated``.
+
+    Whether it is above or below the range is read off its upper bits, not compared (which a
+    synthesis tool may build as one more carry chain): a signed value fits when its bits from
+    ``width − 1`` up all equal its sign; it is above when the sign is 0 and one of them is set,
+    below when the sign is 1 and one of them is clear."""
     low, high = signed_bounds(width)
     if value.shape().width <= width:
         return value, 0
     if not possible:
         return value[:width].as_signed(), 0
-    above, below = value > high, value < low
+    if value.shape().signed:
+        sign, upper = value[-1], value[width - 1:-1]
+        above, below = ~sign & upper.any(), sign & ~upper.all()
+    else:
+        above, below = value[width - 1:].any(), 0
     return Mux(above, high, Mux(below, low, value)), above | below
 
 
