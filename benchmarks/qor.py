@@ -3,11 +3,12 @@ synthesis flow.
 
     python benchmarks/qor.py [--sizes 64,256,1024,4096] [--architectures r2sdf,r22sdf]
                              [--guard-bits 0,2,4] [--multipliers 4mult,3mult]
-                             [--targets ice40,ecp5,xc7] [--fmax [SIZES]] [--no-maia]
-                             [--scheduler ADDRESS] [--workers N]
+                             [--targets ice40,ecp5,xc7] [--fmax [SIZES]] [--seeds K]
+                             [--no-maia] [--scheduler ADDRESS] [--workers N]
 
 Every point (design, N, multiplier form, guard bits, target) is one Yosys run (and, with
-``--fmax``, nextpnr on ECP5, for every N or the comma-separated ones given) plus the RMS
+``--fmax``, nextpnr on ECP5, for every N or the comma-separated ones given, the best clock of
+placement seeds 1 … K with ``--seeds K``, default 3) plus the RMS
 error of the design's bit-exact model against ``numpy.fft.fft(x)/N``; points run in parallel
 on a Dask cluster (a local one by default, ``--scheduler`` for an existing one) with a
 progress bar. fdcnn's points (designs
@@ -96,7 +97,7 @@ def rms_error(design, size, multiplier, guard_bits):
     return round(math.sqrt(np.mean(np.abs(error) ** 2)), 3)
 
 
-def run_point(point, fmax):
+def run_point(point, fmax, seeds=1):
     """One synthesis (and error) point; returns its table row (a failed synthesis leaves the
     resources empty and says why under ``note``, so one point cannot sink the sweep)."""
     from fdcnn.scripts.synth import YosysFailure, synthesize
@@ -106,7 +107,8 @@ def run_point(point, fmax):
     note = ""
     with tempfile.TemporaryDirectory() as build:
         try:
-            row = synthesize(verilog, "fft", target, build, fmax=fmax and target == "ecp5")
+            row = synthesize(verilog, "fft", target, build, fmax=fmax and target == "ecp5",
+                             seeds=seeds)
         except YosysFailure as failure:        # its reason, without the temporary log's path
             row, note = {}, failure.reason
     return {"design": design, "N": size, "multiplier": multiplier, "guard_bits": guard_bits,
@@ -143,7 +145,7 @@ def sweep(arguments):
     with Client(arguments.scheduler or cluster) as client:
         chosen = points(arguments)
         futures = client.map(run_point, chosen, [_placed(arguments, point) for point in chosen],
-                             pure=False)
+                             [arguments.seeds] * len(chosen), pure=False)
         progress(futures)
         rows = client.gather(futures)
     if cluster is not None:
@@ -210,6 +212,8 @@ def main(argv=None):
     parser.add_argument("--targets", type=_list, default=["ice40", "ecp5", "xc7"])
     parser.add_argument("--fmax", nargs="?", const="all", metavar="SIZES",
                         help="nextpnr on the ECP5 points (of these N only, if given)")
+    parser.add_argument("--seeds", type=int, default=3,
+                        help="nextpnr placement seeds per --fmax point; the best clock counts")
     parser.add_argument("--no-maia", dest="maia", action="store_false")
     parser.add_argument("--scheduler", help="address of an existing Dask scheduler")
     parser.add_argument("--workers", type=int, default=2, help="local cluster workers")

@@ -16,7 +16,8 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 from fdcnn.golden.checks import one_of
-from fdcnn.scripts.synth import check_target, format_table, synthesize, synthesize_parts
+from fdcnn.scripts.synth import (MAX_SEEDS, check_seeds, check_target, format_table, synthesize,
+                                 synthesize_parts)
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 FPGA_TARGETS = ("ice40", "ecp5", "xc7")
@@ -168,7 +169,7 @@ def _synthesis_verilog(block, name):
     return emit(block, name, zero_ram_init=False)
 
 
-def _per_target(verilog, name, targets, build_dir, *, parts=False, fmax=False):
+def _per_target(verilog, name, targets, build_dir, *, parts=False, fmax=False, seeds=1):
     """Utilization rows of ``verilog`` for each target: flattened (with ``fmax``, the ECP5
     clock too), or with ``parts`` one row per part of the hierarchy and their sum."""
     rows = []
@@ -177,7 +178,8 @@ def _per_target(verilog, name, targets, build_dir, *, parts=False, fmax=False):
         if parts:
             rows += synthesize_parts(verilog, name, target, Path(build_dir) / f"{target}-parts")
         else:
-            rows.append(synthesize(verilog, name, target, Path(build_dir) / target, fmax))
+            rows.append(synthesize(verilog, name, target, Path(build_dir) / target, fmax,
+                                   seeds))
         print(f"  {target}: {'parts ' if parts else ''}synthesized in "
               f"{time.monotonic() - started:.0f} s", file=sys.stderr)
     return rows
@@ -200,6 +202,7 @@ def synth(arguments):
     targets = arguments.target or list(FPGA_TARGETS)
     for target in targets:
         _checked(check_target, target)
+    _checked(check_seeds, arguments.seeds)
     name = _module_name(arguments)
     block = _block(arguments)
     build_dir = Path(arguments.build_dir) / name
@@ -208,7 +211,8 @@ def synth(arguments):
         parts = _per_target(verilog, name, targets, build_dir, parts=True)
         print(f"by part (hierarchy kept, so without cross-part optimization):\n"
               f"{format_table(parts)}\n\ntotal (flattened):")
-    rows = _per_target(verilog, name, targets, build_dir, fmax=arguments.fmax)
+    rows = _per_target(verilog, name, targets, build_dir, fmax=arguments.fmax,
+                       seeds=arguments.seeds)
     print(format_table(rows))
     _save_rows(rows, block.describe()["parameters"], arguments.json, arguments.csv)
     return 0
@@ -397,6 +401,10 @@ def _parser():
                 block_parser.add_argument("--fmax", action="store_true",
                                           help="also place and route ecp5 with nextpnr "
                                                "and report the achieved clock")
+                block_parser.add_argument("--seeds", type=int, default=1,
+                                          help="with --fmax: place with seeds 1 … SEEDS "
+                                               f"(at most {MAX_SEEDS}) and report the best "
+                                               "clock (default 1)")
                 block_parser.add_argument("--breakdown", action="store_true",
                                           help="also utilization per part (per block of a "
                                                "layer, per stage of an FFT), from Yosys "

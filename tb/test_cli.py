@@ -70,6 +70,8 @@ def test_generate_is_reproducible(tmp_path):
      "each 0, 1 or 2, not '1,1,x'"),
     (["synth", "fft", "--size", "16", "--target", "vivado"],
      "fdcnn: error: Target must be one of 'generic', 'ice40', 'ecp5', 'xc7', not 'vivado'"),
+    (["synth", "fft", "--size", "16", "--fmax", "--seeds", "0"],
+     "fdcnn: error: Placement seeds must be from 1 to 10, not 0"),
     (["regress", "--sim", "modelsim"],
      "fdcnn: error: Simulator must be one of 'icarus', 'verilator', not 'modelsim'"),
     (["regress", "--block", "dsp"],
@@ -203,13 +205,17 @@ def test_generate_pwl_and_fit_table(tmp_path, capsys):
 
 
 def test_synth_fmax_places_and_routes(tmp_path, capsys):
-    """``--fmax``: nextpnr on ECP5 reports an achieved clock; other targets have none."""
+    """``--fmax``: nextpnr on ECP5 reports an achieved clock, with ``--seeds`` the best of the
+    placements; other targets have none."""
     assert main(["synth", "pool", "--spectrum-shape", "16", "--pooled-shape", "8", "--target",
-                 "ecp5", "--target", "xc7", "--fmax", "--build-dir", str(tmp_path),
-                 "--json", str(tmp_path / "table.json")]) == 0
+                 "ecp5", "--target", "xc7", "--fmax", "--seeds", "2", "--build-dir",
+                 str(tmp_path), "--json", str(tmp_path / "table.json")]) == 0
     rows = {row["target"]: row for row in json.loads((tmp_path / "table.json").read_text())
             ["utilization"]}
     assert isinstance(rows["ecp5"]["Fmax"], float) and rows["ecp5"]["Fmax"] > 50
+    placed = [min(clock["achieved"] for clock in json.loads(report.read_text())["fmax"].values())
+              for report in sorted(tmp_path.glob("*/ecp5/report-*.json"))]
+    assert len(placed) == 2 and rows["ecp5"]["Fmax"] == round(max(placed), 1)
     assert rows["xc7"]["Fmax"] is None
     assert "Fmax (MHz)" in capsys.readouterr().out
     packed, = tmp_path.glob("*/ecp5/packed.json")     # what went into DSP and RAM blocks
