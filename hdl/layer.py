@@ -32,14 +32,14 @@ from fdcnn.hdl.mac.tile import TileMode
 from fdcnn.hdl.norm import FrameNorm
 from fdcnn.hdl.pool import SpectralPool
 from fdcnn.hdl.pwl import PiecewiseLinear
-from fdcnn.hdl.stream import INPUT_SLICE_LATENCY, RegisterSlice, complex_stream
+from fdcnn.hdl.stream import RegisterSlice, complex_stream
 
 __all__ = ["Layer"]
 
 #: Clock cycles from a loading pass's first input handshake to the MAC's first sample, less
-#: its weight words: the configuration queue's register, the MAC's configuration register
-#: slice, then the MAC's tile start.
-LOAD_LEAD = 2 + INPUT_SLICE_LATENCY
+#: its weight words: the configuration queue's register, the MAC's configuration register,
+#: then the MAC's tile start.
+LOAD_LEAD = 3
 #: Tile configurations queued ahead of the MAC (a pass is at least one frame long, longer than
 #: the 2-D FFT's latency is not guaranteed, so room for a few).
 CONFIG_QUEUE = 4

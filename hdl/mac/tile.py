@@ -50,7 +50,9 @@ class TileControl(wiring.Component):
     """The tile state machine (configuration, operand load, streaming) and the two
     accumulator banks' bookkeeping.
 
-    A configuration is taken in ``CONFIG``, or together with the current tile's last sample
+    A configuration is taken off the ``config`` channel into a register (``ready`` is that
+    register being empty, so no combinational path runs into the channel's ready), and the
+    tile it describes starts in ``CONFIG``, or together with the current tile's last sample
     (so back-to-back tiles leave no bubble), when the next bank is free and no weight update
     is still being written back. A mode that was not built runs forward.
 
@@ -165,14 +167,19 @@ class TileControl(wiring.Component):
         return tile_end
 
     def _accept(self, m, tile_end):
-        """Take the next tile's configuration; free a bank the drain has released."""
+        """Take the next tile's configuration into a register, start its tile; free a bank
+        the drain has released."""
+        pending = Signal(name="config_pending")
+        payload = Signal.like(self.config.payload, name="config_held", reset_less=True)
+        m.d.comb += self.config.ready.eq(~pending)
         next_bank = Mux(self.state == _State.CONFIG, self.bank, ~self.bank)
         updating = self.bank_update.any() | self.update_in_flight
-        m.d.comb += self.config.ready.eq(
-            ((self.state == _State.CONFIG) | (self.taking & tile_end))
-            & self.bank_free.bit_select(next_bank, 1) & ~updating)
-        with m.If(self.config.valid & self.config.ready):
-            payload = self.config.payload
+        start = (pending & ((self.state == _State.CONFIG) | (self.taking & tile_end))
+                 & self.bank_free.bit_select(next_bank, 1) & ~updating)
+        with m.If(self.config.valid & ~pending):
+            m.d.sync += [pending.eq(1), payload.eq(self.config.payload)]
+        with m.If(start):
+            m.d.sync += pending.eq(0)
             built = payload.mode.as_value().matches(*(MODES.index(name) for name in self.modes))
             mode = Mux(built, payload.mode.as_value(), TileMode.FORWARD)
             frames = Mux(payload.frames == 0, 1, payload.frames)

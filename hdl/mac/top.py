@@ -57,9 +57,9 @@ products, their sums, then the saturating add with its write. The accumulator wo
 cycles before its write and registered, so neither RAM output feeds an adder; with one or two
 bins the same word comes round sooner, and the two writes before are forwarded. The drain's
 read is registered twice (the RAM's register, then the lane's), then the lane multiplexer, then
-the output rounding and saturation into a register; the configuration port has a two-entry
-register slice, so its ready comes from a register. 4 real multipliers per lane, or 3 with
-``multiplier="3mult"``.
+the output rounding and saturation into a register; a configuration is taken into a register of
+the tile control, so the configuration port's ready comes from a register. 4 real multipliers
+per lane, or 3 with ``multiplier="3mult"``.
 """
 
 
@@ -72,8 +72,7 @@ from fdcnn.golden.mac import MACConfig, SpectralMACModel
 from fdcnn.hdl.mac.drain import DRAIN_CYCLES, Drain
 from fdcnn.hdl.mac.lane import ACCUMULATE_CYCLES, MACLane
 from fdcnn.hdl.mac.tile import PASSES_BITS, TileControl, tile_config_layout
-from fdcnn.hdl.stream import (FramedOutput, complex_layout, complex_stream,
-                              input_register_slice)
+from fdcnn.hdl.stream import FramedOutput, complex_layout, complex_stream
 
 __all__ = ["SpectralMAC"]
 
@@ -174,9 +173,7 @@ class SpectralMAC(wiring.Component):
         m.submodules.tiles = tiles = TileControl(
             lanes=self.lanes, bins=bins, max_frames=self.max_frames, modes=self.modes,
             accumulator_frames=self.model.accumulator_frames, gradient_base=self.model.gradient_base)
-        # A register slice on the configuration port: its ready comes from a register, not
-        # from the tile control's state and the sample port's valid.
-        wiring.connect(m, input_register_slice(m, "config_slice", self.config), tiles.config)
+        wiring.connect(m, wiring.flipped(self.config), tiles.config)
         m.d.comb += [tiles.weight_valid.eq(self.weight.valid),
                      self.weight.ready.eq(tiles.weight_ready),
                      tiles.sample_valid.eq(self.i.valid), self.i.ready.eq(tiles.sample_ready)]
