@@ -110,6 +110,7 @@ class TileControl(wiring.Component):
         self.mode = Signal(TileMode)          # a built mode: requests for others run forward
         self.load = Signal()
         self.passes_left = Signal(PASSES_BITS)   # passes after the current one
+        self.last_pass = Signal(init=1)       # passes_left == 0, kept in a register
         self.first_pass = Signal()
         self.stream_last = Signal(words, name="stream_last")     # a pass's last word
         self.final_start = Signal(words, name="final_start")     # its last frame's first
@@ -152,7 +153,7 @@ class TileControl(wiring.Component):
         m.d.comb += [self.sample_ready.eq(self.state == _State.STREAM),
                      self.taking.eq(self.sample_valid & self.sample_ready)]
         pass_end = self.pass_end
-        tile_end = pass_end & (self.passes_left == 0)
+        tile_end = pass_end & self.last_pass
         with m.If(self.taking):
             m.d.sync += [
                 self.stream_word.eq(Mux(pass_end, 0, self.stream_word + 1)),
@@ -162,7 +163,8 @@ class TileControl(wiring.Component):
             with m.If(tile_end):
                 m.d.sync += [self.state.eq(_State.CONFIG), self.bank.eq(~self.bank)]
             with m.Elif(pass_end):
-                m.d.sync += [self.passes_left.eq(self.passes_left - 1), self.first_pass.eq(0),
+                m.d.sync += [self.passes_left.eq(self.passes_left - 1),
+                             self.last_pass.eq(self.passes_left == 1), self.first_pass.eq(0),
                              self.state.eq(Mux(self.load, _State.LOAD, _State.STREAM))]
         return tile_end
 
@@ -189,6 +191,7 @@ class TileControl(wiring.Component):
                 self.final_start.eq(words - self.bins),
                 self.operand_last.eq(Mux(mode[1], self.bins, words) - 1),
                 self.passes_left.eq(Mux(payload.passes == 0, 0, payload.passes - 1)),
+                self.last_pass.eq(payload.passes <= 1),
                 self.first_pass.eq(1), self.load.eq(payload.load),
                 self.learning_shift.eq(payload.learning_shift),
                 self.bank_free.bit_select(next_bank, 1).eq(0),
@@ -211,7 +214,7 @@ class TileControl(wiring.Component):
         gradient = self._gradient
         m.d.comb += [
             self.tags.first.eq(Mux(gradient, self.first_pass, self.stream_word < self.bins)),
-            self.tags.final.eq(Mux(gradient, self.passes_left == 0,
+            self.tags.final.eq(Mux(gradient, self.last_pass,
                                    self.stream_word >= self.final_start)),
             self.tags.bank.eq(self.bank),
             self.tags.conjugate.eq(self.mode != TileMode.FORWARD),
