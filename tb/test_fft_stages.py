@@ -102,23 +102,30 @@ def _frames(rng, frames, size, width):
     return values[0], values[1]
 
 
-@pytest.mark.parametrize("span, shift, width_change, rounding, minus_j", [
-    (1, 1, 0, "convergent", False), (2, 0, 1, "truncate", True), (2, 1, 0, "half_up", True),
-    (8, 1, 0, "convergent", False), (8, 0, 0, "truncate", True), (4, 1, -1, "half_up", True),
-    (64, 2, -1, "convergent", True), (64, 1, -1, "truncate", True), (64, 1, 0, "convergent", False)])
-def test_butterfly_stage_matches_golden(span, shift, width_change, rounding, minus_j):
+@pytest.mark.parametrize("span, shift, width_change, rounding, minus_j, headroom", [
+    (1, 1, 0, "convergent", False, False), (2, 0, 1, "truncate", True, False),
+    (2, 1, 0, "half_up", True, False), (8, 1, 0, "convergent", False, False),
+    (8, 0, 0, "truncate", True, False), (4, 1, -1, "half_up", True, False),
+    (4, 1, 0, "convergent", True, True), (64, 2, -1, "convergent", True, False),
+    (64, 1, -1, "truncate", True, False), (64, 1, 0, "convergent", False, False),
+    (64, 0, 1, "half_up", True, True)])
+def test_butterfly_stage_matches_golden(span, shift, width_change, rounding, minus_j, headroom):
     """The valid samples on ``o`` are the golden stage's output (with ``minus_j``, the ``−j``
     of the second half of the differences included), under random input gaps and stalls,
-    and the last block's differences leave without another block."""
+    and the last block's differences leave without another block: rounding on entry (RAM,
+    span 64) and on exit (registers, or ``headroom`` with inputs a bit narrower)."""
     input_width = 10
     width = input_width + 1 - shift + width_change
     rng = np.random.default_rng(span + shift)
-    real, imag = _frames(rng, 3, 4 * span, input_width)
+    real, imag = _frames(rng, 3, 4 * span, input_width - headroom)
     overflow = np.zeros(3, dtype=bool)
     want_real, want_imag = butterfly_stage(real, imag, span, shift, width, rounding, overflow,
                                            inverse=np.zeros(3, bool) if minus_j else None)
     dut = ButterflyStage(span=span, input_width=input_width, width=width, shift=shift,
-                         rounding=rounding, tail=1, minus_j=minus_j)
+                         rounding=rounding, tail=1, minus_j=minus_j, headroom=headroom)
+    assert dut.rounds_on_exit == (span < 64 or headroom)
+    assert dut.stored_width == (input_width + (not headroom) if dut.rounds_on_exit
+                                else max(input_width, width))
     got = np.array(_self_paced(dut, real.ravel(), imag.ravel(), span, registered=False),
                    dtype=object)
     assert len(got) == real.size, "the stage did not flush its last block"

@@ -26,13 +26,14 @@ class ButterflyStage(wiring.Component):
 
     Where the difference is rounded depends on the delay line (:attr:`rounds_on_exit`):
 
-    * **register delay lines** (``span < ram_min_depth``) store the difference unrounded, one
-      bit wider per component than the input, and one adder forms every output: the stored
+    * **register delay lines** (``span < ram_min_depth``), and any delay line with
+      ``headroom``, store the difference unrounded and one adder forms every output: the stored
       sample plus the incoming one (a sum, second half) or plus nothing (a difference leaving,
       first half), rounded and saturated. No second adder for the difference's rounding and no
-      output multiplexer; one more stored bit per component.
-    * **RAM delay lines** keep a word within ``2·width + 1`` bits (a 36-bit block RAM word at
-      the default widths): the difference is rounded and saturated on its way in, and the output
+      output multiplexer; the difference takes one more bit per component than the input,
+      unless ``headroom`` says it fits the input's width.
+    * **RAM delay lines** without it keep a word within ``2·width + 1`` bits (a 36-bit block
+      RAM word at the default widths): the difference is rounded and saturated on its way in, and the output
       is the sum or the stored difference. What enters the delay line is registered before its
       rounding (``span ≥ 2``): the unrounded difference, or the sample shifted left by
       ``shift``, waits in a register that is the delay line's first step, and the rounding and
@@ -66,6 +67,10 @@ class ButterflyStage(wiring.Component):
     ram_min_depth : int
         The delay line is RAM from this span on, registers below it
         (:class:`~fdcnn.hdl.buffers.DelayLine`); registers round on exit.
+    headroom : bool
+        The inputs are codes of ``input_width − 1`` bits sign-extended (the first stage's: the
+        data in its container one bit wider), so a difference fits ``input_width`` bits and
+        the stage rounds on exit whatever its delay line.
     saturation : bool
         Build the saturation of sums, differences and the ``−j`` negation; ``False`` where
         they are proven to fit ``width`` (:attr:`~fdcnn.golden.fft.FFTConfig.saturation_points`).
@@ -86,15 +91,18 @@ class ButterflyStage(wiring.Component):
 
     def __init__(self, *, span: int, input_width: int, width: int, shift: int, rounding: str,
                  tail: int, minus_j: bool = False, saturation: bool = True,
-                 ram_min_depth: int = RAM_MIN_DEPTH, constant_tags: dict | None = None):
+                 ram_min_depth: int = RAM_MIN_DEPTH, headroom: bool = False,
+                 constant_tags: dict | None = None):
         check_rounding(rounding)
         if minus_j and span < 2:
             raise ValueError(f"A −j rotation needs a span of at least 2, not {span}")
         self.span, self.shift, self.rounding, self.tail = span, shift, rounding, tail
         self.minus_j, self.saturation = minus_j, saturation
-        self.ram_min_depth = ram_min_depth
+        self.ram_min_depth, self.headroom = ram_min_depth, headroom
         self.constant_tags = dict(constant_tags or {})
-        self.stored_width = input_width + 1 if self.rounds_on_exit else max(input_width, width)
+        self.stored_width = max(input_width, width)
+        if self.rounds_on_exit:
+            self.stored_width = input_width + (not headroom)
         super().__init__({"stall": In(1), "i": In(sample_layout(input_width)), "fresh": In(1),
                           "advance": Out(1), "o": Out(sample_layout(width))})
 
@@ -139,8 +147,9 @@ class ButterflyStage(wiring.Component):
     @property
     def rounds_on_exit(self) -> bool:
         """Whether the delay line holds unrounded differences, rounded as they leave by the
-        adder that forms the sums (register delay lines), rather than rounded ones (RAM)."""
-        return self.span < self.ram_min_depth
+        adder that forms the sums (register delay lines, or with ``headroom``), rather than
+        rounded ones (RAM)."""
+        return self.span < self.ram_min_depth or self.headroom
 
     def _count(self, m, taking, taken, flush_left, between, flush_pending):
         """Inputs taken in the block; advances still needed to flush the stage (``span +
@@ -166,7 +175,8 @@ class ButterflyStage(wiring.Component):
         With ``registered`` both are held in a register that counts as the delay line's first
         step, so that the subtraction and the rounding's carry chain are not in one path."""
         shift = 0 if self.rounds_on_exit else self.shift
-        value = Signal(sample_layout(len(self.i.real) + max(shift, 1)), name="written_value")
+        width = self.stored_width if self.rounds_on_exit else len(self.i.real) + max(shift, 1)
+        value = Signal(sample_layout(width), name="written_value")
         difference = Signal(name="written_difference")
         real, imag = stored.real - sample.real, stored.imag - sample.imag
         if self.minus_j:            # W = −j: (re, im) → (im, −re)

@@ -40,6 +40,11 @@ class FFTPipeline(wiring.Component):
     the valid samples on ``o`` are :class:`~fdcnn.golden.fft.StreamingFFTModel`'s results
     before the final saturation to ``output_width``, in ``output_order``.
 
+    The samples on ``i`` are ``data_width + guard_bits``-bit codes in the first stage's width,
+    one bit wider, so that stage's differences fit its width and it rounds them on exit
+    whatever its delay line (``headroom`` of
+    :class:`~fdcnn.hdl.fft.butterfly.ButterflyStage`).
+
     Buffers do not store the tags that cannot change (:func:`~fdcnn.hdl.fft.sample.fixed_tags`):
     ``inverse`` for a fixed direction, and ``overflow`` up to the first stage that can
     saturate, unless ``input_overflow`` says samples may arrive with it set.
@@ -111,6 +116,7 @@ class FFTPipeline(wiring.Component):
                                    minus_j=stage in config.minus_j_stages,
                                    saturation=butterfly_saturation,
                                    ram_min_depth=config.delay_ram_depth,
+                                   headroom=stage == 0,
                                    constant_tags=self._fixed_tags(stage, butterfly_saturation))
         m.submodules[f"stage{stage}"] = butterfly
         m.d.comb += [butterfly.stall.eq(self.stall), butterfly.i.eq(sample),
