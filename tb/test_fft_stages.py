@@ -122,7 +122,7 @@ def test_butterfly_stage_matches_golden(span, shift, width_change, rounding, min
     want_real, want_imag = butterfly_stage(real, imag, span, shift, width, rounding, overflow,
                                            inverse=np.zeros(3, bool) if minus_j else None)
     dut = ButterflyStage(span=span, input_width=input_width, width=width, shift=shift,
-                         rounding=rounding, tail=1, minus_j=minus_j, headroom=headroom)
+                         rounding=rounding, minus_j=minus_j, headroom=headroom)
     assert dut.rounds_on_exit == (span < 64 or headroom)
     assert dut.stored_width == (input_width + (not headroom) if dut.rounds_on_exit
                                 else max(input_width, width))

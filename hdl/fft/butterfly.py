@@ -41,12 +41,13 @@ class ButterflyStage(wiring.Component):
 
     Either way the sum's rounding is its adder's carry-in (:func:`~fdcnn.hdl.fixed.rounded_sum`).
 
-    The stage advances (``advance``) when it takes a valid input, or, between blocks and with
-    no input, to flush: the previous block's differences still in the delay line, and the
-    ``tail`` registers after it, leave without waiting for another block. A block arriving
+    The stage advances (``advance``) when it takes a valid input, and between blocks whenever
+    no input is there, to flush: the previous block's differences still in the delay line, and
+    the registers after it, leave without waiting for another block, followed by invalid
+    filler. No counter says when that is done: an idle stage keeps advancing filler, whose data
+    is the last sample over again, so its registers soon load what they hold. A block arriving
     meanwhile simply starts: the delay line is a queue of ``span`` samples, so the pending
-    differences keep leaving in order and what follows them is invalid filler. Nothing
-    advances while ``stall`` is high.
+    differences keep leaving in order. Nothing advances while ``stall`` is high.
 
     Parameters
     ----------
@@ -58,10 +59,6 @@ class ButterflyStage(wiring.Component):
         Right shift of the sums and differences.
     rounding : str
         Rounding of that shift.
-    tail : int
-        Registers after the stage that move with ``advance`` (the twiddle multiplier's latency,
-        or one output register): a block's last difference needs ``span + tail`` advances to
-        leave them.
     minus_j : bool
         Rotate the second half of the differences by ``−j`` (``span ≥ 2``).
     ram_min_depth : int
@@ -90,13 +87,13 @@ class ButterflyStage(wiring.Component):
     """
 
     def __init__(self, *, span: int, input_width: int, width: int, shift: int, rounding: str,
-                 tail: int, minus_j: bool = False, saturation: bool = True,
+                 minus_j: bool = False, saturation: bool = True,
                  ram_min_depth: int = RAM_MIN_DEPTH, headroom: bool = False,
                  constant_tags: dict | None = None):
         check_rounding(rounding)
         if minus_j and span < 2:
             raise ValueError(f"A −j rotation needs a span of at least 2, not {span}")
-        self.span, self.shift, self.rounding, self.tail = span, shift, rounding, tail
+        self.span, self.shift, self.rounding = span, shift, rounding
         self.minus_j, self.saturation = minus_j, saturation
         self.ram_min_depth, self.headroom = ram_min_depth, headroom
         self.constant_tags = dict(constant_tags or {})
@@ -110,15 +107,14 @@ class ButterflyStage(wiring.Component):
         m = Module()
         span = self.span
         taken = Signal(range(2 * span))             # valid inputs taken in this block
-        flush_left = Signal(range(span + self.tail + 1))    # advances still to flush
         between = Signal(init=1)                    # taken == 0, kept in a register
-        flush_pending = Signal()                    # flush_left != 0, kept in a register
         taking = self.fresh & self.i.valid
-        flushing = between & flush_pending & ~taking
-        m.d.comb += self.advance.eq(~self.stall & (taking | flushing))
+        m.d.comb += self.advance.eq(~self.stall & (taking | between))     # between: flushing
         second_half = taken[-1]
         rotating = second_half & taken[-2] if self.minus_j else 0   # a difference at n ≥ span/2
-        self._count(m, taking, taken, flush_left, between, flush_pending)
+        last_input = taking & (taken == 2 * span - 1)
+        with m.If(self.advance & taking):
+            m.d.sync += [taken.eq(taken + 1), between.eq(last_input)]
 
         pipelined = span > 1
         m.submodules.delay = delay = DelayLine(sample_layout(self.stored_width), span,
@@ -150,22 +146,6 @@ class ButterflyStage(wiring.Component):
         adder that forms the sums (register delay lines, or with ``headroom``), rather than
         rounded ones (RAM)."""
         return self.span < self.ram_min_depth or self.headroom
-
-    def _count(self, m, taking, taken, flush_left, between, flush_pending):
-        """Inputs taken in the block; advances still needed to flush the stage (``span +
-        tail`` at the block's end, so the difference leaving the delay line has index
-        ``span + tail − flush_left`` while any is left). ``between`` and ``flush_pending``
-        hold whether the counts are zero, so that the stage's advance, the clock enable of
-        all its registers, is a function of flags rather than of wide comparisons."""
-        span = self.span
-        last_input = taking & (taken == 2 * span - 1)
-        with m.If(self.advance):
-            with m.If(taking):
-                m.d.sync += [taken.eq(taken + 1), between.eq(last_input)]
-            with m.If(last_input):
-                m.d.sync += [flush_left.eq(span + self.tail), flush_pending.eq(1)]
-            with m.Elif(flush_left != 0):
-                m.d.sync += [flush_left.eq(flush_left - 1), flush_pending.eq(flush_left != 1)]
 
     def _written(self, m, second_half, rotating, stored, sample, registered):
         """What the stage writes into its delay line: the difference ``stored − sample``

@@ -112,7 +112,6 @@ class FFTPipeline(wiring.Component):
         butterfly_saturation, rotation_saturation = config.saturation_points[stage]
         butterfly = ButterflyStage(span=span, input_width=config.stage_widths[stage], width=width,
                                    shift=config.shifts[stage], rounding=config.rounding,
-                                   tail=stage_delay(config, stage) - span,
                                    minus_j=stage in config.minus_j_stages,
                                    saturation=butterfly_saturation,
                                    ram_min_depth=config.delay_ram_depth,
