@@ -20,11 +20,12 @@ class ComplexMultiplier(wiring.Component):
     Pipeline (each step a register that moves when ``en`` is high), in the shape DSP blocks
     (DSP48E1, MULT18X18D, SB_MAC16) take with their own registers: the operands; the real
     products; their sums. ``4mult`` forms ``ac ∓ bd`` and ``bc ± ad`` from four products;
-    ``3mult`` (Gauss) forms ``k1 = c(a + b)``, ``k2 = a(d − c)``, ``k3 = b(c + d)`` (conjugated:
-    ``k2 = −a(c + d)``, ``k3 = b(c − d)``), real ``k1 − k3`` and imaginary ``k1 + k2``
-    (``k1 − k2`` conjugated): the same integers. Its pre-adders sit before the operand
-    registers, so each multiplier's inputs come straight from registers, as a DSP block wants
-    them.
+    ``3mult`` (Gauss) forms ``k1 = a(c − d)``, ``k2 = d(a − b)``, ``k3 = b(c + d)`` (conjugated:
+    ``k1 = a(c + d)``, ``k2 = d(b − a)``, ``k3 = b(c − d)``), real ``k1 + k2`` and imaginary
+    ``k2 + k3``: the same integers, and only additions after the products, which a DSP48E1's
+    post-adder takes (and its pre-adder each product's one addition or subtraction). Its
+    pre-adders sit before the operand registers, so each multiplier's inputs come straight
+    from registers, as a DSP block wants them.
 
     Parameters
     ----------
@@ -76,12 +77,7 @@ class ComplexMultiplier(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        conjugated = [Signal(name=f"conjugate{step}") for step in range(2)]
-        with m.If(self.en):
-            m.d.sync += conjugated[1].eq(conjugated[0])
-            if self.conjugation:
-                m.d.sync += conjugated[0].eq(self.conjugate)
-        real, imag = (self._four if self.multiplier == "4mult" else self._three)(m, conjugated[1])
+        real, imag = self._four(m) if self.multiplier == "4mult" else self._three(m)
         with m.If(self.en):
             m.d.sync += [self.p.real.eq(real), self.p.imag.eq(imag)]
         return m
@@ -107,8 +103,14 @@ class ComplexMultiplier(wiring.Component):
         """``conjugated`` where the product is conjugated, else ``plain``."""
         return Mux(conjugate, conjugated, plain) if self.conjugation else plain
 
-    def _four(self, m, conjugate):
+    def _four(self, m):
         # (a + jb)(c ± jd) = (ac ∓ bd) + j(bc ± ad)
+        conjugated = [Signal(name=f"conjugate{step}") for step in range(2)]
+        with m.If(self.en):
+            m.d.sync += conjugated[1].eq(conjugated[0])
+            if self.conjugation:
+                m.d.sync += conjugated[0].eq(self.conjugate)
+        conjugate = conjugated[1]
         a, b, c, d = self._registered(m, [("operand_a", self.a.real), ("operand_b", self.a.imag),
                                           ("operand_c", self.c.real), ("operand_d", self.c.imag)])
         ac, bd, ad, bc = self._products(m, [a * c, b * d, a * d, b * c],
@@ -116,13 +118,15 @@ class ComplexMultiplier(wiring.Component):
         return (self._select(conjugate, ac + bd, ac - bd),
                 self._select(conjugate, bc - ad, bc + ad))
 
-    def _three(self, m, conjugate):
+    def _three(self, m):
+        # (a + jb)(c ± jd): k1 = a(c ∓ d), k2 = ±d(a − b), k3 = b(c ± d); k1 + k2, k2 + k3
         (a, b), (c, d) = (self.a.real, self.a.imag), (self.c.real, self.c.imag)
-        operands_conjugate = self.conjugate if self.conjugation else 0
-        a, b, c, a_b, d_c, c_d = self._registered(m, [
-            ("operand_a", a), ("operand_b", b), ("operand_c", c), ("sum_ab", a + b),
-            ("sum_k2", self._select(operands_conjugate, c + d, d - c)),
-            ("sum_k3", self._select(operands_conjugate, c - d, c + d))])
-        k1, k2, k3 = self._products(m, [c * a_b, a * d_c, b * c_d],
+        conjugate = self.conjugate if self.conjugation else 0
+        a, b, d, sum_k1, difference_k2, sum_k3 = self._registered(m, [
+            ("operand_a", a), ("operand_b", b), ("operand_d", d),
+            ("sum_k1", self._select(conjugate, c + d, c - d)),
+            ("difference_k2", self._select(conjugate, b - a, a - b)),
+            ("sum_k3", self._select(conjugate, c - d, c + d))])
+        k1, k2, k3 = self._products(m, [sum_k1 * a, difference_k2 * d, sum_k3 * b],
                                     self.a_width + self.c_width + 2)
-        return k1 - k3, self._select(conjugate, k1 - k2, k1 + k2)
+        return k1 + k2, k2 + k3

@@ -79,3 +79,13 @@ def test_dsp_blocks_per_target(target, multiplier, dsp, tmp_path):
     dut = ComplexMultiplier(a_width=16, c_width=16, multiplier=multiplier, conjugation=True)
     text = verilog.convert(dut, name="cmult", emit_src=False)
     assert synthesize(text, "cmult", target, tmp_path)["DSP"] == dsp
+
+
+def test_xc7_takes_3mult_additions_into_its_dsp_blocks(tmp_path):
+    """Without conjugation, a 3mult twiddle multiplier's (17×18) additions on xc7 are the
+    DSP48E1s' own: each product's pre-adder, and the sums after the products (additions only,
+    which Yosys packs, not subtractions, which it does not), so no LUT is left."""
+    from fdcnn.scripts.synth import synthesize
+    dut = ComplexMultiplier(a_width=17, c_width=18, multiplier="3mult")
+    text = verilog.convert(dut, name="cmult", emit_src=False)
+    assert synthesize(text, "cmult", "xc7", tmp_path)["LUT"] == 0
