@@ -1,11 +1,12 @@
 """The composed layer's throughput: images per second of the generated RTL at its ECP5 clock,
 next to the same layer in float NumPy (FFT-based) on this machine's CPU, measured in one run.
 
-    python benchmarks/layer.py [--config FILE] [--images N]
+    python benchmarks/layer.py [--config FILE] [--images N] [--seeds K]
 
 * cycles per image: measured in simulation (cocotb + Icarus, images back to back, weights
   kept), the same figure the layer's test holds to ``Layer.cycles_per_image``;
-* Fmax: Yosys ``synth_ecp5`` and nextpnr on an ECP5-85K (``fdcnn.scripts.synth``);
+* Fmax: Yosys ``synth_ecp5`` and nextpnr on an ECP5-85K (``fdcnn.scripts.synth``), the best of
+  placement seeds 1 … K (default 3);
 * NumPy: :meth:`fdcnn.golden.layer.LayerModel.reference` on a batch of random images, best of
   five runs, one CPU thread of this machine's.
 
@@ -46,12 +47,12 @@ def simulated_cycles(config, build):
     return json.loads(report.read_text())
 
 
-def ecp5_fmax(config, build):
+def ecp5_fmax(config, build, seeds):
     from fdcnn.hdl.axis import emit
     from fdcnn.hdl.layer import Layer
     from fdcnn.scripts.synth import synthesize
     verilog = emit(Layer(config), "layer", zero_ram_init=False)
-    return synthesize(verilog, "layer", "ecp5", Path(build) / "ecp5", fmax=True)
+    return synthesize(verilog, "layer", "ecp5", Path(build) / "ecp5", fmax=True, seeds=seeds)
 
 
 def numpy_images_per_second(config, images):
@@ -74,12 +75,14 @@ def main(argv=None):
     parser.add_argument("--config", help="layer parameters (TOML or JSON); default layer "
                                          "without")
     parser.add_argument("--images", type=int, default=256, help="NumPy batch size")
+    parser.add_argument("--seeds", type=int, default=3, help="nextpnr placement seeds; the "
+                                                              "best clock counts")
     arguments = parser.parse_args(argv)
     values = load_config_file(arguments.config, LayerConfig) if arguments.config else {}
     config = LayerConfig.from_mapping(values)
     with tempfile.TemporaryDirectory() as build:
         measured = simulated_cycles(config, build)
-        row = ecp5_fmax(config, build)
+        row = ecp5_fmax(config, build, arguments.seeds)
     fmax = row["Fmax"]
     hardware = fmax * 1e6 / measured["cycles_per_image"]
     software = numpy_images_per_second(config, arguments.images)
