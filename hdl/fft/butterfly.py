@@ -32,12 +32,12 @@ class ButterflyStage(wiring.Component):
       first half), rounded and saturated. No second adder for the difference's rounding and no
       output multiplexer; the difference takes one more bit per component than the input,
       unless ``headroom`` says it fits the input's width.
-    * **RAM delay lines** without it keep a word within ``2·width + 1`` bits (a 36-bit block
-      RAM word at the default widths): the difference is rounded and saturated on its way in, and the output
-      is the sum or the stored difference. What enters the delay line is registered before its
-      rounding (``span ≥ 2``): the unrounded difference, or the sample shifted left by
-      ``shift``, waits in a register that is the delay line's first step, and the rounding and
-      saturation come after it, so no path holds two carry chains.
+    * **RAM delay lines** without it keep a word of ``2·width + 1`` bits (35 at the default
+      widths, within one 36-bit block RAM word): the difference is rounded and saturated on
+      its way in, and the output is the sum or the stored difference. What enters the delay
+      line is registered before its rounding (``span ≥ 2``): the unrounded difference, or the
+      sample shifted left by ``shift``, waits in a register that is the delay line's first
+      step, and the rounding and saturation come after it, so no path holds two carry chains.
 
     Either way the sum's rounding is its adder's carry-in (:func:`~fdcnn.hdl.fixed.rounded_sum`).
 
