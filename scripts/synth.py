@@ -104,37 +104,40 @@ def _fmax(build_dir, top, target, seeds=1):
         return None
     flavour, device, constraint, option = DEVICES[target]
     shutil.copy(CONSTRAINTS / constraint, build_dir / constraint)
-    netlist = _packed_netlist(build_dir, top)
-    placements = {}
-    for seed in range(1, seeds + 1):
-        command = [_tool(f"yowasp-nextpnr-{flavour}"), *device, "--json", netlist, option,
-                   constraint, "--seed", str(seed), "--report", f"report-{seed}.json",
-                   "--quiet", "--log", f"nextpnr-{seed}.log"]
-        placements[seed] = _placed_clock(build_dir, command, seed)
+    arguments = [*device, "--json", _packed_netlist(build_dir, top), option, constraint]
+    placements = {seed: _placed_clock(build_dir, flavour, arguments, seed)
+                  for seed in range(1, seeds + 1)}
     achieved = {seed: mhz for seed, mhz in placements.items() if not isinstance(mhz, str)}
     if not achieved:
         return placements[1]
     best = max(achieved, key=achieved.get)
-    for name in ("nextpnr", "report"):
-        suffix = ".log" if name == "nextpnr" else ".json"
-        shutil.copy(build_dir / f"{name}-{best}{suffix}", build_dir / f"{name}{suffix}")
+    for kept, placed in zip(("nextpnr.log", "report.json"), _placement_files(best)):
+        shutil.copy(build_dir / placed, build_dir / kept)
     return achieved[best]
 
 
-def _placed_clock(build_dir, command, seed):
-    """One nextpnr run: the achieved MHz (the slowest clock), or why there is none."""
+def _placement_files(seed):
+    """The log and the report of the placement with ``seed``."""
+    return f"nextpnr-{seed}.log", f"report-{seed}.json"
+
+
+def _placed_clock(build_dir, flavour, arguments, seed):
+    """One nextpnr run with ``seed``: the achieved MHz (the slowest clock), or why there is
+    none."""
+    log, report = _placement_files(seed)
+    command = [_tool(f"yowasp-nextpnr-{flavour}"), *arguments, "--seed", str(seed),
+               "--report", report, "--quiet", "--log", log]
     try:
         result = subprocess.run(command, cwd=build_dir, capture_output=True, text=True,
                                 timeout=NEXTPNR_SECONDS)
     except subprocess.TimeoutExpired:
         return f"nextpnr over {NEXTPNR_SECONDS // 60} min"
-    log_path = build_dir / f"nextpnr-{seed}.log"
     if result.returncode != 0:
-        log = log_path.read_text() if log_path.exists() else result.stderr
-        return "does not fit" if "Unable to" in log or "too many" in log.lower() \
+        text = (build_dir / log).read_text() if (build_dir / log).exists() else result.stderr
+        return "does not fit" if "Unable to" in text or "too many" in text.lower() \
             else "nextpnr failed"
-    report = json.loads((build_dir / f"report-{seed}.json").read_text())
-    return round(min(clock["achieved"] for clock in report["fmax"].values()), 1)
+    placed = json.loads((build_dir / report).read_text())
+    return round(min(clock["achieved"] for clock in placed["fmax"].values()), 1)
 
 
 def _packed_netlist(build_dir, top):
@@ -221,6 +224,8 @@ def synthesize(verilog, top, target, build_dir, fmax=False, seeds=1):
     """Synthesize Verilog text for ``target``; returns the utilization row (a dict), with the
     achieved clock in MHz under ``Fmax`` when ``fmax`` asks for place and route (the best of
     ``seeds`` placements)."""
+    if fmax:
+        check_seeds(seeds)
     netlist = f" -json {top}.json" if fmax and target in DEVICES else ""
     design = _run_yosys(verilog, top, target, build_dir, TARGETS[target], netlist)["design"]
     row = dict(target=target, **_utilization(target, design))

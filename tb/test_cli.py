@@ -289,3 +289,12 @@ def test_config_file_with_an_unknown_parameter(tmp_path, capsys):
                                        f"twiddle_width, scaling, rounding, direction, "
                                        f"output_order, guard_bits, multiplier, architecture, "
                                        f"delay_ram_depth\n")
+
+
+def test_synthesize_checks_its_placement_seeds(tmp_path):
+    """A caller of ``synthesize`` other than the CLI (the benchmarks) gets the same one-line
+    reason for a seed count out of range, before Yosys runs."""
+    from fdcnn.scripts.synth import synthesize
+    with pytest.raises(ValueError, match="^Placement seeds must be from 1 to 10, not 0$"):
+        synthesize("", "top", "ecp5", tmp_path, fmax=True, seeds=0)
+    assert not any(tmp_path.iterdir())
