@@ -97,9 +97,8 @@ class ButterflyStage(wiring.Component):
         self.minus_j, self.saturation = minus_j, saturation
         self.ram_min_depth, self.headroom = ram_min_depth, headroom
         self.constant_tags = dict(constant_tags or {})
-        self.stored_width = max(input_width, width)
-        if self.rounds_on_exit:
-            self.stored_width = input_width + (not headroom)
+        self.stored_width = (input_width + (not headroom) if self.rounds_on_exit
+                             else max(input_width, width))
         super().__init__({"stall": In(1), "i": In(sample_layout(input_width)), "fresh": In(1),
                           "advance": Out(1), "o": Out(sample_layout(width))})
 
