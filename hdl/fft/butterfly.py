@@ -168,9 +168,15 @@ class ButterflyStage(wiring.Component):
                                     imag=sample.imag << shift)
         if not registered:
             return value, difference
-        written, written_difference = Signal.like(value, name="written"), Signal.like(difference)
+        # Only the valid bit is reset: the data can then join the shift register of a delay
+        # line of registers (one SRL on Xilinx parts, without a register of its own).
+        held = Signal.like(value, name="written_held", reset_less=True)
+        held_valid, written_difference = Signal(name="written_valid"), Signal.like(difference)
         with m.If(self.advance):
-            m.d.sync += [written.eq(value), written_difference.eq(difference)]
+            m.d.sync += [held.eq(value), held_valid.eq(value.valid),
+                         written_difference.eq(difference)]
+        written = Signal.like(value, name="written")
+        m.d.comb += [written.eq(held), written.valid.eq(held_valid)]
         return written, written_difference
 
     def _entering(self, line_in, written, difference):
