@@ -11,8 +11,9 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 
-__all__ = ["RAM_MIN_DEPTH", "REGISTERED_RAM_MIN_DEPTH", "output_register", "read_latency",
-           "DelayLine", "checked_constants", "stored_fields", "fresh_flag"]
+__all__ = ["RAM_MIN_DEPTH", "REGISTERED_RAM_MIN_DEPTH", "COUNTED_REFILL_MIN_DEPTH",
+           "output_register", "read_latency", "DelayLine", "checked_constants", "stored_fields",
+           "fresh_flag"]
 
 #: Default of :class:`DelayLine`'s ``ram_min_depth``: delay lines at least this long are written
 #: as RAM (block RAM, or LUT RAM where Yosys finds it cheaper); shorter ones as shift registers
@@ -23,6 +24,11 @@ RAM_MIN_DEPTH = 64
 #: register: a synthesis tool may put them in block RAM even unasked (Yosys does on ECP5 from
 #: 64 words), whose clock-to-output is slow, and the register can be the block RAM's own.
 REGISTERED_RAM_MIN_DEPTH = 64
+
+#: Shift-register delay lines with at least this many taps count the enabled cycles since reset
+#: (a few bits) to know when their taps are trustworthy, instead of resetting a ``valid`` bit
+#: in every tap.
+COUNTED_REFILL_MIN_DEPTH = 16
 
 
 def output_register(depth: int) -> bool:
@@ -49,9 +55,10 @@ class DelayLine(wiring.Component):
     ``valid`` mask comes after it), so it can be the block RAM's own output register
     (``REGMODE = "OUTREG"`` on ECP5, see :mod:`fdcnn.scripts.ecp5_pack`). Read and write
     addresses never meet, so no read-during-write logic is needed around the RAM. Shorter
-    delays use a shift register whose data is not reset and whose ``valid`` bits are. Either
-    way ``o.valid`` is low until ``depth`` enabled cycles have passed since reset: RAM contents
-    survive a reset.
+    delays use a shift register whose data is not reset; its ``valid`` bits are, in a register
+    of their own, or (from :data:`COUNTED_REFILL_MIN_DEPTH` taps) they are not, and a count of
+    the enabled cycles since reset masks them. Either way ``o.valid`` is low until ``depth``
+    enabled cycles have passed since reset: RAM contents and unreset taps survive a reset.
 
     With ``registered_input``, ``i`` is already one enabled cycle late: it comes from the
     caller's register (whose ``valid`` bit is reset), which counts as the first of the
@@ -86,11 +93,28 @@ class DelayLine(wiring.Component):
         registers = self.depth - self.registered_input
         taps = [Signal(line_in.shape(), reset_less=True, name=f"tap{index}")
                 for index in range(registers)]
-        valid = Signal(registers)
         with m.If(self.en):
-            m.d.sync += [taps[0].eq(line_in), valid.eq((valid << 1) | line_in.valid)]
+            m.d.sync += [taps[0].eq(line_in)]
             m.d.sync += [later.eq(earlier) for earlier, later in zip(taps, taps[1:])]
-        m.d.comb += [line_out.eq(taps[-1]), line_out.valid.eq(valid[-1])]
+        m.d.comb += [line_out.eq(taps[-1]),
+                     line_out.valid.eq(self._tap_valid(m, registers, line_in.valid, taps[-1]))]
+
+    def _tap_valid(self, m, registers, valid_in, last_tap):
+        """``valid`` of the last tap, low until ``registers`` enabled cycles have passed since
+        reset. Short lines shift the ``valid`` bits in a reset register of their own; from
+        :data:`COUNTED_REFILL_MIN_DEPTH` taps on, the taps carry them and a counter (its top
+        bit) masks them until then, so no tap is reset and a long line is one shift register
+        (SRLs on Xilinx parts)."""
+        if registers < COUNTED_REFILL_MIN_DEPTH:
+            valid = Signal(registers)
+            with m.If(self.en):
+                m.d.sync += valid.eq((valid << 1) | valid_in)
+            return valid[-1]
+        bits = (registers - 1).bit_length()
+        count = Signal(bits + 1, init=(1 << bits) - registers, name="refill_count")
+        with m.If(self.en & ~count[-1]):
+            m.d.sync += count.eq(count + 1)
+        return last_tap.valid & count[-1]
 
     def _ram_form(self, m, line_in, line_out):
         words = self.depth - 2

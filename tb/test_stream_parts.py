@@ -11,7 +11,7 @@ from amaranth.lib.wiring import In, Out
 
 from fdcnn.golden.pool import PoolConfig
 from fdcnn.hdl.axis import AXIStreamTop, describe
-from fdcnn.hdl.buffers import RAM_MIN_DEPTH, DelayLine
+from fdcnn.hdl.buffers import COUNTED_REFILL_MIN_DEPTH, RAM_MIN_DEPTH, DelayLine
 from fdcnn.hdl.pool import SpectralPool
 from fdcnn.hdl.stream import FramedOutput
 from tb.simulation import run_cycles
@@ -105,11 +105,14 @@ def test_delay_line_does_not_store_constant_fields(depth, ram_min_depth):
         DelayLine(layout, depth, ram_min_depth, constants={"missing": 0})
 
 
-@pytest.mark.parametrize("depth, ram_min_depth", [(6, 4), (RAM_MIN_DEPTH, RAM_MIN_DEPTH)])
-def test_ram_delay_line_masks_stale_words_after_reset(depth, ram_min_depth):
-    """Words written before ``rst`` stay in the RAM, but ``o.valid`` is low again for the
-    first ``depth`` enabled cycles after it (a RAM is trusted only once rewritten since
-    reset), and the delay holds across the reset."""
+@pytest.mark.parametrize("depth, ram_min_depth", [
+    (6, 4), (RAM_MIN_DEPTH, RAM_MIN_DEPTH),
+    (COUNTED_REFILL_MIN_DEPTH - 1, RAM_MIN_DEPTH), (COUNTED_REFILL_MIN_DEPTH, RAM_MIN_DEPTH),
+    (RAM_MIN_DEPTH - 1, RAM_MIN_DEPTH)])
+def test_delay_line_masks_stale_words_after_reset(depth, ram_min_depth):
+    """Words stored before ``rst`` stay in the RAM or the unreset taps, but ``o.valid`` is low
+    again for the first ``depth`` enabled cycles after it (a word is trusted only once
+    rewritten since reset), and the delay holds across the reset."""
     dut = DelayLine(LAYOUT, depth, ram_min_depth)
     top = Module()
     top.domains.sync = domain = ClockDomain("sync")
