@@ -10,7 +10,7 @@ from amaranth.hdl import Const, Mux
 from fdcnn.golden.fixed import check_rounding, round_shift, signed_bounds
 
 __all__ = ["round_shift", "round_shift_by", "rounding_constant", "round_bias_by", "rounded_sum",
-           "saturate", "DSP_OPERAND_BITS", "product_parts"]
+           "saturate", "DSP_OPERAND_BITS", "product_parts", "product_part_count"]
 
 #: Operand bits of the smallest DSP multipliers targeted (18×18: MULT18X18D, and DSP48E1's B
 #: port); :func:`product_parts` splits wider operands.
@@ -85,11 +85,17 @@ def saturate(value, width, possible=True):
     return Mux(above, high, Mux(below, low, value)), above | below
 
 
+def _operand_part_count(width):
+    """Parts of at most :data:`DSP_OPERAND_BITS` bits that :func:`_operand_parts` splits a
+    ``width``-bit operand into."""
+    return 1 if width <= DSP_OPERAND_BITS else 2
+
+
 def _operand_parts(value):
     """``value`` as ``(part, shift)`` pairs of at most :data:`DSP_OPERAND_BITS` bits: itself,
     or (wider) ``H = value >> 17`` (signed like ``value``) and its low 17 bits (unsigned)."""
     low_bits = DSP_OPERAND_BITS - 1
-    if len(value) <= DSP_OPERAND_BITS:
+    if _operand_part_count(len(value)) == 1:
         return [(value, 0)]
     high = value[low_bits:]
     return [(high.as_signed() if value.shape().signed else high, low_bits),
@@ -110,3 +116,12 @@ def product_parts(a, b=None):
                 for other, (y, y_shift) in enumerate(a_parts) if index <= other]
     return [(x * y, x_shift + y_shift)
             for x, x_shift in a_parts for y, y_shift in _operand_parts(b)]
+
+
+def product_part_count(a_width, b_width=None):
+    """How many products :func:`product_parts` forms for operands of ``a_width`` and
+    ``b_width`` bits (a square of an ``a_width``-bit value without ``b_width``)."""
+    a_parts = _operand_part_count(a_width)
+    if b_width is None:
+        return a_parts * (a_parts + 1) // 2
+    return a_parts * _operand_part_count(b_width)

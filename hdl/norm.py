@@ -31,7 +31,8 @@ from amaranth.lib.memory import Memory
 from fdcnn.golden.norm import FrameNormModel, NormConfig, rsqrt_table
 from fdcnn.hdl.axis import describe_format
 from fdcnn.hdl.buffers import DelayLine, fresh_flag, read_latency
-from fdcnn.hdl.fixed import product_parts, round_bias_by, rounding_constant, saturate
+from fdcnn.hdl.fixed import (product_part_count, product_parts, round_bias_by,
+                              rounding_constant, saturate)
 from fdcnn.hdl.permute import PermutationBuffer
 from fdcnn.hdl.stream import (INPUT_SLICE_LATENCY, TLAST_PORT_DESCRIPTIONS, FramedOutput,
                               frame_block_members, frame_shell)
@@ -106,10 +107,9 @@ class FrameNorm(wiring.Component):
     @property
     def multipliers(self) -> int:
         """Real multipliers: the squarers, the parts of ``|S|²`` and ``a·R``'s."""
-        sum_bits = Signal(signed(self.model.config.sum_width))
-        numerator = Signal(signed(self.model.config.numerator_width))
-        gain = Signal(unsigned(self.model.config.rsqrt_width))
-        return 2 + 2 * len(product_parts(sum_bits)) + 2 * len(product_parts(numerator, gain))
+        config = self.model.config
+        return (2 + 2 * product_part_count(config.sum_width)
+                + 2 * product_part_count(config.numerator_width, config.rsqrt_width))
 
     @property
     def buffer_words(self) -> dict:

@@ -88,3 +88,37 @@ def test_saturate_clamps_every_value(value_shape, width):
     simulator.add_testbench(bench)
     simulator.run()
     assert not mismatches, f"first mismatches (value, got, flag, expected): {mismatches[:3]}"
+
+
+@pytest.mark.parametrize("a_width, b_width", [(18, 18), (25, 18), (35, 20), (30, None)])
+def test_product_parts_add_up_to_the_product(a_width, b_width):
+    """The shifted parts of ``a·b`` (``a²`` without ``b``) add up to it for random signed
+    operands, each part's operands fit an 18×18 block, and ``product_part_count`` says how
+    many there are from the widths alone."""
+    from fdcnn.hdl.fixed import DSP_OPERAND_BITS, product_part_count, product_parts
+    a = Signal(signed(a_width))
+    b = Signal(signed(b_width)) if b_width else None
+    parts = product_parts(a, b)
+    assert len(parts) == product_part_count(a_width, b_width)
+    assert all(len(part.operands[0]) <= DSP_OPERAND_BITS >= len(part.operands[1])
+               for part, _ in parts)
+    total = Signal(signed(2 * max(a_width, b_width or 0) + 2))
+    m = Module()
+    m.d.comb += total.eq(sum(part << shift for part, shift in parts))
+    rng = np.random.default_rng(a_width)
+    mismatches = []
+
+    async def bench(context):
+        for _ in range(200):
+            x = int(rng.integers(-(1 << (a_width - 1)), 1 << (a_width - 1)))
+            y = int(rng.integers(-(1 << (b_width - 1)), 1 << (b_width - 1))) if b_width else x
+            context.set(a, x)
+            if b is not None:
+                context.set(b, y)
+            if context.get(total) != x * y:
+                mismatches.append((x, y, context.get(total)))
+
+    simulator = Simulator(m)
+    simulator.add_testbench(bench)
+    simulator.run()
+    assert not mismatches, f"first mismatches (a, b, sum of parts): {mismatches[:3]}"
