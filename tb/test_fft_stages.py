@@ -135,6 +135,19 @@ def test_butterfly_stage_matches_golden(span, shift, width_change, rounding, min
     assert list(flags) == list(overflow)
 
 
+def test_xc7_makes_a_register_delay_line_one_shift_register(tmp_path):
+    """On xc7 a butterfly whose delay line is registers keeps no flip-flop of its stored
+    width: what it writes (its register's data has no reset) and the taps (with their
+    ``valid`` bits, masked by a refill count after reset) are one SRL chain, so only the
+    control's few flip-flops are left."""
+    from fdcnn.scripts.synth import synthesize
+    dut = ButterflyStage(span=64, input_width=17, width=17, shift=1, rounding="convergent",
+                         ram_min_depth=128)
+    text = verilog.convert(dut, name="butterfly", emit_src=False)
+    used = synthesize(text, "butterfly", "xc7", tmp_path)
+    assert used["FF"] < dut.stored_width, used
+
+
 @pytest.mark.parametrize("rotation, twiddle_width, rounding, inverse, multiplier", [
     (Rotation(8, R2_FACTORS), 18, "convergent", False, "4mult"),
     (Rotation(16, R2_FACTORS), 8, "half_up", False, "4mult"),
