@@ -215,6 +215,25 @@ def test_large_twiddle_roms_ask_for_block_ram(size):
     assert ('rom_style = "block"' in text) == (size >= BLOCK_ROM_MIN_DEPTH)
 
 
+@pytest.mark.parametrize("size", [REGISTERED_RAM_MIN_DEPTH - 16, REGISTERED_RAM_MIN_DEPTH])
+def test_small_twiddle_roms_may_register_their_exponent(tmp_path, size):
+    """A ROM small enough to be logic, asked to, registers its exponent instead of its word
+    (the same latency, checked by the twiddle multiplier's 3mult cases); one with an output
+    register keeps its registered word."""
+    from fdcnn.scripts.synth import synthesize
+    flip_flops = {}
+    for registered_exponent in (False, True):
+        rom = TwiddleROM(period=4 * size, size=size, width=18,
+                         registered_exponent=registered_exponent)
+        text = verilog.convert(rom, name="rom", emit_src=False)
+        flip_flops[registered_exponent] = synthesize(text, "rom", "xc7",
+                                                     tmp_path / str(registered_exponent))["FF"]
+    if size < REGISTERED_RAM_MIN_DEPTH:
+        assert flip_flops[True] == (size - 1).bit_length() < flip_flops[False], flip_flops
+    else:
+        assert flip_flops[True] == flip_flops[False]
+
+
 @pytest.mark.parametrize("rows, columns, reversed_columns", [
     (1, 4, True), (1, 16, True), (1, 64, True), (4, 8, True), (8, 4, False), (4, 4, True)])
 def test_permutation_buffer_reorders(rows, columns, reversed_columns):
