@@ -20,7 +20,8 @@ from fdcnn.hdl.fft.sample import sample_layout
 from fdcnn.hdl import permute
 from fdcnn.hdl.permute import PermutationBuffer
 from fdcnn.hdl.buffers import REGISTERED_RAM_MIN_DEPTH
-from fdcnn.hdl.fft.twiddle import BLOCK_ROM_MIN_DEPTH, TwiddleMultiplier, TwiddleROM
+from fdcnn.hdl.fft.twiddle import (BLOCK_ROM_MIN_DEPTH, EXPONENT_REGISTER_MIN_DEPTH,
+                                   TwiddleMultiplier, TwiddleROM)
 from tb.simulation import run_cycles
 
 
@@ -215,11 +216,12 @@ def test_large_twiddle_roms_ask_for_block_ram(size):
     assert ('rom_style = "block"' in text) == (size >= BLOCK_ROM_MIN_DEPTH)
 
 
-@pytest.mark.parametrize("size", [REGISTERED_RAM_MIN_DEPTH - 16, REGISTERED_RAM_MIN_DEPTH])
+@pytest.mark.parametrize("size", [EXPONENT_REGISTER_MIN_DEPTH // 2, REGISTERED_RAM_MIN_DEPTH - 16,
+                                  REGISTERED_RAM_MIN_DEPTH])
 def test_small_twiddle_roms_may_register_their_exponent(tmp_path, size):
     """A ROM small enough to be logic, asked to, registers its exponent instead of its word
     (the same latency, checked by the twiddle multiplier's 3mult cases); one with an output
-    register keeps its registered word."""
+    register, or of a few words, keeps its registered word."""
     from fdcnn.scripts.synth import synthesize
     flip_flops = {}
     for registered_exponent in (False, True):
@@ -228,7 +230,7 @@ def test_small_twiddle_roms_may_register_their_exponent(tmp_path, size):
         text = verilog.convert(rom, name="rom", emit_src=False)
         flip_flops[registered_exponent] = synthesize(text, "rom", "xc7",
                                                      tmp_path / str(registered_exponent))["FF"]
-    if size < REGISTERED_RAM_MIN_DEPTH:
+    if EXPONENT_REGISTER_MIN_DEPTH <= size < REGISTERED_RAM_MIN_DEPTH:
         assert flip_flops[True] == (size - 1).bit_length() < flip_flops[False], flip_flops
     else:
         assert flip_flops[True] == flip_flops[False]

@@ -13,11 +13,18 @@ from fdcnn.hdl.fft.sample import TAGS, copy_sample, sample_layout
 from fdcnn.hdl.fixed import round_shift, saturate
 from fdcnn.hdl.stream import complex_layout
 
-__all__ = ["TwiddleROM", "TwiddleMultiplier", "BLOCK_ROM_MIN_DEPTH", "rotation_latency"]
+__all__ = ["TwiddleROM", "TwiddleMultiplier", "BLOCK_ROM_MIN_DEPTH", "EXPONENT_REGISTER_MIN_DEPTH",
+           "rotation_latency"]
 
 #: Twiddle ROMs of at least this many words ask for block RAM (``rom_style = "block"``);
 #: smaller ones are left to the synthesis tool (LUTs, usually).
 BLOCK_ROM_MIN_DEPTH = 128
+
+#: Twiddle ROMs of fewer words keep their registered word even when asked to register their
+#: exponent instead: such a table is a function of two exponent bits, and Yosys folds it,
+#: through the 3mult pre-adders, into the operand registers as synchronous resets, which keeps
+#: them out of the DSP blocks' input registers (seen on ECP5 with a 4-word table).
+EXPONENT_REGISTER_MIN_DEPTH = 8
 
 
 class TwiddleROM(wiring.Component):
@@ -36,7 +43,8 @@ class TwiddleROM(wiring.Component):
     is logic, whose read register is fast enough on its own; with ``registered_exponent`` it
     registers the exponent instead (a few bits rather than ``2·width``) and is read
     combinationally after it: the same latency, and the word's logic then feeds what follows
-    directly (the 3mult pre-adders, see :class:`TwiddleMultiplier`). Larger tables ignore
+    directly (the 3mult pre-adders, see :class:`TwiddleMultiplier`). Tables with an output
+    register, and those under :data:`EXPONENT_REGISTER_MIN_DEPTH` words, ignore
     ``registered_exponent``.
 
     Members
@@ -50,7 +58,8 @@ class TwiddleROM(wiring.Component):
                  registered_exponent: bool = False):
         self.period, self.size, self.width = period, size, width
         self.halved_unity = halved_unity
-        self.registered_exponent = registered_exponent and not output_register(size)
+        self.registered_exponent = (registered_exponent and size >= EXPONENT_REGISTER_MIN_DEPTH
+                                    and not output_register(size))
         super().__init__({"en": In(1), "exponent": In(range(max(size, 2))),
                           "cos": Out(signed(width)), "sin": Out(signed(width))})
 
