@@ -127,7 +127,8 @@ class TwiddleMultiplier(wiring.Component):
     the default), otherwise as ``½``, taking the exact product shifted by ``T − 2`` instead of
     the rounded one (a multiplexer more). ``multiplier``: ``4mult`` or ``3mult`` (Gauss's
     form, the same integers with three real multipliers). With ``3mult`` a ROM small enough
-    to be logic registers its exponent rather than its word (``registered_exponent``): the
+    to be logic, and not tiny (:data:`EXPONENT_REGISTER_MIN_DEPTH`), registers its exponent
+    rather than its word (``registered_exponent``): the
     word's logic then runs into the pre-adders, which sit before the operand registers
     anyway (xc7: 47 flip-flops and 62 LUTs fewer at N = 1024, radix-2²). ``4mult`` keeps the
     registered word: its operand registers take the word directly, and Yosys would fold part
