@@ -73,25 +73,30 @@ class TwiddleROM(wiring.Component):
             shape=unsigned(2 * self.width), depth=self.size,
             init=[(int(c) & mask) | ((int(s) & mask) << self.width) for c, s in zip(cos, sin)],
             attrs={"rom_style": "block"} if self.size >= BLOCK_ROM_MIN_DEPTH else None)
+        word = self._read(m, rom)
+        m.d.comb += [self.cos.eq(word[:self.width].as_signed()),
+                     self.sin.eq(word[self.width:].as_signed())]
+        return m
+
+    def _read(self, m, rom):
+        """The word at ``exponent``, :attr:`latency` enabled cycles later: read combinationally
+        after an exponent register (``registered_exponent``), or into a read register (and an
+        output register, where the table has one)."""
         if self.registered_exponent:
-            read = rom.read_port(domain="comb")
             exponent = Signal.like(self.exponent, reset_less=True)
             with m.If(self.en):
                 m.d.sync += exponent.eq(self.exponent)
-            m.d.comb += [read.addr.eq(exponent),
-                         self.cos.eq(read.data[:self.width].as_signed()),
-                         self.sin.eq(read.data[self.width:].as_signed())]
-            return m
+            read = rom.read_port(domain="comb")
+            m.d.comb += read.addr.eq(exponent)
+            return read.data
         read = rom.read_port()
-        output = read.data
-        if output_register(self.size):
-            output = Signal.like(read.data, reset_less=True)
-            with m.If(self.en):
-                m.d.sync += output.eq(read.data)
-        m.d.comb += [read.addr.eq(self.exponent), read.en.eq(self.en),
-                     self.cos.eq(output[:self.width].as_signed()),
-                     self.sin.eq(output[self.width:].as_signed())]
-        return m
+        m.d.comb += [read.addr.eq(self.exponent), read.en.eq(self.en)]
+        if not output_register(self.size):
+            return read.data
+        output = Signal.like(read.data, reset_less=True)
+        with m.If(self.en):
+            m.d.sync += output.eq(read.data)
+        return output
 
     @property
     def latency(self) -> int:
