@@ -310,7 +310,8 @@ def test_rtl_zero_bubbles_and_latency(parameters):
 
 @pytest.mark.parametrize("parameters", [_rtl_case(16, output_order="natural"),
                                         _rtl_case(256, direction="runtime"),
-                                        _rtl_case(64, architecture="r22sdf")], ids=case_id)
+                                        _rtl_case(64, architecture="r22sdf"),
+                                        _rtl_case(64, multiplier="3mult")], ids=case_id)
 def test_rtl_reset_mid_frame(parameters):
     _run(parameters, "fft_reset_mid_frame", gap=0.2, stall=0.2, seed=4)
 
