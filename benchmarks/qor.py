@@ -13,7 +13,8 @@ error of the design's bit-exact model against ``numpy.fft.fft(x)/N``; points run
 on a Dask cluster (a local one by default, ``--scheduler`` for an existing one) with a
 progress bar. fdcnn's points (designs
 ``fdcnn-r2sdf`` and ``fdcnn-r22sdf``, its two architectures): 16-bit data, 18-bit twiddles,
-stage scaling, convergent rounding, full-range random input. maia-hdl's (``pip
+stage scaling, convergent rounding, full-range random input, each generated for its
+target's ``family`` (so its hardware-only defaults: ``delay_ram_depth`` 256 on xc7). maia-hdl's (``pip
 install -e '.[compare]'``): its ``FFT`` with radix 2 (R2SDF) and ``'R22'`` (R2²SDF), the same
 widths, its ``ram_style="distributed"`` attributes stripped (so delay lines may map to block
 RAM, as ours do), input limited to the complex amplitude its documentation allows.
@@ -56,11 +57,13 @@ def fdcnn_config(design, size, multiplier, guard_bits, **overrides):
                      architecture=design.removeprefix("fdcnn-"), **overrides)
 
 
-def fdcnn_verilog(design, size, multiplier, guard_bits):
+def fdcnn_verilog(design, size, multiplier, guard_bits, target):
+    """The Verilog of an fdcnn point, generated for ``target``'s family (its hardware-only
+    defaults; the generic target gets the generic family)."""
     from fdcnn.hdl.axis import emit
     from fdcnn.hdl.fft import StreamingFFT
-    return emit(StreamingFFT(fdcnn_config(design, size, multiplier, guard_bits)), "fft",
-                zero_ram_init=False)
+    config = fdcnn_config(design, size, multiplier, guard_bits, family=target)
+    return emit(StreamingFFT(config), "fft", zero_ram_init=False)
 
 
 def maia_fft(design, size):
@@ -102,7 +105,8 @@ def run_point(point, fmax, seeds=1):
     resources empty and says why under ``note``, so one point cannot sink the sweep)."""
     from fdcnn.scripts.synth import YosysFailure, synthesize
     design, size, multiplier, guard_bits, target = point
-    verilog = (fdcnn_verilog(design, size, multiplier, guard_bits) if design.startswith("fdcnn")
+    verilog = (fdcnn_verilog(design, size, multiplier, guard_bits, target)
+               if design.startswith("fdcnn")
                else maia_verilog(design, size))
     note = ""
     with tempfile.TemporaryDirectory() as build:

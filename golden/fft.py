@@ -55,7 +55,7 @@ from fdcnn.golden.fixed import (FixedFormat, check_rounding, integer_array, roun
 __all__ = ["FFTConfig", "Rotation", "StreamingFFTModel", "bit_reverse", "twiddle_codes",
            "clipped_unity_exact", "rotation_exponents", "butterfly_stage", "rotate_minus_j",
            "twiddle_stage", "predicted_rms_error", "ARCHITECTURES", "DIRECTIONS",
-           "OUTPUT_ORDERS"]
+           "OUTPUT_ORDERS", "FAMILIES", "family_delay_ram_depth"]
 
 ARCHITECTURES = ("r2sdf", "r22sdf")
 DIRECTIONS = ("forward", "inverse", "runtime")
@@ -65,6 +65,19 @@ DATA_WIDTH_RANGE = (4, 32)
 TWIDDLE_WIDTH_RANGE = (4, 27)
 SHIFT_CHOICES = (0, 1, 2)
 GUARD_BITS_MAX = 8
+
+#: FPGA families the ``family`` parameter knows; ``generic`` is none in particular.
+FAMILIES = ("generic", "ice40", "ecp5", "xc7")
+
+
+def family_delay_ram_depth(family: str) -> int:
+    """The default ``delay_ram_depth`` for ``family``: 256 on xc7, whose SRLs hold a register
+    delay line in LUT RAM (32 words per LUT), so lines up to 255 words are cheaper there than
+    another block RAM and its registers; 128 elsewhere, where such a line is flip-flops (at
+    N = 1024, radix-2² 3mult, 256 would cost ECP5 and iCE40 about 4700 flip-flops to save one
+    block RAM on ECP5, three on iCE40)."""
+    one_of("Family", family, FAMILIES)
+    return 256 if family == "xc7" else 128
 
 
 def bit_reverse(indices, bits):
@@ -147,10 +160,13 @@ class FFTConfig(BlockConfig):
                                          "uses three real multipliers)")
     architecture: str = parameter("r2sdf", "r2sdf (radix-2) or r22sdf (radix-2²: ⌈log4 N⌉ − 1 "
                                            "twiddle multipliers instead of log2 N − 2)")
-    delay_ram_depth: int = parameter(128, "butterfly delay lines this long or longer are RAM "
-                                          "(block or LUT RAM), shorter ones registers (SRLs on "
-                                          "Xilinx); 4 … 65536. Hardware only: results do not "
-                                          "change")
+    family: str = parameter("generic", "generic, ice40, ecp5 or xc7: the FPGA family the "
+                                       "hardware is for, which picks the hardware-only "
+                                       "defaults (delay_ram_depth). Results do not change")
+    delay_ram_depth: int | None = parameter(
+        None, "butterfly delay lines this long or longer are RAM (block or LUT RAM), shorter "
+              "ones registers (SRLs on Xilinx); 4 … 65536 (default by family: 256 on xc7, 128 "
+              "otherwise). Hardware only: results do not change", parse=int)
 
     def __post_init__(self):
         size = self.size
@@ -167,6 +183,9 @@ class FFTConfig(BlockConfig):
         integer_in("Guard bits", self.guard_bits, 0, GUARD_BITS_MAX)
         one_of("Multiplier", self.multiplier, MULTIPLIERS)
         one_of("Architecture", self.architecture, ARCHITECTURES)
+        one_of("Family", self.family, FAMILIES)
+        if self.delay_ram_depth is None:
+            self._set("delay_ram_depth", family_delay_ram_depth(self.family))
         integer_in("Delay RAM depth", self.delay_ram_depth, 4, SIZE_RANGE[1])
         self._check_scaling()
 

@@ -68,6 +68,8 @@ def test_generate_is_reproducible(tmp_path):
     (["generate", "fft", "--size", "16", "--scaling", "1,1,x"],
      "fdcnn: error: Scaling must be 'stage', 'none' or a list of 4 per-stage shifts, "
      "each 0, 1 or 2, not '1,1,x'"),
+    (["generate", "fft", "--size", "16", "--family", "artix7"],
+     "fdcnn: error: Family must be one of 'generic', 'ice40', 'ecp5', 'xc7', not 'artix7'"),
     (["synth", "fft", "--size", "16", "--target", "vivado"],
      "fdcnn: error: Target must be one of 'generic', 'ice40', 'ecp5', 'xc7', not 'vivado'"),
     (["synth", "fft", "--size", "16", "--fmax", "--seeds", "0"],

@@ -565,9 +565,20 @@ def test_golden_output_orders_agree():
      "Architecture must be one of 'r2sdf', 'r22sdf', not 'r4sdf'"),
     (dict(size=64, delay_ram_depth=2), ValueError,
      "Delay RAM depth must be from 4 to 65536, not 2"),
+    (dict(size=64, family="xcvu9p"), ValueError,
+     "Family must be one of 'generic', 'ice40', 'ecp5', 'xc7', not 'xcvu9p'"),
 ])
 def test_parameter_errors(parameters, error, message):
     assert_parameter_error((FFTConfig, StreamingFFTModel), parameters, error, message)
+
+
+@pytest.mark.parametrize("family, depth", [("generic", 128), ("ice40", 128), ("ecp5", 128),
+                                           ("xc7", 256)])
+def test_family_picks_the_delay_ram_depth_unless_it_is_given(family, depth):
+    """The family sets ``delay_ram_depth``'s default, which the sidecar's parameters show
+    resolved; a depth given wins."""
+    assert FFTConfig(family=family).parameters()["delay_ram_depth"] == depth
+    assert FFTConfig(family=family, delay_ram_depth=64).delay_ram_depth == 64
 
 
 def test_stimulus_kinds_are_all_exercised():
