@@ -12,8 +12,8 @@ from amaranth.lib.wiring import In, Out
 
 
 __all__ = ["RAM_MIN_DEPTH", "REGISTERED_RAM_MIN_DEPTH", "COUNTED_REFILL_MIN_DEPTH",
-           "output_register", "read_latency", "DelayLine", "checked_constants", "stored_fields",
-           "fresh_flag"]
+           "output_register", "read_latency", "DelayLine", "ram_words", "checked_constants",
+           "stored_fields", "fresh_flag"]
 
 #: Default of :class:`DelayLine`'s ``ram_min_depth``: delay lines at least this long are written
 #: as RAM (block RAM, or LUT RAM where Yosys finds it cheaper); shorter ones as shift registers
@@ -46,10 +46,12 @@ def read_latency(depth: int) -> int:
 class DelayLine(wiring.Component):
     """Delays ``i`` by ``depth`` enabled cycles: ``o`` shows what ``i`` was ``depth`` steps ago.
 
-    ``depth ≥ ram_min_depth`` (at least 4) uses a simple dual-port RAM of ``depth − 2`` words
-    between two registers: each enabled cycle ``i`` enters the write register, whose sample is
-    written at the pointer, and the word after it (the oldest) is read into the RAM's read
-    register; an output register is the last step. The write register keeps the route to the
+    ``depth ≥ ram_min_depth`` (at least 4) uses a simple dual-port RAM (:func:`ram_words`: a
+    power of two, at least ``depth − 2`` words) between two registers: each enabled cycle ``i``
+    enters the write register, whose sample is written at the write address, and the word
+    written ``depth − 3`` cycles before is read into the RAM's read register; an output
+    register is the last step. The read address is a free-running counter, a register
+    straight into the RAM, and the write address trails it by a constant: no wrap logic. The write register keeps the route to the
     block RAM out of the logic that forms ``i``, and the output register the block RAM's slow
     clock-to-output out of the logic that follows. It takes the read data as it is (the
     ``valid`` mask comes after it), so it can be the block RAM's own output register
@@ -117,7 +119,8 @@ class DelayLine(wiring.Component):
         return last_tap.valid & count[-1]
 
     def _ram_form(self, m, line_in, line_out):
-        words = self.depth - 2
+        span = self.depth - 3               # cycles from a word's write to its read
+        words = ram_words(self.depth)
         m.submodules.memory = memory = Memory(shape=line_in.shape(), depth=words, init=[])
         staged = line_in                    # the write register (reset: its valid bit counts)
         if not self.registered_input:
@@ -125,22 +128,31 @@ class DelayLine(wiring.Component):
             with m.If(self.en):
                 m.d.sync += staged.eq(line_in)
         write, read = memory.write_port(), memory.read_port(transparent_for=())
-        pointer = Signal(range(words))
-        last = pointer == words - 1
-        following = Mux(last, 0, pointer + 1)
-        wrapped = Signal()                  # every word has been written since reset
+        # One free-running counter, the read address; the write address trails it by the
+        # constant ``words − span``, so the word read was written ``span`` cycles before and
+        # the addresses never meet (which Yosys proves, so it adds no collision logic). The
+        # read address goes straight from its register to the RAM, with no wrap logic.
+        read_address = Signal(range(words), init=words - span, name="read_address")
+        write_address = (read_address - (words - span))[:len(read_address)]
+        following = read_address + 1
+        wrapped = Signal()                  # the read address has wrapped: its word is written
         read_written = Signal()             # the read register holds a word written since reset
         output_written = Signal()           # and the output register, one step later
         output = Signal(line_in.shape(), reset_less=True)
         with m.If(self.en):
-            m.d.sync += [pointer.eq(following),
-                         read_written.eq(wrapped | last),
+            m.d.sync += [read_address.eq(following),
+                         wrapped.eq(wrapped | following[-1]), read_written.eq(wrapped),
                          output_written.eq(read_written), output.eq(read.data)]
-            with m.If(last):
-                m.d.sync += wrapped.eq(1)
-        m.d.comb += [write.addr.eq(pointer), write.data.eq(staged), write.en.eq(self.en),
-                     read.addr.eq(following), read.en.eq(self.en),
+        m.d.comb += [write.addr.eq(write_address), write.data.eq(staged), write.en.eq(self.en),
+                     read.addr.eq(read_address), read.en.eq(self.en),
                      line_out.eq(output), line_out.valid.eq(output.valid & output_written)]
+
+
+def ram_words(depth: int) -> int:
+    """Words of a RAM delay line ``depth`` long (:class:`DelayLine`): the power of two that
+    holds the ``depth − 2`` words between its write register and its read register, so that
+    its addresses are free-running counters (``depth`` itself for a power of two from 8)."""
+    return 1 << (depth - 3).bit_length()
 
 
 def checked_constants(layout, constants):
