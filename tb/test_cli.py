@@ -290,7 +290,7 @@ def test_config_file_with_an_unknown_parameter(tmp_path, capsys):
                                        f"parameter 'widht'; known: size, data_width, "
                                        f"twiddle_width, scaling, rounding, direction, "
                                        f"output_order, guard_bits, multiplier, architecture, "
-                                       f"delay_ram_depth\n")
+                                       f"family, delay_ram_depth\n")
 
 
 def test_synthesize_checks_its_placement_seeds(tmp_path):
