@@ -14,8 +14,8 @@ on a Dask cluster (a local one by default, ``--scheduler`` for an existing one) 
 progress bar. fdcnn's points (designs
 ``fdcnn-r2sdf`` and ``fdcnn-r22sdf``, its two architectures): 16-bit data, 18-bit twiddles,
 stage scaling, convergent rounding, full-range random input, each generated for its
-target's ``family`` (so its hardware-only defaults: ``delay_ram_depth`` 256 on xc7). maia-hdl's (``pip
-install -e '.[compare]'``): its ``FFT`` with radix 2 (R2SDF) and ``'R22'`` (R2²SDF), the same
+target's ``family`` (so its hardware-only defaults: ``delay_ram_depth`` 256 on xc7).
+maia-hdl's (``pip install -e '.[compare]'``): its ``FFT`` with radix 2 (R2SDF) and ``'R22'`` (R2²SDF), the same
 widths, its ``ram_style="distributed"`` attributes stripped (so delay lines may map to block
 RAM, as ours do), input limited to the complex amplitude its documentation allows.
 

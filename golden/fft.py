@@ -55,7 +55,7 @@ from fdcnn.golden.fixed import (FixedFormat, check_rounding, integer_array, roun
 __all__ = ["FFTConfig", "Rotation", "StreamingFFTModel", "bit_reverse", "twiddle_codes",
            "clipped_unity_exact", "rotation_exponents", "butterfly_stage", "rotate_minus_j",
            "twiddle_stage", "predicted_rms_error", "ARCHITECTURES", "DIRECTIONS",
-           "OUTPUT_ORDERS", "FAMILIES", "family_delay_ram_depth"]
+           "OUTPUT_ORDERS", "FAMILIES", "FAMILY_DELAY_RAM_DEPTHS"]
 
 ARCHITECTURES = ("r2sdf", "r22sdf")
 DIRECTIONS = ("forward", "inverse", "runtime")
@@ -66,18 +66,14 @@ TWIDDLE_WIDTH_RANGE = (4, 27)
 SHIFT_CHOICES = (0, 1, 2)
 GUARD_BITS_MAX = 8
 
-#: FPGA families the ``family`` parameter knows; ``generic`` is none in particular.
-FAMILIES = ("generic", "ice40", "ecp5", "xc7")
-
-
-def family_delay_ram_depth(family: str) -> int:
-    """The default ``delay_ram_depth`` for ``family``: 256 on xc7, whose SRLs hold a register
-    delay line in LUT RAM (32 words per LUT), so lines up to 255 words are cheaper there than
-    another block RAM and its registers; 128 elsewhere, where such a line is flip-flops (at
-    N = 1024, radix-2² 3mult, 256 would cost ECP5 and iCE40 about 4700 flip-flops to save one
-    block RAM on ECP5, three on iCE40)."""
-    one_of("Family", family, FAMILIES)
-    return 256 if family == "xc7" else 128
+#: The FPGA families the ``family`` parameter knows (``generic`` is none in particular), each
+#: with the default ``delay_ram_depth`` it picks: 256 on xc7, whose SRLs hold a register delay
+#: line in LUT RAM (32 words per LUT), so lines up to 255 words are cheaper there than another
+#: block RAM and its registers; 128 elsewhere, where such a line is flip-flops (at N = 1024,
+#: radix-2² 3mult, 256 would cost ECP5 and iCE40 about 4700 flip-flops to save one block RAM
+#: on ECP5, three on iCE40).
+FAMILY_DELAY_RAM_DEPTHS = {"generic": 128, "ice40": 128, "ecp5": 128, "xc7": 256}
+FAMILIES = tuple(FAMILY_DELAY_RAM_DEPTHS)
 
 
 def bit_reverse(indices, bits):
@@ -185,7 +181,7 @@ class FFTConfig(BlockConfig):
         one_of("Architecture", self.architecture, ARCHITECTURES)
         one_of("Family", self.family, FAMILIES)
         if self.delay_ram_depth is None:
-            self._set("delay_ram_depth", family_delay_ram_depth(self.family))
+            self._set("delay_ram_depth", FAMILY_DELAY_RAM_DEPTHS[self.family])
         integer_in("Delay RAM depth", self.delay_ram_depth, 4, SIZE_RANGE[1])
         self._check_scaling()
 

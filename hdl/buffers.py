@@ -51,9 +51,9 @@ class DelayLine(wiring.Component):
     enters the write register, whose sample is written at the write address, and the word
     written ``depth − 3`` cycles before is read into the RAM's read register; an output
     register is the last step. The read address is a free-running counter, a register
-    straight into the RAM, and the write address trails it by a constant: no wrap logic. The write register keeps the route to the
-    block RAM out of the logic that forms ``i``, and the output register the block RAM's slow
-    clock-to-output out of the logic that follows. It takes the read data as it is (the
+    straight into the RAM, and the write address trails it by a constant: no wrap logic. The
+    write register keeps the route to the block RAM out of the logic that forms ``i``, and the
+    output register the block RAM's slow clock-to-output out of the logic that follows. It takes the read data as it is (the
     ``valid`` mask comes after it), so it can be the block RAM's own output register
     (``REGMODE = "OUTREG"`` on ECP5, see :mod:`fdcnn.scripts.ecp5_pack`). Read and write
     addresses never meet, so no read-during-write logic is needed around the RAM. Shorter

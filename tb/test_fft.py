@@ -266,7 +266,9 @@ RTL_CASES = [
     _rtl_case(32, architecture="r22sdf", rounding="half_up", scaling=[1, 0, 2, 1, 1],
               direction="inverse"),
     _rtl_case(128, architecture="r22sdf", multiplier="3mult", guard_bits=2, direction="runtime"),
-    _rtl_case(512, architecture="r22sdf", output_order="natural", data_width=12, twiddle_width=14),
+    # xc7's family default: its 256-word delay line in RAM, the 128-word one in registers
+    _rtl_case(512, architecture="r22sdf", output_order="natural", data_width=12, twiddle_width=14,
+              family="xc7", delay_ram_depth=None),
     # 4-bit data: saturation built inside the pipeline where the magnitude bound allows it
     _rtl_case(64, architecture="r22sdf", data_width=4, twiddle_width=4, direction="runtime"),
     pytest.param(_rtl_case(1024, architecture="r22sdf"), marks=pytest.mark.quick),
