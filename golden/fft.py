@@ -272,6 +272,17 @@ class FFTConfig(BlockConfig):
         """Real multipliers of the twiddle stages: 4 each, or 3 with ``3mult``."""
         return real_multipliers(self.multiplier) * len(self.multiplier_stages)
 
+    def presum_operand(self, stage: int) -> str:
+        """The operand a ``3mult`` twiddle multiplier after ``stage`` sums twice (hardware only:
+        :class:`~fdcnn.hdl.cmult.ComplexMultiplier`'s ``presum_operand``, the same results):
+        on ECP5 the data (``"a"``) where it is narrower than the twiddles, so that two of the
+        three products, a data sum (one bit wider) times a twiddle, fit its 18×18 blocks at
+        the default widths (17 × 18) and only one is 17 × 19; the twiddles (``"c"``)
+        otherwise: iCE40's 16×16 blocks split every product, and summing the twiddles takes
+        one block fewer; xc7's 25×18 blocks take either whole."""
+        narrower = self.stage_widths[stage + 1] < self.twiddle_width
+        return "a" if self.family == "ecp5" and narrower else "c"
+
     def stage_span(self, stage: int) -> int:
         """Butterfly span ``L`` of a stage, which is also its delay line length."""
         return self.size >> (stage + 1)

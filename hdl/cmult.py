@@ -11,7 +11,10 @@ from fdcnn.golden.checks import integer_in, one_of
 from fdcnn.golden.cmult import MULTIPLIERS, product_width, real_multipliers
 from fdcnn.hdl.stream import complex_layout
 
-__all__ = ["ComplexMultiplier"]
+__all__ = ["ComplexMultiplier", "PRESUM_OPERANDS"]
+
+#: The operands Gauss's form may sum twice (:class:`ComplexMultiplier`'s ``presum_operand``).
+PRESUM_OPERANDS = ("c", "a")
 
 
 class ComplexMultiplier(wiring.Component):
@@ -27,12 +30,24 @@ class ComplexMultiplier(wiring.Component):
     pre-adders sit before the operand registers, so each multiplier's inputs come straight
     from registers, as a DSP block wants them.
 
+    That form sums ``c`` twice (``presum_operand="c"``). With ``presum_operand="a"`` it sums
+    ``a`` twice instead: ``k1 = b(c − d)``, ``k2 = c(a − b)``, ``k3 = d(a + b)`` (conjugated:
+    ``k1 = b(c + d)``), real ``k1 + k2``, imaginary ``k1 + k3`` (conjugated: ``k1 − k3``). A
+    sum is one bit wider than its operand, so the choice decides which products outgrow an
+    18×18 block: with a 17-bit ``a`` and an 18-bit ``c`` (the FFT's data and twiddles) the
+    ``c`` form has two 17×19 products, the ``a`` form one (ECP5: 17 LUT4 fewer, the 19th
+    bit's partial product), while on iCE40's 16×16 blocks the ``c`` form takes one block
+    fewer.
+
     Parameters
     ----------
     a_width, c_width : int
         Bits per component of the operands ``a`` and ``c`` (2 … 64).
     multiplier : str
         ``"4mult"`` or ``"3mult"``.
+    presum_operand : str
+        ``"c"`` or ``"a"``: the operand ``3mult`` sums twice before its products (ignored by
+        ``4mult``).
     conjugation : bool
         Build the ``conjugate`` input (otherwise the product is never conjugated, and no
         sign logic is built).
@@ -53,11 +68,13 @@ class ComplexMultiplier(wiring.Component):
     latency = 3
 
     def __init__(self, *, a_width: int, c_width: int, multiplier: str = "4mult",
-                 conjugation: bool = False):
+                 presum_operand: str = "c", conjugation: bool = False):
         integer_in("Operand width", a_width, 2, 64)
         integer_in("Operand width", c_width, 2, 64)
         one_of("Multiplier", multiplier, MULTIPLIERS)
+        one_of("Pre-summed operand", presum_operand, PRESUM_OPERANDS)
         self.a_width, self.c_width, self.multiplier = a_width, c_width, multiplier
+        self.presum_operand = presum_operand
         self.conjugation = conjugation
         members = {"en": In(1), "a": In(complex_layout(a_width)),
                    "c": In(complex_layout(c_width)),
@@ -77,7 +94,12 @@ class ComplexMultiplier(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        real, imag = self._four(m) if self.multiplier == "4mult" else self._three(m)
+        if self.multiplier == "4mult":
+            real, imag = self._four(m)
+        elif self.presum_operand == "c":
+            real, imag = self._three_summing_c(m)
+        else:
+            real, imag = self._three_summing_a(m)
         with m.If(self.en):
             m.d.sync += [self.p.real.eq(real), self.p.imag.eq(imag)]
         return m
@@ -118,7 +140,7 @@ class ComplexMultiplier(wiring.Component):
         return (self._select(conjugate, ac + bd, ac - bd),
                 self._select(conjugate, bc - ad, bc + ad))
 
-    def _three(self, m):
+    def _three_summing_c(self, m):
         # (a + jb)(c ± jd): k1 = a(c ∓ d), k2 = ±d(a − b), k3 = b(c ± d); k1 + k2, k2 + k3
         (a, b), (c, d) = (self.a.real, self.a.imag), (self.c.real, self.c.imag)
         conjugate = self.conjugate if self.conjugation else 0
@@ -130,3 +152,18 @@ class ComplexMultiplier(wiring.Component):
         k1, k2, k3 = self._products(m, [sum_k1 * a, difference_k2 * d, sum_k3 * b],
                                     self.a_width + self.c_width + 2)
         return k1 + k2, k2 + k3
+
+    def _three_summing_a(self, m):
+        # (a + jb)(c ± jd): k1 = b(c ∓ d), k2 = c(a − b), k3 = d(a + b); k1 + k2, k1 ± k3
+        (a, b), (c, d) = (self.a.real, self.a.imag), (self.c.real, self.c.imag)
+        conjugate = self.conjugate if self.conjugation else 0
+        b, c, d, difference_k1, difference_k2, sum_k3 = self._registered(m, [
+            ("operand_b", b), ("operand_c", c), ("operand_d", d),
+            ("difference_k1", self._select(conjugate, c + d, c - d)),
+            ("difference_k2", a - b), ("sum_k3", a + b)])
+        k1, k2, k3 = self._products(m, [difference_k1 * b, difference_k2 * c, sum_k3 * d],
+                                    self.a_width + self.c_width + 2)
+        if self.conjugation:        # beside the operands, then beside the products
+            conjugate, = self._registered(m, [("conjugate_operands", conjugate)])
+            conjugate, = self._registered(m, [("conjugate_products", conjugate)])
+        return k1 + k2, self._select(conjugate, k1 - k3, k1 + k3)

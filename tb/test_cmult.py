@@ -46,16 +46,17 @@ def _simulate(dut, a, c, conjugate):
 
 
 @pytest.mark.parametrize("conjugation", [True, False])
-@pytest.mark.parametrize("multiplier", MULTIPLIERS)
+@pytest.mark.parametrize("multiplier, presum_operand", [("4mult", "c"), ("3mult", "c"),
+                                                        ("3mult", "a")])
 @pytest.mark.parametrize("a_width, c_width", [(16, 16), (17, 18), (8, 5)])
-def test_products_are_exact(multiplier, a_width, c_width, conjugation):
+def test_products_are_exact(multiplier, presum_operand, a_width, c_width, conjugation):
     a = _operands(a_width, 200, 1)
     c = _operands(c_width, len(a) - 25, 2)
     a, c = np.concatenate([a, a]), np.concatenate([c, c[::-1]])     # every corner meets every
     count = len(a)
     conjugate = (np.arange(count) % 2 == 1) & conjugation
     dut = ComplexMultiplier(a_width=a_width, c_width=c_width, multiplier=multiplier,
-                            conjugation=conjugation)
+                            presum_operand=presum_operand, conjugation=conjugation)
     got = _simulate(dut, a, c, conjugate)
     a_obj, c_obj = a.astype(object), c.astype(object)
     real, imag = complex_product((a_obj[:, 0], a_obj[:, 1]), (c_obj[:, 0], c_obj[:, 1]),
@@ -67,6 +68,11 @@ def test_products_are_exact(multiplier, a_width, c_width, conjugation):
 def test_operand_width_is_checked():
     with pytest.raises(ValueError, match="Operand width must be from 2 to 64, not 1"):
         ComplexMultiplier(a_width=1, c_width=16)
+
+
+def test_presum_operand_is_checked():
+    with pytest.raises(ValueError, match="Pre-summed operand must be one of 'c', 'a', not 'b'"):
+        ComplexMultiplier(a_width=16, c_width=16, presum_operand="b")
 
 
 @pytest.mark.parametrize("target, multiplier, dsp", [
@@ -89,3 +95,17 @@ def test_xc7_takes_3mult_additions_into_its_dsp_blocks(tmp_path):
     dut = ComplexMultiplier(a_width=17, c_width=18, multiplier="3mult")
     text = verilog.convert(dut, name="cmult", emit_src=False)
     assert synthesize(text, "cmult", "xc7", tmp_path)["LUT"] == 0
+
+
+def test_ecp5_takes_more_of_3mult_whole_summing_the_narrower_operand(tmp_path):
+    """17-bit data times 18-bit twiddles (the FFT's) on ECP5's 18×18 blocks: summing the data
+    twice leaves one 17×19 product to split instead of two, in the same three blocks."""
+    from fdcnn.scripts.synth import synthesize
+    used = {}
+    for presum_operand in ("c", "a"):
+        dut = ComplexMultiplier(a_width=17, c_width=18, multiplier="3mult",
+                                presum_operand=presum_operand)
+        text = verilog.convert(dut, name="cmult", emit_src=False)
+        used[presum_operand] = synthesize(text, "cmult", "ecp5", tmp_path / presum_operand)
+    assert used["a"]["DSP"] == used["c"]["DSP"] == 3
+    assert used["a"]["LUT"] < used["c"]["LUT"]

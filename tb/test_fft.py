@@ -266,6 +266,8 @@ RTL_CASES = [
     _rtl_case(32, architecture="r22sdf", rounding="half_up", scaling=[1, 0, 2, 1, 1],
               direction="inverse"),
     _rtl_case(128, architecture="r22sdf", multiplier="3mult", guard_bits=2, direction="runtime"),
+    # ECP5's 3mult form, summing the data twice, with a block ROM and a logic one
+    _rtl_case(256, architecture="r22sdf", multiplier="3mult", direction="runtime", family="ecp5"),
     # xc7's family default: its 256-word delay line in RAM, the 128-word one in registers
     _rtl_case(512, architecture="r22sdf", output_order="natural", data_width=12, twiddle_width=14,
               family="xc7", delay_ram_depth=None),
@@ -581,6 +583,15 @@ def test_family_picks_the_delay_ram_depth_unless_it_is_given(family, depth):
     resolved; a depth given wins."""
     assert FFTConfig(family=family).parameters()["delay_ram_depth"] == depth
     assert FFTConfig(family=family, delay_ram_depth=64).delay_ram_depth == 64
+
+
+@pytest.mark.parametrize("family, guard_bits, operand", [
+    ("ecp5", 0, "a"), ("ecp5", 1, "c"), ("generic", 0, "c"), ("ice40", 0, "c"), ("xc7", 0, "c")])
+def test_family_picks_what_3mult_sums_twice(family, guard_bits, operand):
+    """ECP5 sums the data twice where it is narrower than the twiddles (17 against 18 bits
+    without guard bits, 18 with one); every other family sums the twiddles."""
+    config = FFTConfig(family=family, guard_bits=guard_bits, multiplier="3mult")
+    assert {config.presum_operand(stage) for stage in config.multiplier_stages} == {operand}
 
 
 def test_stimulus_kinds_are_all_exercised():

@@ -149,22 +149,25 @@ def test_xc7_makes_a_register_delay_line_one_shift_register(tmp_path):
     assert used["FF"] < dut.stored_width, used
 
 
-@pytest.mark.parametrize("rotation, twiddle_width, rounding, inverse, multiplier", [
-    (Rotation(8, R2_FACTORS), 18, "convergent", False, "4mult"),
-    (Rotation(16, R2_FACTORS), 8, "half_up", False, "4mult"),
-    (Rotation(32, R2_FACTORS), 12, "truncate", True, "4mult"),
-    (Rotation(16, R2_FACTORS), 13, "convergent", True, "4mult"),
-    (Rotation(8, R22_FACTORS), 18, "convergent", False, "4mult"),
-    (Rotation(64, R22_FACTORS), 12, "half_up", True, "4mult"),
-    (Rotation(16, R2_FACTORS), 18, "convergent", False, "3mult"),
-    (Rotation(32, R2_FACTORS), 12, "truncate", True, "3mult"),
-    (Rotation(64, R22_FACTORS), 12, "half_up", True, "3mult"),
-    (Rotation(2 * REGISTERED_RAM_MIN_DEPTH, R2_FACTORS), 18, "convergent", True, "4mult"),
-    (Rotation(2 * REGISTERED_RAM_MIN_DEPTH, R2_FACTORS), 18, "convergent", False, "3mult")],
+@pytest.mark.parametrize(
+    "rotation, twiddle_width, rounding, inverse, multiplier, presum_operand", [
+    (Rotation(8, R2_FACTORS), 18, "convergent", False, "4mult", "c"),
+    (Rotation(16, R2_FACTORS), 8, "half_up", False, "4mult", "c"),
+    (Rotation(32, R2_FACTORS), 12, "truncate", True, "4mult", "c"),
+    (Rotation(16, R2_FACTORS), 13, "convergent", True, "4mult", "c"),
+    (Rotation(8, R22_FACTORS), 18, "convergent", False, "4mult", "c"),
+    (Rotation(64, R22_FACTORS), 12, "half_up", True, "4mult", "c"),
+    (Rotation(16, R2_FACTORS), 18, "convergent", False, "3mult", "c"),
+    (Rotation(32, R2_FACTORS), 12, "truncate", True, "3mult", "c"),
+    (Rotation(64, R22_FACTORS), 12, "half_up", True, "3mult", "c"),
+    (Rotation(2 * REGISTERED_RAM_MIN_DEPTH, R2_FACTORS), 18, "convergent", True, "4mult", "c"),
+    (Rotation(2 * REGISTERED_RAM_MIN_DEPTH, R2_FACTORS), 18, "convergent", False, "3mult", "c"),
+    (Rotation(64, R22_FACTORS), 12, "convergent", True, "3mult", "a"),
+    (Rotation(2 * REGISTERED_RAM_MIN_DEPTH, R2_FACTORS), 18, "half_up", False, "3mult", "a")],
     ids=lambda value: f"{value.period}x{len(value.factors)}" if isinstance(value, Rotation)
     else str(value))
 def test_twiddle_multiplier_matches_golden(rotation, twiddle_width, rounding, inverse,
-                                           multiplier):
+                                           multiplier, presum_operand):
     """Each valid sample is multiplied by the ``W`` of its position in the block (counted by
     the multiplier itself), ``e = 0`` passes, :attr:`TwiddleMultiplier.latency` cycles later
     (one more where the ROM has an output register: :data:`REGISTERED_RAM_MIN_DEPTH` words
@@ -183,7 +186,8 @@ def test_twiddle_multiplier_matches_golden(rotation, twiddle_width, rounding, in
         assert np.array_equal(swap_imag, want_real) and np.array_equal(swap_real, want_imag)
         real, imag, want_real, want_imag = imag, real, swap_real, swap_imag
     dut = TwiddleMultiplier(rotation=rotation, width=width, twiddle_width=twiddle_width,
-                            rounding=rounding, multiplier=multiplier)
+                            rounding=rounding, multiplier=multiplier,
+                            presum_operand=presum_operand)
     assert dut.latency == (6 if rotation.table_size >= REGISTERED_RAM_MIN_DEPTH else 5)
     enables = _enables(real.size + dut.latency, rotation.period + 1)
     outputs = [output for output in run_cycles(dut, len(enables), _drive_samples(

@@ -129,6 +129,7 @@ class FFTPipeline(wiring.Component):
         rotator = TwiddleMultiplier(rotation=config.rotations[stage], width=width,
                                     twiddle_width=config.twiddle_width, rounding=config.rounding,
                                     multiplier=config.multiplier,
+                                    presum_operand=config.presum_operand(stage),
                                     saturation=rotation_saturation)
         m.submodules[f"stage{stage}_twiddle"] = rotator
         m.d.comb += [rotator.en.eq(advance), rotator.i.eq(butterfly.o)]

@@ -131,14 +131,16 @@ class TwiddleMultiplier(wiring.Component):
     (:func:`~fdcnn.golden.fft.clipped_unity_exact`: convergent rounding, ``width ≤ T − 1``,
     the default), otherwise as ``½``, taking the exact product shifted by ``T − 2`` instead of
     the rounded one (a multiplexer more). ``multiplier``: ``4mult`` or ``3mult`` (Gauss's
-    form, the same integers with three real multipliers). With ``3mult`` a ROM small enough
-    to be logic, and not tiny (:data:`EXPONENT_REGISTER_MIN_DEPTH`), registers its exponent
-    rather than its word (``registered_exponent``): the
-    word's logic then runs into the pre-adders, which sit before the operand registers
-    anyway (xc7: 47 flip-flops and 62 LUTs fewer at N = 1024, radix-2²). ``4mult`` keeps the
-    registered word: its operand registers take the word directly, and Yosys would fold part
-    of a combinational ROM into them as synchronous resets, which keeps them out of the DSP
-    blocks' input registers.
+    form, the same integers with three real multipliers; ``presum_operand`` says whether it
+    sums the twiddle, ``"c"``, or the data, ``"a"``, twice). With ``3mult`` summing the
+    twiddle, a ROM small enough to be logic, and not tiny
+    (:data:`EXPONENT_REGISTER_MIN_DEPTH`), registers its exponent rather than its word
+    (``registered_exponent``): the word's logic then runs into the pre-adders, which sit
+    before the operand registers anyway (xc7: 47 flip-flops and 62 LUTs fewer at N = 1024,
+    radix-2²). ``4mult``, and ``3mult`` summing the data, keep the registered word: their
+    operand registers take the word directly, and Yosys would fold part of a combinational
+    ROM into them as synchronous resets, which keeps them out of the DSP blocks' input
+    registers (ECP5, radix-2², 3mult: 35 LUT4 more for 47 flip-flops fewer).
     ``saturation=False`` where the products are proven to fit ``width``
     (:attr:`~fdcnn.golden.fft.FFTConfig.saturation_points`): no saturation logic then.
 
@@ -150,10 +152,11 @@ class TwiddleMultiplier(wiring.Component):
     """
 
     def __init__(self, *, rotation: Rotation, width: int, twiddle_width: int, rounding: str,
-                 multiplier: str = "4mult", saturation: bool = True):
+                 multiplier: str = "4mult", presum_operand: str = "c", saturation: bool = True):
         check_rounding(rounding)
         self.rotation, self.twiddle_width, self.rounding = rotation, twiddle_width, rounding
-        self.multiplier, self.saturation = multiplier, saturation
+        self.multiplier, self.presum_operand = multiplier, presum_operand
+        self.saturation = saturation
         super().__init__({"en": In(1), "i": In(sample_layout(width)),
                           "o": Out(sample_layout(width))})
 
@@ -167,11 +170,13 @@ class TwiddleMultiplier(wiring.Component):
         width = len(self.i.real)
         rotation = self.rotation
         halved_unity = not clipped_unity_exact(width, self.twiddle_width, self.rounding)
+        summing_twiddles = self.multiplier == "3mult" and self.presum_operand == "c"
         m.submodules.rom = rom = TwiddleROM(period=rotation.period, size=rotation.table_size,
                                             width=self.twiddle_width, halved_unity=halved_unity,
-                                            registered_exponent=self.multiplier == "3mult")
+                                            registered_exponent=summing_twiddles)
         m.submodules.multiplier = multiplier = ComplexMultiplier(
-            a_width=width, c_width=self.twiddle_width, multiplier=self.multiplier)
+            a_width=width, c_width=self.twiddle_width, multiplier=self.multiplier,
+            presum_operand=self.presum_operand)
         exponent = self._exponent(m)
         fetch = [Signal(complex_layout(width), reset_less=True, name=f"fetch{step}")
                  for step in range(rom.latency)]       # beside the ROM's registers
