@@ -51,16 +51,21 @@ def round_shift_by(value, amount, rounding):
     return round_bias_by(value, amount, rounding) >> amount
 
 
-def rounded_sum(a, b, shift, rounding):
+def rounded_sum(a, b, shift, rounding, add=None):
     """``round_shift(a + b, shift, rounding)`` with one adder for ``shift = 1``: the rounding
     increment is the adder's carry-in, 1 for ``half_up`` and, for ``convergent``, bit 1 of
     ``a + b`` (``a₁ ⊕ b₁ ⊕ a₀b₀``: it only matters when the sum is odd, a tie). Other shifts
-    build the sum, then the rounding."""
+    build the sum, then the rounding. ``add(carry)``, where given, forms ``a + b + carry``
+    (a carry chain of :mod:`fdcnn.hdl.carry`, which forms ``b`` itself: ``b`` is then only read
+    for its two lowest bits)."""
+    if add is None:
+        def add(carry):
+            return a + b + carry
     if shift != 1 or rounding == "truncate":
-        return round_shift(a + b, shift, rounding)
+        return round_shift(add(0), shift, rounding)
     check_rounding(rounding)
     carry = 1 if rounding == "half_up" else a[1] ^ b[1] ^ (a[0] & b[0])
-    return (a + b + carry) >> 1
+    return add(carry) >> 1
 
 
 def saturate(value, width, possible=True):

@@ -21,6 +21,10 @@ __all__ = ["REPOSITORY", "simulate", "simulate_case", "case", "case_id", "build_
 REPOSITORY = Path(__file__).resolve().parents[1]
 SIM_ROOT = REPOSITORY / "build" / "sim"
 
+#: Simulation models of the FPGA cells a generated design may instantiate (``hdl.carry``),
+#: added to a build whose Verilog instantiates them.
+CELL_MODELS = {"CCU2C": Path(__file__).resolve().parent / "ecp5_ccu2c.v"}
+
 
 def _icarus():
     """Icarus's build arguments, once it is known to be installed."""
@@ -94,9 +98,11 @@ def simulate(block, *, toplevel, test_module, build_dir, parameters, testcase=No
     build_dir.mkdir(parents=True, exist_ok=True)
     source = build_dir / f"{toplevel}.v"
     x_ram = parameters.get("x_ram") or os.environ.get("FDCNN_X_RAM")
-    source.write_text(emit(block, toplevel, zero_ram_init=not x_ram))
+    text = emit(block, toplevel, zero_ram_init=not x_ram)
+    source.write_text(text)
+    models = [CELL_MODELS[cell] for cell in CELL_MODELS if re.search(rf"^\s*{cell} ", text, re.M)]
     runner = get_runner(simulator)
-    runner.build(sources=[source], hdl_toplevel=toplevel, build_dir=build_dir, always=True,
+    runner.build(sources=[source, *models], hdl_toplevel=toplevel, build_dir=build_dir, always=True,
                  build_args=build_args, timescale=("1ns", "1ps"),
                  log_file=build_dir / "build.log")
     python_path = os.pathsep.join(filter(None, [str(REPOSITORY), os.environ.get("PYTHONPATH")]))

