@@ -283,6 +283,8 @@ RTL_CASES = [
     _rtl_case(64, delay_ram_depth=4, direction="runtime", x_ram=True),
     _rtl_case(256, architecture="r22sdf", delay_ram_depth=65536),
 ]
+#: ECP5's 3mult form and carry chains, for the benches of timing, reset and backpressure.
+ECP5_CASE = _rtl_case(64, architecture="r22sdf", multiplier="3mult", family="ecp5")
 SLOW_CASES = [_rtl_case(4096), _rtl_case(16384, output_order="natural")]
 
 
@@ -311,7 +313,7 @@ def test_rtl_matches_golden_large(parameters):
 
 @pytest.mark.parametrize("parameters", [_rtl_case(64), _rtl_case(64, output_order="natural",
                                                                  direction="runtime"),
-                                        _rtl_case(128, architecture="r22sdf")],
+                                        _rtl_case(128, architecture="r22sdf"), ECP5_CASE],
                          ids=case_id)
 def test_rtl_zero_bubbles_and_latency(parameters):
     _run(parameters, "fft_zero_bubbles_and_latency")
@@ -320,14 +322,15 @@ def test_rtl_zero_bubbles_and_latency(parameters):
 @pytest.mark.parametrize("parameters", [_rtl_case(16, output_order="natural"),
                                         _rtl_case(256, direction="runtime"),
                                         _rtl_case(64, architecture="r22sdf"),
-                                        _rtl_case(64, multiplier="3mult")], ids=case_id)
+                                        _rtl_case(64, multiplier="3mult"), ECP5_CASE],
+                         ids=case_id)
 def test_rtl_reset_mid_frame(parameters):
     _run(parameters, "fft_reset_mid_frame", gap=0.2, stall=0.2, seed=4)
 
 
 @pytest.mark.parametrize("parameters", [_rtl_case(1024), _rtl_case(64, output_order="natural",
                                                                    direction="runtime"),
-                                        _rtl_case(1024, architecture="r22sdf")],
+                                        _rtl_case(1024, architecture="r22sdf"), ECP5_CASE],
                          ids=case_id)
 @pytest.mark.parametrize("testcase", ["fft_paused_source", "fft_latency_after_idle"])
 def test_rtl_paused_and_idle_sources(parameters, testcase):
@@ -340,7 +343,8 @@ def test_rtl_tlast_errors():
 
 @pytest.mark.parametrize("parameters", [_rtl_case(64), _rtl_case(32, output_order="natural",
                                                                  guard_bits=2),
-                                        _rtl_case(32, architecture="r22sdf")], ids=case_id)
+                                        _rtl_case(32, architecture="r22sdf"), ECP5_CASE],
+                         ids=case_id)
 def test_rtl_sustained_backpressure(parameters):
     _run(parameters, "fft_sustained_backpressure", gap=0.2, stall=0.2, seed=8)
 

@@ -167,15 +167,16 @@ class ButterflyStage(wiring.Component):
         width = self.stored_width if self.rounds_on_exit else len(self.i.real) + max(shift, 1)
         value = Signal(sample_layout(width), name="written_value")
         difference = Signal(name="written_difference")
-        real, imag = stored.real - sample.real, stored.imag - sample.imag
-        first_real, first_imag = sample.real << shift, sample.imag << shift
-        if self.minus_j:            # W = −j: (re, im) → (im, −re)
-            real, imag = Mux(rotating, imag, real), Mux(rotating, sample.real - stored.real, imag)
-        elif shift == 0:            # one carry chain subtracts and chooses
+        if shift == 0 and not self.minus_j:     # one carry chain subtracts and chooses
             real, imag = (selected_difference(m, f"written_{part}", getattr(stored, part),
                                               getattr(sample, part), second_half, self.family)
                           for part in ("real", "imag"))
             first_real, first_imag = real, imag
+        else:
+            real, imag = stored.real - sample.real, stored.imag - sample.imag
+            first_real, first_imag = sample.real << shift, sample.imag << shift
+        if self.minus_j:            # W = −j: (re, im) → (im, −re)
+            real, imag = Mux(rotating, imag, real), Mux(rotating, sample.real - stored.real, imag)
         with m.If(second_half):
             m.d.comb += copy_sample(value, sample, real=real, imag=imag, overflow=stored.overflow)
             m.d.comb += [value.valid.eq(sample.valid & stored.valid), difference.eq(1)]
