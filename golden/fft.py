@@ -159,8 +159,9 @@ class FFTConfig(BlockConfig):
     family: str = parameter("generic", "generic, ice40, ecp5 or xc7: the FPGA family the "
                                        "hardware is for, which picks the hardware-only "
                                        "defaults (delay_ram_depth, what 3mult sums twice, "
-                                       "and on ECP5 carry chains that take the butterflies' "
-                                       "multiplexers). Results do not change")
+                                       "on ECP5 and iCE40 carry chains that take the "
+                                       "butterflies' multiplexers, on iCE40 RAM delay lines "
+                                       "rounding on exit). Results do not change")
     delay_ram_depth: int | None = parameter(
         None, "butterfly delay lines this long or longer are RAM (block or LUT RAM), shorter "
               "ones registers (SRLs on Xilinx); 4 … 65536 (default by family: 256 on xc7, 128 "

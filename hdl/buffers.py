@@ -13,7 +13,7 @@ from amaranth.lib.wiring import In, Out
 
 __all__ = ["RAM_MIN_DEPTH", "REGISTERED_RAM_MIN_DEPTH", "COUNTED_REFILL_MIN_DEPTH",
            "output_register", "read_latency", "DelayLine", "ram_words", "checked_constants",
-           "stored_fields", "fresh_flag"]
+           "stored_fields", "fresh_flag", "BLOCK_RAM_SHAPES", "block_ram_count"]
 
 #: Default of :class:`DelayLine`'s ``ram_min_depth``: delay lines at least this long are written
 #: as RAM (block RAM, or LUT RAM where Yosys finds it cheaper); shorter ones as shift registers
@@ -29,6 +29,25 @@ REGISTERED_RAM_MIN_DEPTH = 64
 #: (a few bits) to know when their taps are trustworthy, instead of resetting a ``valid`` bit
 #: in every tap.
 COUNTED_REFILL_MIN_DEPTH = 16
+
+
+#: Per family whose block RAM is modelled, its shapes (depth, width) from the shallowest:
+#: iCE40's 4-kbit SB_RAM40_4K.
+BLOCK_RAM_SHAPES = {"ice40": ((256, 16), (512, 8), (1024, 4), (2048, 2))}
+
+
+def block_ram_count(family: str, depth: int, width: int) -> int | None:
+    """Block RAMs of ``family`` that a ``depth``-word memory of ``width``-bit words takes, in
+    the narrowest shape as deep as it (or deeper ones side by side); ``None`` for a family
+    without :data:`BLOCK_RAM_SHAPES`."""
+    shapes = BLOCK_RAM_SHAPES.get(family)
+    if shapes is None:
+        return None
+    for shape_depth, shape_width in shapes:
+        if depth <= shape_depth:
+            return -(-width // shape_width)
+    shape_depth, shape_width = shapes[-1]
+    return -(-depth // shape_depth) * -(-width // shape_width)
 
 
 def output_register(depth: int) -> bool:

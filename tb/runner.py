@@ -16,14 +16,24 @@ from pathlib import Path
 
 from fdcnn.hdl.axis import emit
 
-__all__ = ["REPOSITORY", "simulate", "simulate_case", "case", "case_id", "build_name"]
+__all__ = ["REPOSITORY", "CELL_MODELS", "cell_models", "simulate", "simulate_case", "case",
+           "case_id", "build_name"]
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 SIM_ROOT = REPOSITORY / "build" / "sim"
 
 #: Simulation models of the FPGA cells a generated design may instantiate (``hdl.carry``),
 #: added to a build whose Verilog instantiates them.
-CELL_MODELS = {"CCU2C": Path(__file__).resolve().parent / "ecp5_ccu2c.v"}
+CELL_MODELS = {"CCU2C": Path(__file__).resolve().parent / "ecp5_ccu2c.v",
+               "SB_LUT4": Path(__file__).resolve().parent / "ice40_cells.v",
+               "SB_CARRY": Path(__file__).resolve().parent / "ice40_cells.v"}
+
+
+def cell_models(verilog):
+    """The :data:`CELL_MODELS` files that Verilog text instantiating some of those cells
+    needs, each once."""
+    return list(dict.fromkeys(CELL_MODELS[cell] for cell in CELL_MODELS
+                              if re.search(rf"^\s*{cell} ", verilog, re.M)))
 
 
 def _icarus():
@@ -100,10 +110,9 @@ def simulate(block, *, toplevel, test_module, build_dir, parameters, testcase=No
     x_ram = parameters.get("x_ram") or os.environ.get("FDCNN_X_RAM")
     text = emit(block, toplevel, zero_ram_init=not x_ram)
     source.write_text(text)
-    models = [CELL_MODELS[cell] for cell in CELL_MODELS if re.search(rf"^\s*{cell} ", text, re.M)]
     runner = get_runner(simulator)
-    runner.build(sources=[source, *models], hdl_toplevel=toplevel, build_dir=build_dir, always=True,
-                 build_args=build_args, timescale=("1ns", "1ps"),
+    runner.build(sources=[source, *cell_models(text)], hdl_toplevel=toplevel,
+                 build_dir=build_dir, always=True, build_args=build_args, timescale=("1ns", "1ps"),
                  log_file=build_dir / "build.log")
     python_path = os.pathsep.join(filter(None, [str(REPOSITORY), os.environ.get("PYTHONPATH")]))
     try:

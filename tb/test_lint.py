@@ -1,7 +1,8 @@
 # amaranth: UnusedElaboratable=no
 """Verilator's lint (``-Wall``) finds nothing beyond the documented waivers in any block, at
 its defaults and at edge parameter sets (one lane and one bin, one channel, 1-D frames, every
-option that adds logic). No zero-width vector (``[-1:0]``) is ever written.
+option that adds logic), and the FFT generated for the families whose carry cells it
+instantiates, with the benches' models of those cells. No zero-width vector (``[-1:0]``) is ever written.
 """
 
 import pytest
@@ -22,11 +23,16 @@ from fdcnn.hdl.norm import FrameNorm
 from fdcnn.hdl.pool import SpectralPool
 from fdcnn.hdl.pwl import PiecewiseLinear
 from fdcnn.scripts.lint import lint
+from tb.runner import cell_models
 
 DESIGNS = {
     "fft": lambda: StreamingFFT(FFTConfig()),
     "fft_4_runtime_natural": lambda: StreamingFFT(FFTConfig(size=4, direction="runtime",
                                                             output_order="natural")),
+    "fft_ecp5_3mult": lambda: StreamingFFT(FFTConfig(
+        size=64, architecture="r22sdf", multiplier="3mult", family="ecp5")),
+    "fft_ice40_ram_rounding_on_exit": lambda: StreamingFFT(FFTConfig(
+        size=64, family="ice40", delay_ram_depth=16)),
     "fft2d": lambda: FFT2D(FFT2DConfig()),
     "fft2d_runtime_natural": lambda: FFT2D(FFT2DConfig(shape=(4, 8), direction="runtime",
                                                        output_order="natural")),
@@ -57,4 +63,4 @@ DESIGNS = {
 def test_lint_clean(name):
     verilog = emit(DESIGNS[name](), name)
     assert "[-1:0]" not in verilog
-    assert lint(verilog, name) == []
+    assert lint(verilog, name, cell_models(verilog)) == []

@@ -5,9 +5,9 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from fdcnn.golden.fixed import check_rounding
-from fdcnn.hdl.buffers import RAM_MIN_DEPTH, DelayLine
-from fdcnn.hdl.carry import gated_sum, selected_difference
-from fdcnn.hdl.fft.sample import copy_sample, sample_layout
+from fdcnn.hdl.buffers import RAM_MIN_DEPTH, DelayLine, block_ram_count, ram_words
+from fdcnn.hdl.carry import CARRY_FAMILIES, complement_gated_sum, sum_or_complement
+from fdcnn.hdl.fft.sample import TAGS, copy_sample, sample_layout
 from fdcnn.hdl.fixed import round_shift, rounded_sum, saturate
 
 __all__ = ["ButterflyStage"]
@@ -25,15 +25,18 @@ class ButterflyStage(wiring.Component):
     their rounding (a swap, and the reversed subtraction for the negation). ``o`` is
     combinational: the next element registers it when ``advance`` is high.
 
-    Where the difference is rounded depends on the delay line (:attr:`rounds_on_exit`):
+    Where the difference is rounded depends on the delay line (``rounds_on_exit``):
 
-    * **register delay lines** (``span < ram_min_depth``), and any delay line with
-      ``headroom``, store the difference unrounded and one adder forms every output: the stored
+    * **register delay lines** (``span < ram_min_depth``), any delay line with ``headroom``,
+      and a RAM delay line whose family's block RAM holds the unrounded word in no more blocks
+      than the rounded one (:func:`~fdcnn.hdl.buffers.block_ram_count`: iCE40's 16-bit words
+      take 37 bits in the same three blocks as 35 at the default widths), store the
+      difference unrounded and one adder forms every output: the stored
       sample plus the incoming one (a sum, second half) or plus nothing (a difference leaving,
       first half), rounded and saturated. No second adder for the difference's rounding and no
       output multiplexer; the difference takes one more bit per component than the input,
       unless ``headroom`` says it fits the input's width.
-    * **RAM delay lines** without it keep a word of ``2·width + 1`` bits (35 at the default
+    * **other RAM delay lines** keep a word of ``2·width + 1`` bits (35 at the default
       widths, within one 36-bit block RAM word): the difference is rounded and saturated on
       its way in, and the output is the sum or the stored difference. What enters the delay
       line is registered before its rounding (``span ≥ 2``): the unrounded difference, or the
@@ -41,11 +44,13 @@ class ButterflyStage(wiring.Component):
       step, and the rounding and saturation come after it, so no path holds two carry chains.
 
     Either way the sum's rounding is its adder's carry-in (:func:`~fdcnn.hdl.fixed.rounded_sum`).
-    For a ``family`` whose carry cells take operand logic (:mod:`fdcnn.hdl.carry`: ECP5), the
-    one adder of a stage that rounds on exit takes the choice of its addend into its carry
-    chain (:func:`~fdcnn.hdl.carry.gated_sum`), and so does, without ``minus_j``, the
-    subtraction of what it writes (:func:`~fdcnn.hdl.carry.selected_difference`): no LUT per
-    bit in front of them.
+    For a ``family`` whose carry cells take operand logic (:mod:`fdcnn.hdl.carry`: ECP5 and
+    iCE40), a stage that rounds on exit keeps the ones' complements ``~v = −v − 1`` of what
+    it stores (:attr:`keeps_complements`): it writes ``~(d − x) = ~d + x`` or ``~x``
+    (:func:`~fdcnn.hdl.carry.sum_or_complement`) and forms its output
+    ``~(~d) + x`` or ``~(~d) + 0`` (:func:`~fdcnn.hdl.carry.complement_gated_sum`), each in one
+    carry chain whose LUTs also make the choice: no LUT per bit in front of either, and no
+    inverter for the subtraction (iCE40's carry cannot invert an operand).
 
     The stage advances (``advance``) when it takes a valid input, and between blocks whenever
     no input is there, to flush: the previous block's differences still in the delay line, and
@@ -81,7 +86,16 @@ class ButterflyStage(wiring.Component):
         Tags (``inverse``, ``overflow``) that every sample of this stage, input or difference,
         carries with the given value: the delay line does not store them.
     family : str
-        The FPGA family (:data:`~fdcnn.golden.fft.FAMILIES`): which carry chains to build.
+        The FPGA family (:data:`~fdcnn.golden.fft.FAMILIES`): which carry chains to build, and
+        whose block RAM a RAM delay line fills.
+
+    Attributes
+    ----------
+    rounds_on_exit : bool
+        The delay line holds unrounded differences, rounded as they leave by the adder that
+        forms the sums, rather than rounded ones.
+    stored_width : int
+        Component bits in the delay line.
 
     Members
     -------
@@ -106,8 +120,10 @@ class ButterflyStage(wiring.Component):
         self.ram_min_depth, self.headroom = ram_min_depth, headroom
         self.constant_tags = dict(constant_tags or {})
         self.family = family
-        self.stored_width = (input_width + (not headroom) if self.rounds_on_exit
-                             else max(input_width, width))
+        unrounded_width, rounded_width = input_width + (not headroom), max(input_width, width)
+        self.rounds_on_exit = (span < ram_min_depth or headroom
+                               or self._unrounded_fits(unrounded_width, rounded_width))
+        self.stored_width = unrounded_width if self.rounds_on_exit else rounded_width
         super().__init__({"stall": In(1), "i": In(sample_layout(input_width)), "fresh": In(1),
                           "advance": Out(1), "o": Out(sample_layout(width))})
 
@@ -131,7 +147,11 @@ class ButterflyStage(wiring.Component):
         sample = Signal(self.i.shape(), name="incoming")    # a stale sample counts as invalid
         m.d.comb += [sample.eq(self.i), sample.valid.eq(taking)]
         stored = delay.o
-        written, difference = self._written(m, second_half, rotating, stored, sample, pipelined)
+        if self.keeps_complements:
+            stored = Signal.like(delay.o, name="stored")
+            m.d.comb += copy_sample(stored, delay.o, real=~delay.o.real, imag=~delay.o.imag)
+        written, difference = self._written(m, second_half, rotating, delay.o, stored, sample,
+                                            pipelined)
         m.d.comb += [delay.en.eq(self.advance), *self._entering(delay.i, written, difference)]
         if self.rounds_on_exit:     # one adder: the stored difference plus nothing, or the sum
             addend = Signal.like(sample, name="addend")
@@ -139,8 +159,8 @@ class ButterflyStage(wiring.Component):
                 m.d.comb += addend.eq(sample)
             with m.Else():
                 m.d.comb += [addend.valid.eq(1), addend.inverse.eq(stored.inverse)]
-            m.d.comb += copy_sample(self.o, self._butterfly(m, "result", stored, addend,
-                                                            gating=(sample, second_half)))
+            gating = (delay.o, sample, second_half) if self.keeps_complements else None
+            m.d.comb += copy_sample(self.o, self._butterfly(m, "result", stored, addend, gating))
         else:
             total = self._butterfly(m, "sum", stored, sample)
             with m.If(second_half):
@@ -149,34 +169,45 @@ class ButterflyStage(wiring.Component):
                 m.d.comb += copy_sample(self.o, stored)
         return m
 
-    @property
-    def rounds_on_exit(self) -> bool:
-        """Whether the delay line holds unrounded differences, rounded as they leave by the
-        adder that forms the sums (register delay lines, or with ``headroom``), rather than
-        rounded ones (RAM)."""
-        return self.span < self.ram_min_depth or self.headroom
+    def _unrounded_fits(self, unrounded_width, rounded_width):
+        """Whether the family's block RAM holds a RAM delay line's unrounded differences in no
+        more blocks than the rounded ones (:func:`~fdcnn.hdl.buffers.block_ram_count`: on
+        iCE40, 37-bit words at the default widths take the same three 16-bit blocks as
+        35-bit ones; unknown for the other families, which round on entry)."""
+        tags = len(TAGS.members) - len(self.constant_tags)
+        counts = {block_ram_count(self.family, ram_words(self.span), 2 * width + tags)
+                  for width in (unrounded_width, rounded_width)}
+        return len(counts) == 1 and None not in counts
 
-    def _written(self, m, second_half, rotating, stored, sample, registered):
+    @property
+    def keeps_complements(self) -> bool:
+        """Whether the delay line holds the ones' complements of the samples and differences:
+        rounding on exit, for a family whose carry chains take operand logic
+        (:data:`~fdcnn.hdl.carry.CARRY_FAMILIES`), so that both sums are one chain each."""
+        return self.rounds_on_exit and self.family in CARRY_FAMILIES
+
+    def _written(self, m, second_half, rotating, line, stored, sample, registered):
         """What the stage writes into its delay line: the difference ``stored − sample``
         (second half; multiplied by ``−j`` where ``rotating``: the negation is the reversed
-        subtraction) or the sample (first half), and whether it is a difference. Rounding on
-        entry, the sample is shifted left by ``shift``, which the rounding leaves as it is.
-        With ``registered`` both are held in a register that counts as the delay line's first
-        step, so that the subtraction and the rounding's carry chain are not in one path."""
+        subtraction) or the sample (first half), and whether it is a difference; rounding on
+        exit with :attr:`keeps_complements`, its complement (:meth:`_complement_written`,
+        from the delay line's output ``line``). Rounding on entry, the sample is shifted left by ``shift``, which the
+        rounding leaves as it is. With ``registered`` both are held in a register that counts
+        as the delay line's first step, so that the subtraction and the rounding's carry chain
+        are not in one path."""
         shift = 0 if self.rounds_on_exit else self.shift
         width = self.stored_width if self.rounds_on_exit else len(self.i.real) + max(shift, 1)
-        value = Signal(sample_layout(width), name="written_value")
-        difference = Signal(name="written_difference")
-        if shift == 0 and not self.minus_j:     # one carry chain subtracts and chooses
-            real, imag = (selected_difference(m, f"written_{part}", getattr(stored, part),
-                                              getattr(sample, part), second_half, self.family)
-                          for part in ("real", "imag"))
+        if self.keeps_complements:
+            real, imag = self._complement_written(m, second_half, rotating, line, sample)
             first_real, first_imag = real, imag
         else:
             real, imag = stored.real - sample.real, stored.imag - sample.imag
+            if self.minus_j:            # W = −j: (re, im) → (im, −re)
+                real = Mux(rotating, imag, real)
+                imag = Mux(rotating, sample.real - stored.real, imag)
             first_real, first_imag = sample.real << shift, sample.imag << shift
-        if self.minus_j:            # W = −j: (re, im) → (im, −re)
-            real, imag = Mux(rotating, imag, real), Mux(rotating, sample.real - stored.real, imag)
+        value = Signal(sample_layout(width), name="written_value")
+        difference = Signal(name="written_difference")
         with m.If(second_half):
             m.d.comb += copy_sample(value, sample, real=real, imag=imag, overflow=stored.overflow)
             m.d.comb += [value.valid.eq(sample.valid & stored.valid), difference.eq(1)]
@@ -195,6 +226,21 @@ class ButterflyStage(wiring.Component):
         m.d.comb += [written.eq(held), written.valid.eq(held_valid)]
         return written, written_difference
 
+    def _complement_written(self, m, second_half, rotating, line, sample):
+        """The complements of what a stage rounding on exit writes, real and imaginary, from
+        its delay line's complements ``line``: ``~(d − x) = ~d + x`` (second half) or ``~x``,
+        one carry chain each (:func:`~fdcnn.hdl.carry.sum_or_complement`). With ``−j`` the
+        operands swap where ``rotating`` (never in the first half): the real part takes
+        ``~(d.im − x.im) = ~d.im + x.im``, the imaginary part ``~(x.re − d.re) = d.re + ~x.re``."""
+        operands = {"real": (line.real, sample.real), "imag": (line.imag, sample.imag)}
+        if self.minus_j:
+            operands = {"real": (Mux(rotating, line.imag, line.real),
+                                 Mux(rotating, sample.imag, sample.real)),
+                        "imag": (Mux(rotating, ~line.real, line.imag),
+                                 Mux(rotating, ~sample.real, sample.imag))}
+        return (sum_or_complement(m, f"written_{part}", *operands[part], second_half,
+                                  self.stored_width, self.family) for part in ("real", "imag"))
+
     def _entering(self, line_in, written, difference):
         """Statements feeding the delay line ``written``: as it is (rounding on exit), or
         rounded by ``shift`` and, where it is a ``difference``, saturated to ``width`` bits (a
@@ -212,21 +258,23 @@ class ButterflyStage(wiring.Component):
         return copy_sample(line_in, written, real=parts["real"][0], imag=parts["imag"][0],
                            overflow=parts["real"][1] | parts["imag"][1])
 
-    def _gated_adder(self, m, name, a, b, gate):
-        """``add(carry)`` for :func:`~fdcnn.hdl.fixed.rounded_sum`: ``a``, plus ``b`` where
-        ``gate`` is high, plus ``carry``, in one carry chain."""
-        return lambda carry: gated_sum(m, name, a, b, gate, carry, self.family)
-
     def _butterfly(self, m, name, stored, addend, gating=None):
         """``stored + addend`` rounded by ``shift`` and saturated, with the tags of both.
-        ``gating`` is ``(sample, gate)`` where ``addend``'s data is ``sample``'s where ``gate``
-        is high, else 0: for a family with such carry chains the adder forms that itself."""
+        ``gating`` is ``(line, sample, gate)`` where ``stored``'s data is the complement of
+        ``line``'s and ``addend``'s is ``sample``'s where ``gate`` is high, else 0: one carry
+        chain then forms the sum from those (:func:`~fdcnn.hdl.carry.complement_gated_sum`)."""
         width = len(self.o.real)
         parts = {}
         for part in ("real", "imag"):
             a, b = getattr(stored, part), getattr(addend, part)
-            add = None if gating is None else self._gated_adder(
-                m, f"{name}_{part}", a, getattr(gating[0], part), gating[1])
+            add = None
+            if gating is not None:
+                line, sample, gate = gating
+
+                def add(carry, complement=getattr(line, part), added=getattr(sample, part),
+                        name=f"{name}_{part}"):
+                    return complement_gated_sum(m, name, complement, added, gate, carry,
+                                                self.family)
             rounded = rounded_sum(a, b, self.shift, self.rounding, add)
             parts[part] = saturate(rounded, width, self.saturation)
         (real, real_saturated), (imag, imag_saturated) = parts["real"], parts["imag"]
