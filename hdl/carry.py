@@ -36,7 +36,8 @@ def complement_gated_sum(m, name, complement, addend, gate, carry_in, family):
         # cell inputs (first, second, third) = (complement, addend, gate):
         # X = ~complement, Y = addend ∧ gate
         return _ccu2c_chain(m, name, width, (complement, addend, gate), (True, True, False),
-                            carry_in, propagate=lambda first, second, third: (1 - first) ^ (second & third),
+                            carry_in,
+                            propagate=lambda first, second, third: (1 - first) ^ (second & third),
                             generate=lambda first, second: 1 - first)
     if family == "ice40":
         # ~c + y + k = ~(c + ~y + (1 − k)): the carry's operands are c and ~y, the LUT inverts
@@ -63,6 +64,7 @@ def sum_or_complement(m, name, first, second, select, width, family):
 
 
 def _inverted(bit):
+    """``1 − bit`` for a carry in that is a constant or a one-bit value."""
     return 1 - bit if isinstance(bit, int) else ~Value.cast(bit)
 
 

@@ -2,7 +2,8 @@
 """Verilator's lint (``-Wall``) finds nothing beyond the documented waivers in any block, at
 its defaults and at edge parameter sets (one lane and one bin, one channel, 1-D frames, every
 option that adds logic), and the FFT generated for the families whose carry cells it
-instantiates, with the benches' models of those cells. No zero-width vector (``[-1:0]``) is ever written.
+instantiates, with the benches' models of those cells. No zero-width vector (``[-1:0]``) is
+ever written.
 """
 
 import pytest

@@ -191,10 +191,10 @@ class ButterflyStage(wiring.Component):
         (second half; multiplied by ``−j`` where ``rotating``: the negation is the reversed
         subtraction) or the sample (first half), and whether it is a difference; rounding on
         exit with :attr:`keeps_complements`, its complement (:meth:`_complement_written`,
-        from the delay line's output ``line``). Rounding on entry, the sample is shifted left by ``shift``, which the
-        rounding leaves as it is. With ``registered`` both are held in a register that counts
-        as the delay line's first step, so that the subtraction and the rounding's carry chain
-        are not in one path."""
+        from the delay line's output ``line``). Rounding on entry, the sample is shifted left
+        by ``shift``, which the rounding leaves as it is. With ``registered`` both are held in
+        a register that counts as the delay line's first step, so that the subtraction and the
+        rounding's carry chain are not in one path."""
         shift = 0 if self.rounds_on_exit else self.shift
         width = self.stored_width if self.rounds_on_exit else len(self.i.real) + max(shift, 1)
         if self.keeps_complements:
