@@ -41,9 +41,8 @@ def complement_gated_sum(m, name, complement, addend, gate, carry_in, family):
                             generate=lambda first, second: 1 - first)
     if family == "ice40":
         # ~c + y + k = ~(c + ~y + (1 − k)): the carry's operands are c and ~y, the LUT inverts
-        gated = Signal(signed(width), name=f"{name}_gated")
-        m.d.comb += gated.eq(~Mux(gate, addend, 0))
-        return _ice40_chain(m, name, width, complement, gated, _inverted(carry_in), 0,
+        return _ice40_chain(m, name, width, complement, ~Mux(gate, addend, 0),
+                            _inverted(carry_in), 0,
                             lambda control, first, second, carry: 1 ^ first ^ second ^ carry)
     return (~complement + Mux(gate, addend, 0) + carry_in)[:width].as_signed()
 

@@ -24,9 +24,9 @@ SIM_ROOT = REPOSITORY / "build" / "sim"
 
 #: Simulation models of the FPGA cells a generated design may instantiate (``hdl.carry``),
 #: added to a build whose Verilog instantiates them.
-CELL_MODELS = {"CCU2C": Path(__file__).resolve().parent / "ecp5_ccu2c.v",
-               "SB_LUT4": Path(__file__).resolve().parent / "ice40_cells.v",
-               "SB_CARRY": Path(__file__).resolve().parent / "ice40_cells.v"}
+CELL_MODELS = {cell: Path(__file__).resolve().parent / model
+               for cell, model in (("CCU2C", "ecp5_ccu2c.v"), ("SB_LUT4", "ice40_cells.v"),
+                                   ("SB_CARRY", "ice40_cells.v"))}
 
 
 def cell_models(verilog):

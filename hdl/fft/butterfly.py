@@ -258,6 +258,14 @@ class ButterflyStage(wiring.Component):
         return copy_sample(line_in, written, real=parts["real"][0], imag=parts["imag"][0],
                            overflow=parts["real"][1] | parts["imag"][1])
 
+    def _complement_adder(self, m, name, part, line, sample, gate):
+        """``add(carry)`` for :func:`~fdcnn.hdl.fixed.rounded_sum`: the complement of
+        ``line``'s ``part``, plus ``sample``'s where ``gate`` is high, plus ``carry``, in one
+        carry chain."""
+        complement, added = getattr(line, part), getattr(sample, part)
+        return lambda carry: complement_gated_sum(m, name, complement, added, gate, carry,
+                                                  self.family)
+
     def _butterfly(self, m, name, stored, addend, gating=None):
         """``stored + addend`` rounded by ``shift`` and saturated, with the tags of both.
         ``gating`` is ``(line, sample, gate)`` where ``stored``'s data is the complement of
@@ -267,14 +275,8 @@ class ButterflyStage(wiring.Component):
         parts = {}
         for part in ("real", "imag"):
             a, b = getattr(stored, part), getattr(addend, part)
-            add = None
-            if gating is not None:
-                line, sample, gate = gating
-
-                def add(carry, complement=getattr(line, part), added=getattr(sample, part),
-                        name=f"{name}_{part}"):
-                    return complement_gated_sum(m, name, complement, added, gate, carry,
-                                                self.family)
+            add = None if gating is None else self._complement_adder(m, f"{name}_{part}", part,
+                                                                     *gating)
             rounded = rounded_sum(a, b, self.shift, self.rounding, add)
             parts[part] = saturate(rounded, width, self.saturation)
         (real, real_saturated), (imag, imag_saturated) = parts["real"], parts["imag"]
