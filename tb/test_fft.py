@@ -290,8 +290,8 @@ RTL_CASES = [
 ]
 #: ECP5's 3mult form and carry chains, for the benches of timing, reset and backpressure.
 ECP5_CASE = _rtl_case(64, architecture="r22sdf", multiplier="3mult", family="ecp5")
-#: iCE40's carry chains, and a RAM delay line rounding on exit, for the benches of timing and
-#: reset.
+#: iCE40's carry chains, and a RAM delay line rounding on exit, for the benches of timing,
+#: reset and backpressure.
 ICE40_CASE = _rtl_case(64, architecture="r22sdf", family="ice40", delay_ram_depth=16)
 SLOW_CASES = [_rtl_case(4096), _rtl_case(16384, output_order="natural")]
 
@@ -340,7 +340,8 @@ def test_rtl_reset_mid_frame(parameters):
 
 @pytest.mark.parametrize("parameters", [_rtl_case(1024), _rtl_case(64, output_order="natural",
                                                                    direction="runtime"),
-                                        _rtl_case(1024, architecture="r22sdf"), ECP5_CASE],
+                                        _rtl_case(1024, architecture="r22sdf"), ECP5_CASE,
+                                        ICE40_CASE],
                          ids=case_id)
 @pytest.mark.parametrize("testcase", ["fft_paused_source", "fft_latency_after_idle"])
 def test_rtl_paused_and_idle_sources(parameters, testcase):
@@ -353,7 +354,8 @@ def test_rtl_tlast_errors():
 
 @pytest.mark.parametrize("parameters", [_rtl_case(64), _rtl_case(32, output_order="natural",
                                                                  guard_bits=2),
-                                        _rtl_case(32, architecture="r22sdf"), ECP5_CASE],
+                                        _rtl_case(32, architecture="r22sdf"), ECP5_CASE,
+                                        ICE40_CASE],
                          ids=case_id)
 def test_rtl_sustained_backpressure(parameters):
     _run(parameters, "fft_sustained_backpressure", gap=0.2, stall=0.2, seed=8)
