@@ -9,12 +9,16 @@ from amaranth.lib.wiring import In, Out
 
 from fdcnn.golden.checks import integer_in, one_of
 from fdcnn.golden.cmult import MULTIPLIERS, product_width, real_multipliers
+from fdcnn.golden.fft import FAMILIES
 from fdcnn.hdl.stream import complex_layout
 
-__all__ = ["ComplexMultiplier", "PRESUM_OPERANDS"]
+__all__ = ["ComplexMultiplier", "PRESUM_OPERANDS", "MAC16_WIDTH"]
 
 #: The operands Gauss's form may sum twice (:class:`ComplexMultiplier`'s ``presum_operand``).
 PRESUM_OPERANDS = ("c", "a")
+
+#: Bits of each operand of iCE40's ``SB_MAC16`` multiplier.
+MAC16_WIDTH = 16
 
 
 class ComplexMultiplier(wiring.Component):
@@ -39,6 +43,16 @@ class ComplexMultiplier(wiring.Component):
     bit's partial product), while on iCE40's 16×16 blocks the ``c`` form takes one block
     fewer.
 
+    On iCE40 (``family="ice40"``) a 17-bit operand ``x`` times one wider than a block's 16
+    bits is formed as ``2·(x >> 1)·y + (y if x[0] else 0)``: the same integer. Yosys splits a
+    17 × 19 product into two ``SB_MAC16`` and 60 LUTs (17 × 18: 57) of partial-product sums,
+    while ``(x >> 1)·y`` takes the same two blocks and 19 LUTs; the gated term is a register
+    beside the operands whose synchronous reset clears it (no LUT), so the whole product is
+    36 LUTs (35). The 18 × 18 product of a sum stays whole (three blocks and 29 LUTs: split
+    the same way, it takes two blocks and 105 LUTs). Yosys's ``synth_ice40 -dsp`` rewrites
+    every ``SB_MAC16`` it finds from the logic around it (its ``ice40_dsp`` pass), so the
+    blocks, and the additions they might take, are left to inference.
+
     Parameters
     ----------
     a_width, c_width : int
@@ -51,6 +65,10 @@ class ComplexMultiplier(wiring.Component):
     conjugation : bool
         Build the ``conjugate`` input (otherwise the product is never conjugated, and no
         sign logic is built).
+    family : str
+        The FPGA family (:data:`~fdcnn.golden.fft.FAMILIES`) whose DSP blocks the products
+        are shaped for: ``"ice40"`` splits 17-bit operands as above; the others take the
+        products whole.
 
     Members
     -------
@@ -68,14 +86,17 @@ class ComplexMultiplier(wiring.Component):
     latency = 3
 
     def __init__(self, *, a_width: int, c_width: int, multiplier: str = "4mult",
-                 presum_operand: str = "c", conjugation: bool = False):
+                 presum_operand: str = "c", conjugation: bool = False,
+                 family: str = "generic"):
         integer_in("Operand width", a_width, 2, 64)
         integer_in("Operand width", c_width, 2, 64)
         one_of("Multiplier", multiplier, MULTIPLIERS)
         one_of("Pre-summed operand", presum_operand, PRESUM_OPERANDS)
+        one_of("Family", family, FAMILIES)
         self.a_width, self.c_width, self.multiplier = a_width, c_width, multiplier
         self.presum_operand = presum_operand
         self.conjugation = conjugation
+        self.family = family
         members = {"en": In(1), "a": In(complex_layout(a_width)),
                    "c": In(complex_layout(c_width)),
                    "p": Out(complex_layout(self.product_width))}
@@ -114,12 +135,37 @@ class ComplexMultiplier(wiring.Component):
             registers.append(register)
         return registers
 
-    def _products(self, m, values, width):
+    def _products(self, m, operands, pairs, width):
+        """The product of each ``(name, name)`` of ``pairs`` in a ``width``-bit register, after
+        the ``operands`` (``(name, value)``) in registers of their own; on iCE40 a 17-bit
+        operand is split off its lowest bit (see the class)."""
+        values = dict(operands)
+        registers = dict(zip(values, self._registered(m, operands)))
+        results = []
+        for x, y in pairs:
+            split = self._split(values[x], values[y])
+            if split is None:
+                results.append(registers[x] * registers[y])
+                continue
+            if split == 1:
+                x, y = y, x
+            term, = self._registered(m, [(f"{x}_lsb_{y}", Mux(values[x][0], values[y], 0))])
+            results.append((registers[x][1:].as_signed() * registers[y] << 1) + term)
         products = [Signal(signed(width), name=f"product{index}", reset_less=True)
-                    for index in range(len(values))]
+                    for index in range(len(results))]
         with m.If(self.en):
-            m.d.sync += [product.eq(value) for product, value in zip(products, values)]
+            m.d.sync += [product.eq(value) for product, value in zip(products, results)]
         return products
+
+    def _split(self, x, y):
+        """Which of ``x`` and ``y`` (0 or 1) iCE40 splits off its lowest bit: a 17-bit one
+        times one wider than a block's operand; ``None`` for neither."""
+        if self.family != "ice40":
+            return None
+        for index, (narrow, wide) in enumerate(((x, y), (y, x))):
+            if len(narrow) == MAC16_WIDTH + 1 and len(wide) > MAC16_WIDTH:
+                return index
+        return None
 
     def _select(self, conjugate, conjugated, plain):
         """``conjugated`` where the product is conjugated, else ``plain``."""
@@ -133,10 +179,12 @@ class ComplexMultiplier(wiring.Component):
             if self.conjugation:
                 m.d.sync += conjugated[0].eq(self.conjugate)
         conjugate = conjugated[1]
-        a, b, c, d = self._registered(m, [("operand_a", self.a.real), ("operand_b", self.a.imag),
-                                          ("operand_c", self.c.real), ("operand_d", self.c.imag)])
-        ac, bd, ad, bc = self._products(m, [a * c, b * d, a * d, b * c],
-                                        self.a_width + self.c_width)
+        ac, bd, ad, bc = self._products(
+            m, [("operand_a", self.a.real), ("operand_b", self.a.imag),
+                ("operand_c", self.c.real), ("operand_d", self.c.imag)],
+            [("operand_a", "operand_c"), ("operand_b", "operand_d"),
+             ("operand_a", "operand_d"), ("operand_b", "operand_c")],
+            self.a_width + self.c_width)
         return (self._select(conjugate, ac + bd, ac - bd),
                 self._select(conjugate, bc - ad, bc + ad))
 
@@ -144,25 +192,26 @@ class ComplexMultiplier(wiring.Component):
         # (a + jb)(c ± jd): k1 = a(c ∓ d), k2 = ±d(a − b), k3 = b(c ± d); k1 + k2, k2 + k3
         (a, b), (c, d) = (self.a.real, self.a.imag), (self.c.real, self.c.imag)
         conjugate = self.conjugate if self.conjugation else 0
-        a, b, d, sum_k1, difference_k2, sum_k3 = self._registered(m, [
+        k1, k2, k3 = self._products(m, [
             ("operand_a", a), ("operand_b", b), ("operand_d", d),
             ("sum_k1", self._select(conjugate, c + d, c - d)),
             ("difference_k2", self._select(conjugate, b - a, a - b)),
-            ("sum_k3", self._select(conjugate, c - d, c + d))])
-        k1, k2, k3 = self._products(m, [sum_k1 * a, difference_k2 * d, sum_k3 * b],
-                                    self.a_width + self.c_width + 2)
+            ("sum_k3", self._select(conjugate, c - d, c + d))],
+            [("sum_k1", "operand_a"), ("difference_k2", "operand_d"), ("sum_k3", "operand_b")],
+            self.a_width + self.c_width + 2)
         return k1 + k2, k2 + k3
 
     def _three_summing_a(self, m):
         # (a + jb)(c ± jd): k1 = b(c ∓ d), k2 = c(a − b), k3 = d(a + b); k1 + k2, k1 ± k3
         (a, b), (c, d) = (self.a.real, self.a.imag), (self.c.real, self.c.imag)
         conjugate = self.conjugate if self.conjugation else 0
-        b, c, d, difference_k1, difference_k2, sum_k3 = self._registered(m, [
+        k1, k2, k3 = self._products(m, [
             ("operand_b", b), ("operand_c", c), ("operand_d", d),
             ("difference_k1", self._select(conjugate, c + d, c - d)),
-            ("difference_k2", a - b), ("sum_k3", a + b)])
-        k1, k2, k3 = self._products(m, [difference_k1 * b, difference_k2 * c, sum_k3 * d],
-                                    self.a_width + self.c_width + 2)
+            ("difference_k2", a - b), ("sum_k3", a + b)],
+            [("difference_k1", "operand_b"), ("difference_k2", "operand_c"),
+             ("sum_k3", "operand_d")],
+            self.a_width + self.c_width + 2)
         if self.conjugation:        # beside the operands, then beside the products
             conjugate, = self._registered(m, [("conjugate_operands", conjugate)])
             conjugate, = self._registered(m, [("conjugate_products", conjugate)])

@@ -48,15 +48,20 @@ def _simulate(dut, a, c, conjugate):
 @pytest.mark.parametrize("conjugation", [True, False])
 @pytest.mark.parametrize("multiplier, presum_operand", [("4mult", "c"), ("3mult", "c"),
                                                         ("3mult", "a")])
-@pytest.mark.parametrize("a_width, c_width", [(16, 16), (17, 18), (8, 5)])
-def test_products_are_exact(multiplier, presum_operand, a_width, c_width, conjugation):
+@pytest.mark.parametrize("a_width, c_width, family", [
+    (16, 16, "generic"), (17, 18, "generic"), (8, 5, "generic"),
+    (17, 18, "ice40"), (18, 17, "ice40"), (17, 16, "ice40")])
+def test_products_are_exact(multiplier, presum_operand, a_width, c_width, family, conjugation):
+    """Every form, and on iCE40 the products split off a 17-bit operand's lowest bit (the
+    data's, the twiddle's, and neither where the other operand fits a block)."""
     a = _operands(a_width, 200, 1)
     c = _operands(c_width, len(a) - 25, 2)
     a, c = np.concatenate([a, a]), np.concatenate([c, c[::-1]])     # every corner meets every
     count = len(a)
     conjugate = (np.arange(count) % 2 == 1) & conjugation
     dut = ComplexMultiplier(a_width=a_width, c_width=c_width, multiplier=multiplier,
-                            presum_operand=presum_operand, conjugation=conjugation)
+                            presum_operand=presum_operand, conjugation=conjugation,
+                            family=family)
     got = _simulate(dut, a, c, conjugate)
     a_obj, c_obj = a.astype(object), c.astype(object)
     real, imag = complex_product((a_obj[:, 0], a_obj[:, 1]), (c_obj[:, 0], c_obj[:, 1]),
@@ -68,6 +73,11 @@ def test_products_are_exact(multiplier, presum_operand, a_width, c_width, conjug
 def test_operand_width_is_checked():
     with pytest.raises(ValueError, match="Operand width must be from 2 to 64, not 1"):
         ComplexMultiplier(a_width=1, c_width=16)
+
+
+def test_family_is_checked():
+    with pytest.raises(ValueError, match="Family must be one of 'generic', .*, not 'ice41'"):
+        ComplexMultiplier(a_width=16, c_width=16, family="ice41")
 
 
 def test_presum_operand_is_checked():

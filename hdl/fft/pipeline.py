@@ -131,7 +131,7 @@ class FFTPipeline(wiring.Component):
                                     twiddle_width=config.twiddle_width, rounding=config.rounding,
                                     multiplier=config.multiplier,
                                     presum_operand=config.presum_operand(stage),
-                                    saturation=rotation_saturation)
+                                    saturation=rotation_saturation, family=config.family)
         m.submodules[f"stage{stage}_twiddle"] = rotator
         m.d.comb += [rotator.en.eq(advance), rotator.i.eq(butterfly.o)]
         return rotator.o, advance

@@ -143,6 +143,8 @@ class TwiddleMultiplier(wiring.Component):
     registers (ECP5, radix-2², 3mult: 35 LUT4 more for 47 flip-flops fewer).
     ``saturation=False`` where the products are proven to fit ``width``
     (:attr:`~fdcnn.golden.fft.FFTConfig.saturation_points`): no saturation logic then.
+    ``family`` shapes the products for that FPGA family's DSP blocks
+    (:class:`~fdcnn.hdl.cmult.ComplexMultiplier`).
 
     Members
     -------
@@ -152,11 +154,12 @@ class TwiddleMultiplier(wiring.Component):
     """
 
     def __init__(self, *, rotation: Rotation, width: int, twiddle_width: int, rounding: str,
-                 multiplier: str = "4mult", presum_operand: str = "c", saturation: bool = True):
+                 multiplier: str = "4mult", presum_operand: str = "c", saturation: bool = True,
+                 family: str = "generic"):
         check_rounding(rounding)
         self.rotation, self.twiddle_width, self.rounding = rotation, twiddle_width, rounding
         self.multiplier, self.presum_operand = multiplier, presum_operand
-        self.saturation = saturation
+        self.saturation, self.family = saturation, family
         super().__init__({"en": In(1), "i": In(sample_layout(width)),
                           "o": Out(sample_layout(width))})
 
@@ -176,7 +179,7 @@ class TwiddleMultiplier(wiring.Component):
                                             registered_exponent=summing_twiddles)
         m.submodules.multiplier = multiplier = ComplexMultiplier(
             a_width=width, c_width=self.twiddle_width, multiplier=self.multiplier,
-            presum_operand=self.presum_operand)
+            presum_operand=self.presum_operand, family=self.family)
         exponent = self._exponent(m)
         fetch = [Signal(complex_layout(width), reset_less=True, name=f"fetch{step}")
                  for step in range(rom.latency)]       # beside the ROM's registers
