@@ -161,7 +161,8 @@ class FFTConfig(BlockConfig):
                                        "defaults (delay_ram_depth, what 3mult sums twice, "
                                        "on ECP5 and iCE40 carry chains that take the "
                                        "butterflies' multiplexers, on iCE40 RAM delay lines "
-                                       "rounding on exit). Results do not change")
+                                       "rounding on exit and twiddle products split for its "
+                                       "16×16 blocks). Results do not change")
     delay_ram_depth: int | None = parameter(
         None, "butterfly delay lines this long or longer are RAM (block or LUT RAM), shorter "
               "ones registers (SRLs on Xilinx); 4 … 65536 (default by family: 256 on xc7, 128 "

@@ -119,3 +119,17 @@ def test_ecp5_takes_more_of_3mult_whole_summing_the_narrower_operand(tmp_path):
         used[presum_operand] = synthesize(text, "cmult", "ecp5", tmp_path / presum_operand)
     assert used["a"]["DSP"] == used["c"]["DSP"] == 3
     assert used["a"]["LUT"] < used["c"]["LUT"]
+
+
+def test_ice40_takes_the_odd_bit_out_of_the_luts(tmp_path):
+    """17-bit data times 18-bit twiddles on iCE40's 16×16 blocks: splitting the data's lowest
+    bit off into a gated register leaves fewer LUTs in the same blocks, in both forms."""
+    from fdcnn.scripts.synth import synthesize
+    for multiplier in MULTIPLIERS:
+        used = {}
+        for family in ("generic", "ice40"):
+            dut = ComplexMultiplier(a_width=17, c_width=18, multiplier=multiplier, family=family)
+            text = verilog.convert(dut, name="cmult", emit_src=False)
+            used[family] = synthesize(text, "cmult", "ice40", tmp_path / multiplier / family)
+        assert used["ice40"]["DSP"] == used["generic"]["DSP"]
+        assert used["ice40"]["LUT"] < used["generic"]["LUT"] - 40
