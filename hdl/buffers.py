@@ -13,7 +13,7 @@ from amaranth.lib.wiring import In, Out
 
 __all__ = ["RAM_MIN_DEPTH", "REGISTERED_RAM_MIN_DEPTH", "COUNTED_REFILL_MIN_DEPTH",
            "output_register", "read_latency", "DelayLine", "ram_words", "checked_constants",
-           "stored_fields", "fresh_flag", "BLOCK_RAM_SHAPES", "block_ram_count"]
+           "stored_layout", "stored_fields", "fresh_flag", "BLOCK_RAM_SHAPES", "block_ram_count"]
 
 #: Default of :class:`DelayLine`'s ``ram_min_depth``: delay lines at least this long are written
 #: as RAM (block RAM, or LUT RAM where Yosys finds it cheaper); shorter ones as shift registers
@@ -184,13 +184,19 @@ def checked_constants(layout, constants):
     return constants
 
 
+def stored_layout(layout, constants):
+    """What a buffer of ``layout`` samples stores of each: every field but those in
+    ``constants`` (names)."""
+    return data.StructLayout({name: shape for name, shape in layout.members.items()
+                              if name not in constants})
+
+
 def stored_fields(m, i, o, constants):
     """What a buffer between ``i`` and ``o`` (the same struct layout) needs to store: every field
-    but those in ``constants`` (name → the value it always holds). Returns ``(stored_in,
-    stored_out)`` in that narrower layout: ``stored_in`` shows ``i``'s fields, and ``o`` shows
-    ``stored_out``'s with the constants filled in."""
-    kept = data.StructLayout({name: shape for name, shape in i.shape().members.items()
-                              if name not in constants})
+    but those in ``constants`` (name → the value it always holds; :func:`stored_layout`).
+    Returns ``(stored_in, stored_out)`` in that narrower layout: ``stored_in`` shows ``i``'s
+    fields, and ``o`` shows ``stored_out``'s with the constants filled in."""
+    kept = stored_layout(i.shape(), constants)
     stored_in, stored_out = Signal(kept, name="stored_in"), Signal(kept, name="stored_out")
     m.d.comb += [stored_in[name].eq(i[name]) for name in kept.members]
     m.d.comb += [o[name].eq(stored_out[name]) for name in kept.members]

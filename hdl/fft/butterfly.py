@@ -5,9 +5,10 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from fdcnn.golden.fixed import check_rounding
-from fdcnn.hdl.buffers import RAM_MIN_DEPTH, DelayLine, block_ram_count, ram_words
+from fdcnn.hdl.buffers import (RAM_MIN_DEPTH, DelayLine, block_ram_count, ram_words,
+                               stored_layout)
 from fdcnn.hdl.carry import CARRY_FAMILIES, complement_gated_sum, sum_or_complement
-from fdcnn.hdl.fft.sample import TAGS, copy_sample, sample_layout
+from fdcnn.hdl.fft.sample import copy_sample, sample_layout
 from fdcnn.hdl.fixed import round_shift, rounded_sum, saturate
 
 __all__ = ["ButterflyStage"]
@@ -174,8 +175,8 @@ class ButterflyStage(wiring.Component):
         more blocks than the rounded ones (:func:`~fdcnn.hdl.buffers.block_ram_count`: on
         iCE40, 37-bit words at the default widths take the same three 16-bit blocks as
         35-bit ones; unknown for the other families, which round on entry)."""
-        tags = len(TAGS.members) - len(self.constant_tags)
-        counts = {block_ram_count(self.family, ram_words(self.span), 2 * width + tags)
+        counts = {block_ram_count(self.family, ram_words(self.span),
+                                  stored_layout(sample_layout(width), self.constant_tags).size)
                   for width in (unrounded_width, rounded_width)}
         return len(counts) == 1 and None not in counts
 
